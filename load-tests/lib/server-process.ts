@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+
+/** The compiled server entry point (this file compiles to dist/load-tests/lib/, its source lives in load-tests/lib/). */
+export const serverEntry = fileURLToPath(new URL(
+  import.meta.url.endsWith('.ts') ? '../../dist/src/server.js' : '../../src/server.js',
+  import.meta.url
+))
+
+export interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+export interface ServerProcess {
+  url: string
+  port: number
+  child: ChildProcess
+  /** Every JSON log line the server has written so far. */
+  logs: Array<Record<string, unknown>>
+  stderr: () => string
+  exited: Promise<Exit>
+  /** Sends a signal (SIGTERM by default) unless the process has already ended, and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<Exit>
+}
+
+/** A port the kernel just handed out and released: free unless another process races for it. */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+/**
+ * Starts the real server (dist/src/server.js) in a child process on a loopback port and resolves
+ * once /health/ready answers 200. For tests and tools where a real socket, signal, crash or
+ * blocked event loop is the point.
+ */
+export async function startServer (env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServerProcess> {
+  const port = await freePort()
+  const child = spawn(process.execPath, [serverEntry], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const exited: Promise<Exit> = once(child, 'exit').then(([code, signal]) => ({ code, signal }))
+  const logs: Array<Record<string, unknown>> = []
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try { logs.push(JSON.parse(line)) } catch { /* not a log line */ }
+  })
+
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + timeoutMs
+  let running = true
+  exited.then(() => { running = false }, () => {})
+  for (;;) {
+    if (!running) throw new Error(`server exited with ${JSON.stringify(await exited)} before it was ready\n${stderr}`)
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`server was not ready within ${timeoutMs} ms\n${stderr}`)
+    }
+    try {
+      if ((await fetch(`${url}/health/ready`)).status === 200) break
+    } catch { /* not listening yet */ }
+    await sleep(50)
+  }
+
+  return {
+    url,
+    port,
+    child,
+    logs,
+    stderr: () => stderr,
+    exited,
+    async stop (signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      return exited
+    }
+  }
+}

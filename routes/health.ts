@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { ShuttingDownError } from '../src/errors.js'
+import { errorBody } from '../src/schemas/error.js'
+
+const status = z.object({ status: z.string() })
+
+/** Liveness (the process runs) and readiness (it accepts work), for load balancers and orchestrators. */
+export default async function healthRoutes (app: FastifyInstance) {
+  const routes = app.withTypeProvider<ZodTypeProvider>()
+  const config = { servedWhileClosing: true }
+
+  routes.get('/health/live', { config, schema: { summary: 'Liveness', response: { 200: status } } }, async () => ({ status: 'ok' }))
+
+  routes.get('/health/ready', {
+    config,
+    schema: { summary: 'Readiness: 503 while shutting down', response: { 200: status, 503: errorBody } }
+  }, async () => {
+    if (!app.isReady()) throw new ShuttingDownError()
+    return { status: 'ready' }
+  })
+}

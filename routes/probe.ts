@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+
+export const probeReply = z.object({
+  status: z.literal('ok'),
+  executor: z.enum(['pool', 'inline']),
+  windowMs: z.number().describe('How many milliseconds of recent history the figures cover'),
+  eventLoop: z.object({
+    delayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() })
+      .describe('Event-loop delay over the window, net of the 10 ms sampling interval'),
+    utilization: z.number().describe('Share of the window the event loop was busy, 0..1')
+  }),
+  pool: z.object({
+    threads: z.int(),
+    queued: z.int(),
+    running: z.int(),
+    utilization: z.number().describe('Mean share of the window the worker threads were busy, 0..1')
+  })
+})
+
+/**
+ * Answers from the event loop alone, never touching the pool: its round-trip time is itself the
+ * measurement of how responsive the service is while the workers are saturated.
+ */
+export default async function probeRoutes (app: FastifyInstance) {
+  app.withTypeProvider<ZodTypeProvider>().get('/probe', {
+    config: { servedWhileClosing: true },
+    schema: { summary: 'Event-loop latency probe', response: { 200: probeReply } }
+  }, async () => {
+    const load = app.loadMonitor.snapshot()
+    const { kind, threads, queued, running } = app.executor.stats()
+    return {
+      status: 'ok' as const,
+      executor: kind,
+      windowMs: load.windowMs,
+      eventLoop: load.eventLoop,
+      pool: { threads, queued, running, utilization: load.poolUtilization }
+    }
+  })
+}

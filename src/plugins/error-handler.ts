@@ -1,0 +1,50 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { hasPublicMessage } from '../errors.js'
+
+export interface ErrorBody {
+  statusCode: number
+  error: string
+  message: string
+  requestId: string
+  issues?: Array<{ path: string, message: string }>
+}
+
+function send (request: FastifyRequest, reply: FastifyReply, statusCode: number, message: string, issues?: ErrorBody['issues']) {
+  const body: ErrorBody = { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, requestId: String(request.id) }
+  if (issues !== undefined) body.issues = issues
+  return reply.code(statusCode).type('application/json; charset=utf-8').send(body)
+}
+
+/** One error shape for every route: `{ statusCode, error, message, requestId, issues? }`. */
+async function errorHandler (app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = error.validationContext ?? 'request'
+      const issues = error.validation.map((issue) => ({
+        path: [where, ...issue.instancePath.split('/').filter(Boolean)].join('.'),
+        message: issue.message ?? 'invalid'
+      }))
+      request.log.info({ issues }, 'request failed validation')
+      return send(request, reply, 400, `Invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues)
+    }
+
+    const statusCode = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+    if (statusCode >= 500) {
+      request.log.error({ err: error }, 'request failed')
+      // A 5xx message could carry a stack, a path or a worker's internals: only our own are shown.
+      return send(request, reply, statusCode, hasPublicMessage(error) ? error.message : 'Internal Server Error')
+    }
+    request.log.info({ err: error }, 'request rejected')
+    return send(request, reply, statusCode, error.message)
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!.slice(0, 200)
+    return send(request, reply, 404, `Route ${request.method} ${path} not found`)
+  })
+}
+
+export default fp(errorHandler, { name: 'error-handler' })

@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import type { Executor } from '../executor/executor.js'
+import { createInlineExecutor } from '../executor/inline-executor.js'
+import { createPoolExecutor } from '../executor/pool-executor.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    executor: Executor
+  }
+}
+
+/** Owns the worker pool (or the inline stand-in) and closes it after the last request has finished. */
+async function executorPlugin (app: FastifyInstance, { config }: { config: Config }) {
+  const executor = config.EXECUTOR === 'pool'
+    ? createPoolExecutor({ threads: config.POOL_THREADS })
+    : createInlineExecutor()
+  app.decorate('executor', executor)
+  app.addHook('onClose', async () => {
+    await executor.close()
+  })
+}
+
+export default fp(executorPlugin, { name: 'executor' })

@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, expect, it } from 'vitest'
+import { startServer } from '../load-tests/lib/server-process.js'
+import { buildTestApp, closedForm, json } from './helper.js'
+
+const longRange = { start: 0, end: 2_000_000_000, chunks: 1 }
+const post = (url: string, body: unknown) => fetch(`${url}/v1/sum-of-squares`, { method: 'POST', headers: json, body: JSON.stringify(body) })
+
+describe('graceful shutdown', () => {
+  it('while draining, reports not ready but still serves, closing each connection after its response', async () => {
+    const app = await buildTestApp()
+    app.drain()
+    const ready = await app.inject({ method: 'GET', url: '/health/ready' })
+    const work = await app.inject({ method: 'POST', url: '/v1/sum-of-squares', headers: json, payload: { end: 10 } })
+    await app.close()
+    expect(ready.statusCode).toBe(503)
+    expect(ready.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/shutting down/), requestId: expect.any(String) })
+    expect(work.statusCode).toBe(200)
+    expect(work.headers.connection).toBe('close')
+  })
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`on ${signal} finishes accepted requests, stops listening and exits 0`, async () => {
+      const server = await startServer({ POOL_THREADS: '2' })
+      const requests = Array.from({ length: 3 }, () => post(server.url, longRange))
+      await sleep(300) // accepted, and running or queued in the pool
+      server.child.kill(signal)
+      await sleep(100)
+      await expect(fetch(`${server.url}/health/live`)).rejects.toThrow() // the listener is closed
+
+      const responses = await Promise.all(requests)
+      expect(responses.map((response) => response.status)).toEqual([200, 200, 200])
+      for (const response of responses) expect(((await response.json()) as { result: string }).result).toBe(closedForm(0, longRange.end).toString())
+      expect(await server.exited).toEqual({ code: 0, signal: null })
+      expect(server.logs.some((line) => line.msg === 'shutting down: draining' && line.signal === signal)).toBe(true)
+    })
+  }
+
+  it('with a drain delay, answers readiness 503 and keeps serving until the delay is over', async () => {
+    const server = await startServer({ SHUTDOWN_DRAIN_DELAY_MS: '1500' })
+    server.child.kill('SIGTERM')
+    await sleep(300)
+    const ready = await fetch(`${server.url}/health/ready`)
+    const work = await post(server.url, { end: 10 })
+    expect(ready.status).toBe(503)
+    expect(work.status).toBe(200)
+    expect(await server.exited).toEqual({ code: 0, signal: null })
+  })
+
+  it('exits 1 when in-flight work outlasts the grace period', async () => {
+    const server = await startServer({ POOL_THREADS: '1', SHUTDOWN_GRACE_MS: '300' })
+    const request = post(server.url, { end: 10_000_000_000, chunks: 1 }).catch((error: unknown) => error)
+    await sleep(200)
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toEqual({ code: 1, signal: null })
+    expect(await request).toBeInstanceOf(Error)
+  })
+})
