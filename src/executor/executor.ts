@@ -30,8 +30,15 @@ export type ExecutorEvent =
     totalMs: number
     /** Time in the task function itself; known only for completed tasks. */
     kernelMs?: number
+    /** Why an aborted task was aborted, when the abort signal's reason says. */
+    abortReason?: AbortReason
   }
+  /** Refused before it was queued: the queue was full. */
+  | { type: 'task-rejected', task: TaskName, reason: 'queue-full' }
+  /** A worker thread died or was terminated (by an abort) and the pool started a new one. */
   | { type: 'thread-replaced' }
+
+export type AbortReason = 'deadline' | 'disconnect' | 'sibling-failed' | 'shutdown'
 
 export type ExecutorListener = (event: ExecutorEvent) => void
 
