@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { ShuttingDownError } from '../src/errors.js'
+import { OverloadedError, QueueFullError, ShuttingDownError } from '../src/errors.js'
 import { errorBody } from '../src/schemas/error.js'
 
 const status = z.object({ status: z.string() })
@@ -15,9 +15,11 @@ export default async function healthRoutes (app: FastifyInstance) {
 
   routes.get('/health/ready', {
     config,
-    schema: { summary: 'Readiness: 503 while shutting down', response: { 200: status, 503: errorBody } }
+    schema: { summary: 'Readiness: 503 while shutting down, while the queue is full or under pressure', response: { 200: status, 503: errorBody } }
   }, async () => {
     if (!app.isReady()) throw new ShuttingDownError()
+    if (app.executor.stats().saturated) throw new QueueFullError()
+    if (app.isUnderPressure()) throw new OverloadedError()
     return { status: 'ready' }
   })
 }

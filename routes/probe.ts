@@ -15,8 +15,11 @@ export const probeReply = z.object({
     threads: z.int(),
     queued: z.int(),
     running: z.int(),
-    utilization: z.number().describe('Mean share of the window the worker threads were busy, 0..1')
-  })
+    utilization: z.number().describe('Mean share of the window the worker threads were busy, 0..1'),
+    maxQueue: z.int().nullable().describe('Tasks that may wait beyond one per thread before new work gets 503; null inline'),
+    threadsReplaced: z.int().describe('Worker threads started since boot to replace ones that died or were terminated by an abort')
+  }),
+  memory: z.object({ rssBytes: z.int(), heapUsedBytes: z.int() })
 })
 
 /**
@@ -29,13 +32,15 @@ export default async function probeRoutes (app: FastifyInstance) {
     schema: { summary: 'Event-loop latency probe', response: { 200: probeReply } }
   }, async () => {
     const load = app.loadMonitor.snapshot()
-    const { kind, threads, queued, running } = app.executor.stats()
+    const { kind, threads, queued, running, maxQueue, threadsReplaced } = app.executor.stats()
+    const { rss, heapUsed } = process.memoryUsage()
     return {
       status: 'ok' as const,
       executor: kind,
       windowMs: load.windowMs,
       eventLoop: load.eventLoop,
-      pool: { threads, queued, running, utilization: load.poolUtilization }
+      pool: { threads, queued, running, utilization: load.poolUtilization, maxQueue, threadsReplaced },
+      memory: { rssBytes: rss, heapUsedBytes: heapUsed }
     }
   })
 }

@@ -32,6 +32,7 @@ export default async function sumOfSquaresRoutes (app: FastifyInstance, { maxTer
   const policy = { threads, minTermsPerChunk: MIN_TERMS_PER_CHUNK }
 
   app.withTypeProvider<ZodTypeProvider>().post('/v1/sum-of-squares', {
+    config: { compute: true },
     schema: {
       summary: 'Exact sum of i*i over start <= i < end',
       body: sumOfSquaresBody(maxTerms),
@@ -40,7 +41,7 @@ export default async function sumOfSquaresRoutes (app: FastifyInstance, { maxTer
   }, async (request) => {
     const started = performance.now()
     const { start, end, chunks } = request.body
-    const outcome = await runSumOfSquares(app.executor, policy, { start, end, chunks })
+    const outcome = await runSumOfSquares(app.executor, policy, { start, end, chunks }, { signal: request.computeSignal })
     return {
       result: outcome.sum.toString(),
       start,

@@ -3,14 +3,20 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 
 /**
- * Makes worker faults reproducible for tests. Registered only when ENABLE_TEST_FAULTS is set,
- * so production never exposes it.
+ * Makes worker faults reproducible for tests and the soak run. Registered only when
+ * ENABLE_TEST_FAULTS is set, so production never exposes it.
  */
 export default async function testFaultRoutes (app: FastifyInstance) {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/test/fault', {
-    schema: { body: z.strictObject({ kind: z.enum(['throw']) }) }
+    config: { compute: true },
+    schema: {
+      body: z.strictObject({
+        kind: z.enum(['throw', 'exit', 'oom', 'spin']),
+        ms: z.int().min(0).max(600_000).optional()
+      })
+    }
   }, async (request) => {
-    await app.executor.execute('test-fault', request.body)
-    return { status: 'unreachable' }
+    const outcome = await app.executor.execute('test-fault', request.body, { signal: request.computeSignal })
+    return outcome.value
   })
 }

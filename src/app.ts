@@ -7,9 +7,11 @@ import testFaultRoutes from '../routes/test-faults.js'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import errorHandler from './plugins/error-handler.js'
+import computeRequests from './plugins/compute-requests.js'
 import executor from './plugins/executor.js'
 import lifecycle from './plugins/lifecycle.js'
 import loadMonitor from './plugins/load-monitor.js'
+import loadShedding from './plugins/load-shedding.js'
 import { requestId } from './request-id.js'
 
 export interface AppOptions {
@@ -34,6 +36,11 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(lifecycle)
   await app.register(executor, { config })
   await app.register(loadMonitor)
+  await app.register(loadShedding, {
+    maxEventLoopDelayMs: config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapUsedBytes: config.PRESSURE_MAX_HEAP_USED_MB === undefined ? undefined : config.PRESSURE_MAX_HEAP_USED_MB * 2 ** 20
+  })
+  await app.register(computeRequests, { requestTimeoutMs: config.REQUEST_TIMEOUT_MS })
 
   await app.register(healthRoutes)
   await app.register(probeRoutes)

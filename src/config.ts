@@ -14,6 +14,16 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Worker threads in the pool: one per core is the sweet spot for CPU-bound tasks. */
   POOL_THREADS: int(1, 256).default(() => availableParallelism()),
+  /** Tasks that may wait for a thread before new work gets 503; default: threads squared. */
+  POOL_MAX_QUEUE: int(0, 1_000_000).optional(),
+  /** V8 old-generation heap limit of each worker thread, in MiB: a task that exceeds it fails alone. */
+  WORKER_MAX_OLD_GENERATION_MB: int(16, 65_536).default(512),
+  /** Deadline of every compute request; a client may ask for a shorter one with `X-Timeout-Ms`. */
+  REQUEST_TIMEOUT_MS: int(1, 3_600_000).default(30_000),
+  /** Mean event-loop delay (ms, over a second) above which compute requests are shed with 503; 0 turns it off. */
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: int(0, 600_000).default(1000),
+  /** Heap used (MiB) above which compute requests are shed with 503; default 90% of V8's heap limit. */
+  PRESSURE_MAX_HEAP_USED_MB: int(1, 1_048_576).optional(),
   /** Upper bound on `end - start` for one sum-of-squares request (at most 2^53 - 1, where float64 stops being exact). */
   MAX_TERMS: int(1, Number.MAX_SAFE_INTEGER).default(10_000_000_000),
   /** `inline` runs tasks on the event loop; it exists only to show what blocking costs. */
@@ -27,7 +37,7 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_MS: int(100, 3_600_000).default(10_000),
   /** Registers the test-only fault endpoint. Never enable it in production. */
   ENABLE_TEST_FAULTS: bool.default(false)
-})
+}).transform((config) => ({ ...config, POOL_MAX_QUEUE: config.POOL_MAX_QUEUE ?? config.POOL_THREADS ** 2 }))
 
 export type Config = z.output<typeof configSchema>
 export type Env = Record<string, string | undefined>

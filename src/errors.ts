@@ -14,3 +14,9 @@ export const ShuttingDownError = serviceError('SVC_SHUTTING_DOWN', 'The service 
 export function hasPublicMessage (error: { code?: string }): boolean {
   return error.code !== undefined && publicCodes.has(error.code)
 }
+
+export const QueueFullError = serviceError('SVC_QUEUE_FULL', 'The service is at capacity; retry shortly', 503)
+export const DeadlineExceededError = serviceError('SVC_DEADLINE_EXCEEDED', 'The request did not finish within its deadline of %s ms', 504)
+export const ClientDisconnectedError = serviceError('SVC_CLIENT_DISCONNECTED', 'The client closed the connection before the answer', 499)
+export const InvalidTimeoutError = serviceError('SVC_INVALID_TIMEOUT', 'X-Timeout-Ms must be a whole number of milliseconds from 1 to %s', 400)
+export const OverloadedError = serviceError('SVC_OVERLOADED', 'The service is overloaded; retry shortly', 503)

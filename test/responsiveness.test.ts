@@ -25,7 +25,8 @@ async function probeWhileSaturated (server: ServerProcess) {
   }
   const statuses = await all
   roundTrips.sort((a, b) => a - b)
-  return { statuses, samples: roundTrips.length, median: roundTrips[Math.floor(roundTrips.length / 2)]!, max: roundTrips.at(-1)! }
+  const at = (quantile: number) => roundTrips[Math.min(roundTrips.length - 1, Math.floor(roundTrips.length * quantile))]!
+  return { statuses, samples: roundTrips.length, median: at(0.5), p95: at(0.95), max: roundTrips.at(-1)! }
 }
 
 describe('the event loop while CPU work runs', () => {
@@ -33,17 +34,19 @@ describe('the event loop while CPU work runs', () => {
   afterEach(async () => { await server?.stop() })
 
   it('stays responsive with the pool executor', async () => {
-    server = await startServer({ EXECUTOR: 'pool', POOL_THREADS: '2', LOG_LEVEL: 'warn' })
+    server = await startServer({ EXECUTOR: 'pool', POOL_THREADS: '2', POOL_MAX_QUEUE: '64', LOG_LEVEL: 'warn' })
     const result = await probeWhileSaturated(server)
     console.log('pool probe round trips (ms):', result)
     expect(result.statuses).toEqual(Array(6).fill(200))
     expect(result.samples).toBeGreaterThan(20) // the pool really was busy for a while
+    // Bounds sized for a shared 2-core machine running other work; the inline case is seconds.
     expect(result.median).toBeLessThan(20)
-    expect(result.max).toBeLessThan(150)
+    expect(result.p95).toBeLessThan(50)
   })
 
   it('is blocked with the inline executor (the same test can fail)', async () => {
-    server = await startServer({ EXECUTOR: 'inline', LOG_LEVEL: 'warn' })
+    // Load shedding off: it would (rightly) answer 503 once the blocked loop's delay passed a second.
+    server = await startServer({ EXECUTOR: 'inline', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', LOG_LEVEL: 'warn' })
     const result = await probeWhileSaturated(server)
     console.log('inline probe round trips (ms):', result)
     expect(result.statuses).toEqual(Array(6).fill(200))

@@ -1,4 +1,3 @@
-import { executeAll } from '../executor/execute-all.js'
 import type { Executor } from '../executor/executor.js'
 import { chooseChunks, splitRange, type ChunkPolicy, type Range } from './split-range.js'
 
@@ -27,7 +26,7 @@ export async function runSumOfSquares (
   options: { signal?: AbortSignal } = {}
 ): Promise<SumOfSquaresResult> {
   const chunks = chooseChunks(job.end - job.start, policy, job.chunks)
-  const outcomes = await executeAll(executor, 'sum-of-squares', splitRange(job, chunks), options)
+  const outcomes = await executor.executeAll('sum-of-squares', splitRange(job, chunks), options)
   let sum = 0n
   let kernelMs = 0
   for (const outcome of outcomes) {

@@ -1,30 +1,21 @@
-import { performance } from 'node:perf_hooks'
 import runTask from '../../workers/run-task.js'
-import { createEmitter, isAbortError, type Executor, type ExecutorStats } from './executor.js'
+import { createExecutor, type Executor } from './executor.js'
 
 /**
  * Runs tasks on the event loop, blocking it for as long as each one takes. It exists only to
- * show, side by side with the pool, what blocking costs; it is never the default.
+ * show, side by side with the pool, what blocking costs; it is never the default. Nothing ever
+ * waits in a queue, so nothing is refused.
  */
 export function createInlineExecutor (): Executor {
-  const events = createEmitter()
-  return {
+  return createExecutor({
     kind: 'inline',
-    async execute (task, input, options = {}) {
-      const submitted = performance.now()
-      try {
-        options.signal?.throwIfAborted()
-        const outcome = runTask({ task, input })
-        events.emit({ type: 'task-settled', task, status: 'completed', totalMs: performance.now() - submitted, kernelMs: outcome.kernelMs })
-        return outcome as never
-      } catch (error) {
-        events.emit({ type: 'task-settled', task, status: isAbortError(error) ? 'aborted' : 'failed', totalMs: performance.now() - submitted })
-        throw error
-      }
+    async run (message, { signal }) {
+      // Shaped like Piscina's abort error, so both runners report aborts the same way.
+      if (signal?.aborted === true) throw Object.assign(new Error('The task has been aborted', { cause: signal.reason }), { name: 'AbortError' })
+      return runTask(message)
     },
-    // No threads: inline work shows in the event loop's own utilization and delay, in the probe.
-    stats: (): ExecutorStats => ({ kind: 'inline', threads: 0, queued: 0, running: 0, busyMs: 0 }),
-    on: events.on,
+    threads: () => 0,
+    queued: () => 0,
     close: async () => {}
-  }
+  }, { maxQueue: null })
 }

@@ -32,10 +32,17 @@ async function errorHandler (app: FastifyInstance) {
     }
 
     const statusCode = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+    // Every 503 is temporary here (draining, queue full, overload): tell clients when to come back.
+    if (statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
+    if (hasPublicMessage(error)) {
+      // Our own errors are expected conditions (overload, deadline, shutdown): no stack, no alarm.
+      request.log[statusCode >= 500 ? 'warn' : 'info']({ code: error.code, statusCode }, error.message)
+      return send(request, reply, statusCode, error.message)
+    }
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed')
-      // A 5xx message could carry a stack, a path or a worker's internals: only our own are shown.
-      return send(request, reply, statusCode, hasPublicMessage(error) ? error.message : 'Internal Server Error')
+      // A 5xx message could carry a stack, a path or a worker's internals: the log has it, the client does not.
+      return send(request, reply, statusCode, 'Internal Server Error')
     }
     request.log.info({ err: error }, 'request rejected')
     return send(request, reply, statusCode, error.message)

@@ -1,0 +1,35 @@
+import { request } from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
+import { getJson } from './support/http.js'
+import { cpuSeconds } from './support/process-stats.js'
+
+/** Sends a JSON POST and destroys the connection after `afterMs`, before any answer. */
+async function postAndHangUp (url: string, body: unknown, afterMs: number) {
+  const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } })
+  req.on('error', () => {}) // the hang-up is the point
+  req.end(JSON.stringify(body))
+  await sleep(afterMs)
+  req.destroy()
+}
+
+describe('a client that disconnects before the answer', () => {
+  let server: ServerProcess
+  afterEach(async () => { await server.stop() })
+
+  it('has its running tasks aborted, logged at info rather than as an error', async () => {
+    server = await startServer({ POOL_THREADS: '2', ENABLE_TEST_FAULTS: 'true' })
+    await postAndHangUp(`${server.url}/v1/sum-of-squares`, { end: 9_000_000_000, chunks: 2 }, 300)
+    await sleep(300)
+
+    const before = cpuSeconds(server.child.pid!)
+    await sleep(1000)
+    expect(cpuSeconds(server.child.pid!) - before).toBeLessThan(0.3) // both chunks' threads were stopped
+    expect((await getJson(`${server.url}/probe`)).pool).toMatchObject({ threads: 2, threadsReplaced: 2, running: 0 })
+
+    const disconnect = server.logs.find((line) => line.msg === 'client disconnected before the answer; aborting its tasks')
+    expect(disconnect).toMatchObject({ level: 30 })
+    expect(server.logs.filter((line) => Number(line.level) >= 50)).toEqual([])
+  })
+})

@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
+import { buildTestApp } from './helper.js'
+
+const paths = ['/v1/sum-of-squares', '/probe', '/health/live', '/health/ready', '/v1/nothing', '/']
+const contentTypes = [
+  'application/json', 'application/json; charset=utf-8', 'application/octet-stream', 'text/plain',
+  'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', '', 'garbage/;;;'
+]
+
+const nested = (depth: number, open: string, close: string) => open.repeat(depth) + close.repeat(depth)
+const number = fc.oneof(
+  fc.double(), fc.integer(), fc.bigInt().map(String), fc.constantFrom('1e400', '-1e400', '5e-324', '-0', '9007199254740993', '0.1e1', '1E2')
+)
+
+/** Bodies a client might send, well-formed or not. */
+const body = fc.oneof(
+  fc.jsonValue().map((value) => JSON.stringify(value)),
+  fc.record({ start: fc.jsonValue(), end: fc.jsonValue(), chunks: fc.jsonValue() }, { requiredKeys: [] }).map((value) => JSON.stringify(value)),
+  fc.tuple(number, number, number).map(([start, end, chunks]) => `{"start":${start},"end":${end},"chunks":${chunks}}`),
+  fc.tuple(number, fc.jsonValue()).map(([end, other]) => `{"end":${end},"end":${JSON.stringify(other)}}`), // duplicate keys
+  fc.integer({ min: 1, max: 200_000 }).map((depth) => nested(depth, '[', ']')),
+  fc.integer({ min: 1, max: 200_000 }).map((depth) => `{"end":${nested(depth, '{"a":', '}').replace(/}$/, '1}')}}`),
+  fc.integer({ min: 0, max: 2_000_000 }).map((length) => `{"end":5,"pad":"${'x'.repeat(length)}"}`),
+  fc.string({ maxLength: 200 }),
+  fc.uint8Array({ maxLength: 4096 }).map((bytes) => Buffer.from(bytes)),
+  fc.constantFrom('', '{', 'null', '{"__proto__":{"end":1}}', '{"constructor":{"prototype":{"x":1}}}', '\u0000', '{"end":5}garbage')
+)
+
+/** Mostly the compute endpoints, where the parsing and validation are; every route and method now and then. */
+const target = fc.oneof(
+  { weight: 6, arbitrary: fc.constant({ method: 'POST', path: '/v1/sum-of-squares' }) },
+  { weight: 2, arbitrary: fc.record({ method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), path: fc.constantFrom(...paths) }) }
+)
+
+const request = fc.record({
+  target,
+  contentType: fc.oneof({ weight: 4, arbitrary: fc.constant('application/json') }, { weight: 2, arbitrary: fc.constantFrom(...contentTypes) }),
+  body,
+  timeout: fc.option(fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String)), { nil: undefined }),
+  requestId: fc.option(fc.string({ maxLength: 300 }), { nil: undefined })
+})
+type FuzzRequest = typeof request extends fc.Arbitrary<infer T> ? T : never
+
+function headersOf (input: FuzzRequest): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (input.contentType !== '') headers['content-type'] = input.contentType
+  if (input.timeout !== undefined) headers['x-timeout-ms'] = input.timeout
+  // Header values cannot carry control characters; a client's library would refuse to send them.
+  if (input.requestId !== undefined && /^[\x20-\x7e]*$/.test(input.requestId)) headers['x-request-id'] = input.requestId
+  return headers
+}
+
+function expectCleanAnswer (status: number, body: string) {
+  expect(status, body.slice(0, 300)).toBeLessThan(500)
+  if (status >= 400) {
+    const parsed = JSON.parse(body)
+    expect(parsed).toMatchObject({ statusCode: status, error: expect.any(String), message: expect.any(String), requestId: expect.any(String) })
+    if (parsed.issues !== undefined) expect(parsed.issues).toEqual(expect.arrayContaining([{ path: expect.any(String), message: expect.any(String) }]))
+  }
+}
+
+describe('fuzzing every public endpoint', () => {
+  describe('in-process', () => {
+    let app: FastifyInstance
+    beforeAll(async () => { app = await buildTestApp({ MAX_TERMS: '20000000' }) })
+    afterAll(async () => { await app.close() })
+
+    it('never answers 5xx, and every 4xx is in the error shape', async () => {
+      await fc.assert(fc.asyncProperty(request, async (input) => {
+        const { method, path } = input.target
+        const response = await app.inject({ method: method as 'GET', url: path, headers: headersOf(input), ...(method === 'GET' ? {} : { payload: input.body }) })
+        expectCleanAnswer(response.statusCode, response.body)
+      }), { numRuns: 1500 })
+
+      const alive = await app.inject({ method: 'POST', url: '/v1/sum-of-squares', payload: { end: 10 } })
+      expect(alive.json().result).toBe('285')
+      expect(app.executor.stats()).toMatchObject({ threads: 2, running: 0, queued: 0 })
+    })
+  })
+
+  describe('over real HTTP', () => {
+    let server: ServerProcess
+    beforeAll(async () => { server = await startServer({ LOG_LEVEL: 'warn', MAX_TERMS: '20000000' }) })
+    afterAll(async () => { await server.stop() })
+
+    it('keeps the process up and answering', async () => {
+      await fc.assert(fc.asyncProperty(request, async (input) => {
+        const { method, path } = input.target
+        const response = await fetch(`${server.url}${path}`, { method, headers: headersOf(input), ...(method === 'GET' ? {} : { body: input.body }) })
+        expectCleanAnswer(response.status, await response.text())
+      }), { numRuns: 300 })
+
+      expect(server.child.exitCode).toBeNull()
+      expect((await fetch(`${server.url}/health/live`)).status).toBe(200)
+    })
+  })
+})

@@ -1,0 +1,26 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
+import { postJson } from './support/http.js'
+
+describe('load shedding when the event loop itself is in trouble', () => {
+  let server: ServerProcess
+  afterEach(async () => { await server.stop() })
+
+  it('refuses compute requests with 503 and Retry-After, while health and probe still answer', async () => {
+    // The inline executor is the simplest way to block the loop for real: 1.5 s of kernel on it.
+    server = await startServer({ EXECUTOR: 'inline', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '200', LOG_LEVEL: 'warn' })
+    const blocking = postJson(`${server.url}/v1/sum-of-squares`, { end: 5_000_000_000 })
+    await new Promise((resolve) => setTimeout(resolve, 200)) // the loop is now blocked; these wait behind it
+    const [shed, probe, live, ready] = await Promise.all([
+      postJson(`${server.url}/v1/sum-of-squares`, { end: 10 }),
+      fetch(`${server.url}/probe`),
+      fetch(`${server.url}/health/live`),
+      fetch(`${server.url}/health/ready`)
+    ])
+    expect((await blocking).status).toBe(200)
+    expect(shed.status).toBe(503)
+    expect(shed.headers.get('retry-after')).toBe('1')
+    expect(shed.body).toMatchObject({ statusCode: 503, message: expect.stringMatching(/overloaded/) })
+    expect([probe.status, live.status, ready.status]).toEqual([200, 200, 503])
+  })
+})

@@ -1,0 +1,57 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, expect, it } from 'vitest'
+import { startServer } from '../load-tests/lib/server-process.js'
+import { closedForm, json } from './helper.js'
+
+describe('SIGTERM during sustained load', () => {
+  it('drops no accepted request, refuses new work, and exits 0 within the grace period', async () => {
+    const server = await startServer({ POOL_THREADS: '2', POOL_MAX_QUEUE: '16', SHUTDOWN_GRACE_MS: '10000' })
+    const outcomes = new Map<string, number | string>()
+    const expected = closedForm(0, 60_000_000).toString()
+    let wrongResults = 0
+    const state = { stop: false }
+
+    const client = async (loop: number) => {
+      let failuresInARow = 0
+      for (let i = 0; !state.stop && failuresInARow < 3; i++) {
+        const id = `load-${loop}-${i}`
+        try {
+          const response = await fetch(`${server.url}/v1/sum-of-squares`, {
+            method: 'POST', headers: { ...json, 'x-request-id': id }, body: JSON.stringify({ end: 60_000_000 })
+          })
+          const body = await response.json() as { result?: string }
+          if (response.status === 200 && body.result !== expected) wrongResults++
+          outcomes.set(id, response.status)
+          failuresInARow = 0
+        } catch (error) {
+          outcomes.set(id, String((error as { cause?: { code?: string } }).cause?.code ?? error))
+          failuresInARow++
+        }
+      }
+    }
+    const clients = Promise.all(Array.from({ length: 6 }, (_, loop) => client(loop)))
+    await sleep(1500)
+    const signalled = Date.now()
+    server.child.kill('SIGTERM')
+    const exit = await server.exited
+    const exitedAfterMs = Date.now() - signalled
+    state.stop = true
+    await clients
+
+    expect(exit).toEqual({ code: 0, signal: null })
+    expect(exitedAfterMs).toBeLessThan(10_000)
+    expect(wrongResults).toBe(0)
+
+    // Every request the server read got its answer; every other one was refused at the door.
+    const accepted = server.logs.filter((line) => line.msg === 'incoming request').map((line) => String(line.reqId)).filter((id) => id.startsWith('load-'))
+    const answered = new Set(server.logs.filter((line) => line.msg === 'request completed').map((line) => String(line.reqId)))
+    expect(accepted.length).toBeGreaterThan(20)
+    for (const id of accepted) {
+      expect(answered.has(id), `request ${id} was accepted but not answered`).toBe(true)
+      expect([200, 503], `request ${id}: ${outcomes.get(id)}`).toContain(outcomes.get(id))
+    }
+    const refused = [...outcomes].filter(([id]) => !accepted.includes(id)).map(([, outcome]) => outcome)
+    expect(refused.length).toBeGreaterThan(0)
+    for (const outcome of refused) expect(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET']).toContain(outcome)
+  })
+})

@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
+import { getJson, postJson } from './support/http.js'
+import { closedForm } from './helper.js'
+
+describe.each([
+  ['exits (process.exit in the worker)', 'exit'],
+  ['exceeds its heap limit', 'oom']
+])('a worker that %s', (_name, kind) => {
+  let server: ServerProcess
+  beforeAll(async () => {
+    server = await startServer({ POOL_THREADS: '2', ENABLE_TEST_FAULTS: 'true', WORKER_MAX_OLD_GENERATION_MB: '32', LOG_LEVEL: 'warn' })
+  })
+  afterAll(async () => { await server.stop() })
+
+  it('fails only the request whose task it ran, with a 500 that leaks nothing', async () => {
+    const [fault, other] = await Promise.all([
+      postJson(`${server.url}/v1/test/fault`, { kind }),
+      postJson(`${server.url}/v1/sum-of-squares`, { end: 3_000_000, chunks: 1 })
+    ])
+    expect(fault.status).toBe(500)
+    expect(fault.body).toMatchObject({ statusCode: 500, error: 'Internal Server Error', message: 'Internal Server Error' })
+    expect(other.status).toBe(200)
+    expect(other.body.result).toBe(closedForm(0, 3_000_000).toString())
+  })
+
+  it('leaves the process up and the pool at full strength, serving the next request', async () => {
+    expect(server.child.exitCode).toBeNull()
+    // The replacement thread reports in once it has booted, a few milliseconds after the crash.
+    await expect.poll(async () => (await getJson(`${server.url}/probe`)).pool, { timeout: 5000 })
+      .toMatchObject({ threads: 2, threadsReplaced: 1 })
+    const next = await postJson(`${server.url}/v1/sum-of-squares`, { end: 10_000_000, chunks: 2 })
+    expect(next.body.result).toBe(closedForm(0, 10_000_000).toString())
+  })
+})
