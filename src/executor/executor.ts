@@ -175,6 +175,11 @@ export function createExecutor (runner: TaskRunner, { maxQueue }: ExecutorOption
   }
 }
 
+/** Shaped like Piscina's own abort error, so an abort reads the same wherever the task was. */
+export function abortError (reason: unknown): Error {
+  return Object.assign(new Error('The task has been aborted', { cause: reason }), { name: 'AbortError' })
+}
+
 function abortReasonOf (error: unknown): AbortReason | undefined {
   if (!(error instanceof Error) || error.name !== 'AbortError') return undefined
   const cause = error.cause

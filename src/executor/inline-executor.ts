@@ -1,5 +1,5 @@
 import runTask from '../../workers/run-task.js'
-import { createExecutor, type Executor } from './executor.js'
+import { abortError, createExecutor, type Executor } from './executor.js'
 
 /**
  * Runs tasks on the event loop, blocking it for as long as each one takes. It exists only to
@@ -10,8 +10,7 @@ export function createInlineExecutor (): Executor {
   return createExecutor({
     kind: 'inline',
     async run (message, { signal }) {
-      // Shaped like Piscina's abort error, so both runners report aborts the same way.
-      if (signal?.aborted === true) throw Object.assign(new Error('The task has been aborted', { cause: signal.reason }), { name: 'AbortError' })
+      if (signal?.aborted === true) throw abortError(signal.reason)
       return runTask(message)
     },
     threads: () => 0,

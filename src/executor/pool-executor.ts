@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina'
 import type { TaskMessage, TaskOutcome } from '../../workers/run-task.js'
-import { createExecutor, type Executor } from './executor.js'
+import { abortError, createExecutor, type ExecuteOptions, type Executor } from './executor.js'
 import { workerEntry } from './worker-entry.js'
 
 export interface PoolExecutorOptions {
@@ -8,28 +8,98 @@ export interface PoolExecutorOptions {
   maxQueue: number
   /** V8 old-generation heap limit per worker thread: a runaway task kills its thread, not the process. */
   maxOldGenerationMb: number
+  /** The worker entry point; tests substitute their own. */
+  filename?: string
 }
 
-export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb }: PoolExecutorOptions): Executor {
+/** The part of Piscina's worker view (type `PiscinaWorker`, not exported from its entry point) used here. */
+interface PoolWorker {
+  readonly destroyed: boolean
+}
+
+interface Waiting {
+  message: TaskMessage
+  options: ExecuteOptions
+  resolve: (outcome: TaskOutcome) => void
+  reject: (error: unknown) => void
+  onAbort: () => void
+}
+
+/**
+ * Tasks wait in this module's own queue and reach Piscina only when a ready thread is free, so
+ * Piscina's queue stays empty. That sidesteps a Piscina 5.3 behaviour seen here: when a thread
+ * frees up, Piscina hands its queued tasks to every worker, one still booting (a replacement for a
+ * crashed thread) included; aborting such a task terminates the booting worker, Piscina then takes
+ * it for a worker that cannot boot (`workerFailsDuringBootstrap`) and from then on stops replacing
+ * crashed threads, so crashes and short deadlines together shrank the pool to zero threads.
+ * test/pool-executor.test.ts reproduces it. Aborting a task that is still queued here is a plain
+ * removal; aborting a running one is Piscina's: it terminates and replaces that thread.
+ */
+export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, filename = workerEntry }: PoolExecutorOptions): Executor {
   const pool = new Piscina<TaskMessage, TaskOutcome>({
-    filename: workerEntry,
+    filename,
     // A fixed-size pool, started up front: CPU-bound work gains nothing from more threads than
     // cores, and a thread spun up on demand would put its start-up cost on a request.
     minThreads: threads,
     maxThreads: threads,
     resourceLimits: { maxOldGenerationSizeMb: maxOldGenerationMb }
   })
+  const ready = new Set<PoolWorker>()
+  const waiting: Waiting[] = []
+  let running = 0
+
+  function pump () {
+    while (running < ready.size && waiting.length > 0) start(waiting.shift()!)
+  }
+
+  function start ({ message, options, resolve, reject, onAbort }: Waiting) {
+    options.signal?.removeEventListener('abort', onAbort)
+    running++
+    pool.run(message, { signal: options.signal, transferList: options.transferList })
+      .then(resolve, reject)
+      .finally(() => {
+        running--
+        pump()
+      })
+  }
+
   const executor = createExecutor({
     kind: 'pool',
-    run: (message, { signal, transferList }) => pool.run(message, { signal, transferList }),
+    run: (message, options) => new Promise<TaskOutcome>((resolve, reject) => {
+      const { signal } = options
+      if (signal?.aborted === true) return reject(abortError(signal.reason))
+      const entry: Waiting = {
+        message,
+        options,
+        resolve,
+        reject,
+        onAbort: () => {
+          waiting.splice(waiting.indexOf(entry), 1)
+          reject(abortError(signal!.reason))
+        }
+      }
+      signal?.addEventListener('abort', entry.onAbort, { once: true })
+      waiting.push(entry)
+      pump()
+    }),
     threads: () => pool.threads.length,
-    queued: () => pool.queueSize,
+    queued: () => waiting.length,
     close: () => pool.close()
   }, { maxQueue })
 
   let created = 0
-  pool.on('workerCreate', () => {
+  // Piscina announces a worker once it is ready for tasks, and again when it is gone. The objects
+  // it passes are live views of its workers (a fresh one each time, and the thread id of a dead
+  // worker reads -1), so a departure is found by asking each known worker whether it is destroyed.
+  pool.on('workerCreate', (worker: PoolWorker) => {
+    ready.add(worker)
     if (++created > threads) executor.threadReplaced()
+    // Piscina emits this before it files the worker as ready; a task submitted synchronously here
+    // would miss it and land in Piscina's own queue, which is what this module avoids.
+    queueMicrotask(pump)
+  })
+  pool.on('workerDestroy', () => {
+    for (const worker of ready) if (worker.destroyed) ready.delete(worker)
   })
   // Piscina reports a worker that dies while idle as an 'error' event; unhandled, that would
   // take the whole process down. The pool has already started a replacement.
