@@ -14,3 +14,8 @@ export const ShuttingDownError = serviceError('SVC_SHUTTING_DOWN', 'The service 
 export function hasPublicMessage (error: { code?: string }): boolean {
   return error.code !== undefined && publicCodes.has(error.code)
 }
+
+export const NonFiniteValueError = serviceError('SUM_NON_FINITE_VALUE', 'Value at index %s is %s: only finite numbers can be summed', 422)
+export const SumOverflowError = serviceError('SUM_OVERFLOW', 'The sum overflows float64: %s', 422)
+export const Float64LengthError = serviceError('SUM_BAD_BINARY_LENGTH', 'An application/octet-stream body must be whole float64 values, but %s bytes is not a multiple of 8', 400)
+export const SumContentTypeError = serviceError('SUM_CONTENT_TYPE', 'Content-Type %s is not accepted: send application/json {"values": [...]} or application/octet-stream float64 values', 415)

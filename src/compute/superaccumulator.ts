@@ -108,10 +108,9 @@ export function roundSuperaccumulator (acc: Superaccumulator): number {
     const dropped = magnitude - (kept << BigInt(shift))
     const half = 1n << BigInt(shift - 1)
     if (dropped > half || (dropped === half && (kept & 1n) === 1n)) kept += 1n
-    // kept is in [2^52, 2^53]: the value is kept * 2^scale, a normal double unless scale pushes it
-    // to 2^1024 or beyond.
-    const scale = shift - 1074
-    result = scale > 971 ? Infinity : Number(kept) * 2 ** scale
+    // kept is in [2^52, 2^53] and scale >= -1073, so kept * 2^scale is a normal double, exact, unless it
+    // reaches 2^1024: then the product (or 2 ** scale itself) is Infinity, which is the right answer.
+    result = Number(kept) * 2 ** (shift - 1074)
   }
   return negative ? -result : result
 }
