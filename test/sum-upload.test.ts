@@ -110,7 +110,7 @@ describe('uploads to POST /v1/sum over a real socket', () => {
     const values = randomValues(1000)
     const after = await fetch(`${server.url}/v1/sum`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(values.buffer) })
     expect(await after.json()).toMatchObject({ sum: sumPrecise(values) })
-    const probe = await (await fetch(`${server.url}/probe`)).json()
+    const probe = await (await fetch(`${server.url}/probe`)).json() as { pool: unknown }
     expect(probe.pool).toMatchObject({ threads: 2, queued: 0, running: 0 })
     expect(server.child.exitCode).toBeNull()
     expect(server.logs.filter((line) => Number(line.level) >= 50)).toEqual([])
