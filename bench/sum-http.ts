@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http'
+import { performance } from 'node:perf_hooks'
 import { startServer } from '../load-tests/lib/server-process.js'
 import { formatTable, medianMs } from './measure.js'
 import { MiB, makeValues } from './sum-data.js'
@@ -21,6 +22,22 @@ function post (url: string, contentType: string, body: Buffer): Promise<{ elapse
   })
 }
 
+/** Longest /probe round trip while `work` runs: how long the server's event loop went unanswered. */
+async function longestProbeDuring (probeUrl: string, work: Promise<unknown>): Promise<number> {
+  const state = { done: false }
+  const finished = work.finally(() => { state.done = true })
+  let longest = 0
+  while (!state.done) {
+    const started = performance.now()
+    await new Promise<void>((resolve, reject) => {
+      request(probeUrl, { agent }, (response) => { response.resume(); response.on('end', resolve) }).on('error', reject).end()
+    })
+    longest = Math.max(longest, performance.now() - started)
+  }
+  await finished
+  return longest
+}
+
 /** The longest prefix of `values` whose JSON body stays within `limit` bytes. */
 function jsonBody (values: Float64Array, limit: number): { body: Buffer, count: number } {
   let count = values.length
@@ -34,7 +51,9 @@ function jsonBody (values: Float64Array, limit: number): { body: Buffer, count: 
 /**
  * Whole requests over loopback to the real server (2 worker threads), client on the same 2 cores:
  * upload, parse, hand-off, sum and answer. Target: at least 400 MB/s for a 64 MiB octet-stream body
- * in exact mode.
+ * in exact mode. The last column is the longest round trip of /probe requests sent back to back during three
+ * of the requests: how long the server's event loop went unanswered (JSON.parse of the body, for JSON).
+ * The probing client shares the 2 cores, so scheduling adds to it.
  */
 export async function sumHttpBench (): Promise<string> {
   const server = await startServer({ LOG_LEVEL: 'warn', POOL_THREADS: '2' })
@@ -48,8 +67,11 @@ export async function sumHttpBench (): Promise<string> {
       serverMs.push(reply.elapsedMs)
     })
     serverMs = serverMs.slice(2).sort((a, b) => a - b)
+    const stalls: number[] = []
+    for (let i = 0; i < 3; i++) stalls.push(await longestProbeDuring(`${server.url}/probe`, post(url + query, contentType, body)))
     rows.push([name, (body.length / MiB).toFixed(1), count.toLocaleString('en-US'), ms.toFixed(1),
-      (body.length / 1e6 / (ms / 1e3)).toFixed(0), (count / 1e6 / (ms / 1e3)).toFixed(1), serverMs[Math.floor(serverMs.length / 2)]!.toFixed(1)])
+      (body.length / 1e6 / (ms / 1e3)).toFixed(0), (count / 1e6 / (ms / 1e3)).toFixed(1), serverMs[Math.floor(serverMs.length / 2)]!.toFixed(1),
+      Math.max(...stalls).toFixed(1)])
   }
   try {
     const values = makeValues(8 * MiB, 'wide')
@@ -66,5 +88,5 @@ export async function sumHttpBench (): Promise<string> {
     agent.destroy()
     await server.stop()
   }
-  return formatTable(['POST /v1/sum over loopback', 'body MiB', 'values', 'median ms', 'MB/s of body', 'M values/s', 'server elapsedMs (after upload)'], rows)
+  return formatTable(['POST /v1/sum over loopback', 'body MiB', 'values', 'median ms', 'MB/s of body', 'M values/s', 'server elapsedMs (after upload)', 'longest /probe round trip during it, ms'], rows)
 }
