@@ -52,7 +52,7 @@ export async function runSum (
     case 'overflow':
       throw new SumOverflowError(mode === 'exact'
         ? 'its exact value rounds beyond the largest double'
-        : 'the float64 running sum reached Infinity; mode=exact never overflows before the end')
+        : 'the float64 running sum reached Infinity (mode=exact fails only if the sum itself is out of range)')
     case 'sum':
       return { sum: merged.sum, chunks, kernelMs }
   }
