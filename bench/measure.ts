@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import { measure } from 'mitata'
 
 export interface BenchRow {
@@ -17,4 +18,21 @@ export async function medianOf (name: string, units: number, fn: () => unknown, 
 export function formatTable (header: string[], rows: string[][]): string {
   const lines = [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`)
   return lines.join('\n')
+}
+
+/**
+ * Median wall time of `runs` calls of an async `timed`, after two untimed warm-ups; `prepare` runs
+ * untimed before each call. For work of tens to hundreds of milliseconds (HTTP requests, pool round
+ * trips), where mitata's minimum sample count would make a suite take minutes.
+ */
+export async function medianMs<T> (runs: number, prepare: () => T, timed: (prepared: T) => Promise<unknown>): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < runs + 2; i++) {
+    const prepared = prepare()
+    const started = performance.now()
+    await timed(prepared)
+    if (i >= 2) times.push(performance.now() - started)
+  }
+  times.sort((a, b) => a - b)
+  return times[Math.floor(times.length / 2)]!
 }

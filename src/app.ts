@@ -3,6 +3,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import healthRoutes from '../routes/health.js'
 import probeRoutes from '../routes/probe.js'
 import sumOfSquaresRoutes from '../routes/sum-of-squares.js'
+import sumRoutes from '../routes/sum.js'
 import testFaultRoutes from '../routes/test-faults.js'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
@@ -45,6 +46,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(healthRoutes)
   await app.register(probeRoutes)
   await app.register(sumOfSquaresRoutes, { maxTerms: config.MAX_TERMS, threads: config.POOL_THREADS })
+  await app.register(sumRoutes, { bodyLimit: config.BODY_LIMIT_BYTES, threads: config.POOL_THREADS })
   if (config.ENABLE_TEST_FAULTS) await app.register(testFaultRoutes)
 
   return app

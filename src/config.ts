@@ -26,6 +26,12 @@ export const configSchema = z.object({
   PRESSURE_MAX_HEAP_USED_MB: int(1, 1_048_576).optional(),
   /** Upper bound on `end - start` for one sum-of-squares request (at most 2^53 - 1, where float64 stops being exact). */
   MAX_TERMS: int(1, Number.MAX_SAFE_INTEGER).default(10_000_000_000),
+  /**
+   * Largest request body POST /v1/sum accepts, JSON or binary (64 MiB is 8M float64 values). Other routes
+   * keep Fastify's 1 MiB. At most 256 MiB: a JSON body is parsed from one string, and V8 caps strings
+   * at about 512 MiB.
+   */
+  BODY_LIMIT_BYTES: int(8, 256 * 1024 * 1024).default(64 * 1024 * 1024),
   /** `inline` runs tasks on the event loop; it exists only to show what blocking costs. */
   EXECUTOR: z.enum(['pool', 'inline']).default('pool'),
   /**

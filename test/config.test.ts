@@ -11,13 +11,14 @@ describe('loadConfig', () => {
       POOL_THREADS: availableParallelism(),
       MAX_TERMS: 10_000_000_000,
       EXECUTOR: 'pool',
+      BODY_LIMIT_BYTES: 64 * 1024 * 1024,
       ENABLE_TEST_FAULTS: false
     })
   })
 
   it('parses values from strings and treats empty ones as unset', () => {
-    const config = loadConfig({ PORT: '8080', POOL_THREADS: '3', EXECUTOR: 'inline', HOST: '', ENABLE_TEST_FAULTS: 'true' })
-    expect(config).toMatchObject({ PORT: 8080, POOL_THREADS: 3, EXECUTOR: 'inline', HOST: '0.0.0.0', ENABLE_TEST_FAULTS: true })
+    const config = loadConfig({ PORT: '8080', POOL_THREADS: '3', EXECUTOR: 'inline', HOST: '', ENABLE_TEST_FAULTS: 'true', BODY_LIMIT_BYTES: '1048576' })
+    expect(config).toMatchObject({ PORT: 8080, POOL_THREADS: 3, EXECUTOR: 'inline', HOST: '0.0.0.0', ENABLE_TEST_FAULTS: true, BODY_LIMIT_BYTES: 1048576 })
   })
 
   it.each([
@@ -27,6 +28,9 @@ describe('loadConfig', () => {
     ['MAX_TERMS', '1.5'],
     ['MAX_TERMS', String(2 ** 53)],
     ['EXECUTOR', 'threads'],
+    ['BODY_LIMIT_BYTES', '64MiB'],
+    ['BODY_LIMIT_BYTES', '4'],
+    ['BODY_LIMIT_BYTES', String(256 * 1024 * 1024 + 1)],
     ['LOG_LEVEL', 'loud']
   ])('fails fast naming %s when it is %j', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)

@@ -1,4 +1,5 @@
 import sumOfSquares from './sum-of-squares.js'
+import sumValues from './sum-values.js'
 import testFault from './test-fault.js'
 
 /**
@@ -7,6 +8,7 @@ import testFault from './test-fault.js'
  */
 export const tasks = {
   'sum-of-squares': sumOfSquares,
+  'sum-values': sumValues,
   'test-fault': testFault
 }
 

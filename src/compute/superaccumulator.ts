@@ -1,0 +1,116 @@
+/**
+ * Neal's small superaccumulator (arXiv:1505.05571, section 3; `xsum_small` in xsum): one fixed-point
+ * number wide enough for the sum of any float64 values, so adding into it is exact.
+ *
+ * The number is N * 2^-1074 (2^-1074 is the smallest subnormal, so every finite double is an integer
+ * multiple of it), with N held in 32-bit chunks: chunk k holds bits [32k, 32k + 32) of N. Neal keeps the
+ * chunks in int64 so that many additions can land in one chunk before a carry has to move up; JavaScript
+ * has no fast int64, so here a chunk is a float64 holding an integer. A float64 is exact up to 2^53,
+ * which leaves 21 bits of headroom above a 32-bit digit: about two million additions to one chunk
+ * between carry propagations, far more than one flush of the exponent bins (`exact-sum.ts`) adds.
+ *
+ * After `propagateCarries` every chunk but the top one is in [0, 2^32); the top one is a signed integer,
+ * so a negative total needs no separate sign. Merging two accumulators is chunk-wise addition, exact for
+ * the same reason, which is what lets chunks of a request be summed on different threads.
+ */
+
+const CHUNK = 2 ** 32
+
+/**
+ * A double's mantissa (53 bits) sits at most at bit 2045 + 32 of N once the exponent bins have shifted
+ * their high halves up (see `addScaled`), so its top piece lands in chunk 66. The 68th chunk is headroom:
+ * with carries propagated, even 2^53 values of 2^1024 need only a few bits of chunk 66.
+ */
+export const SUPERACCUMULATOR_CHUNKS = 68
+
+export type Superaccumulator = Float64Array
+
+export function createSuperaccumulator (): Superaccumulator {
+  return new Float64Array(SUPERACCUMULATOR_CHUNKS)
+}
+
+const POW2 = Float64Array.from({ length: 32 }, (_, i) => 2 ** i)
+
+/**
+ * Adds (or subtracts) magnitude * 2^position to N, where magnitude is an integer in [0, 2^53].
+ * Shifted by up to 31 bits it is still a double with 53 significant bits, so the product is exact and
+ * splits exactly (power-of-two divisions, floors, and differences of integers below 2^53) into three
+ * 32-bit pieces for chunks k, k+1 and k+2.
+ */
+export function addScaled (acc: Superaccumulator, magnitude: number, position: number, negative: boolean): void {
+  if (magnitude === 0) return
+  const k = position >>> 5
+  const shifted = magnitude * POW2[position & 31]!
+  const above0 = Math.floor(shifted / CHUNK)
+  const above1 = Math.floor(above0 / CHUNK)
+  const piece0 = shifted - above0 * CHUNK
+  const piece1 = above0 - above1 * CHUNK
+  if (negative) {
+    acc[k]! -= piece0
+    acc[k + 1]! -= piece1
+    acc[k + 2]! -= above1
+  } else {
+    acc[k]! += piece0
+    acc[k + 1]! += piece1
+    acc[k + 2]! += above1
+  }
+}
+
+/** Moves every chunk's overflow into the chunk above, leaving chunks 0..66 in [0, 2^32). */
+export function propagateCarries (acc: Superaccumulator): void {
+  for (let k = 0; k < SUPERACCUMULATOR_CHUNKS - 1; k++) {
+    const chunk = acc[k]!
+    if (chunk >= 0 && chunk < CHUNK) continue
+    const carry = Math.floor(chunk / CHUNK)
+    acc[k] = chunk - carry * CHUNK
+    acc[k + 1]! += carry
+  }
+}
+
+/** target += source, exactly. Both must have had their carries propagated (as every exported state has). */
+export function mergeSuperaccumulators (target: Superaccumulator, source: Superaccumulator): void {
+  for (let k = 0; k < SUPERACCUMULATOR_CHUNKS; k++) target[k]! += source[k]!
+  propagateCarries(target)
+}
+
+/** N as a BigInt: once per result, so clarity beats speed here. */
+function toBigInt (acc: Superaccumulator): bigint {
+  propagateCarries(acc)
+  let n = 0n
+  for (let k = SUPERACCUMULATOR_CHUNKS - 1; k >= 0; k--) n = (n << 32n) + BigInt(acc[k]!)
+  return n
+}
+
+export function isExactZero (acc: Superaccumulator): boolean {
+  propagateCarries(acc)
+  return acc.every((chunk) => chunk === 0)
+}
+
+/**
+ * The double nearest to N * 2^-1074, ties to even: the one rounding of the whole sum. ±Infinity when it
+ * rounds beyond the largest double (magnitude at least 2^1024 - 2^970, as IEEE 754 and Math.sumPrecise
+ * say). An exact zero is +0; the caller decides when the IEEE rules make it -0.
+ */
+export function roundSuperaccumulator (acc: Superaccumulator): number {
+  const n = toBigInt(acc)
+  if (n === 0n) return 0
+  const negative = n < 0n
+  const magnitude = negative ? -n : n
+  const bits = magnitude.toString(2).length
+  let result: number
+  if (bits <= 53) {
+    // Below 2^53 units of 2^-1074 the value is below 2^-1021, where doubles are spaced 2^-1074 apart:
+    // the product is exact, subnormal or not.
+    result = Number(magnitude) * Number.MIN_VALUE
+  } else {
+    const shift = bits - 53
+    let kept = magnitude >> BigInt(shift)
+    const dropped = magnitude - (kept << BigInt(shift))
+    const half = 1n << BigInt(shift - 1)
+    if (dropped > half || (dropped === half && (kept & 1n) === 1n)) kept += 1n
+    // kept is in [2^52, 2^53] and scale >= -1073, so kept * 2^scale is a normal double, exact, unless it
+    // reaches 2^1024: then the product (or 2 ** scale itself) is Infinity, which is the right answer.
+    result = Number(kept) * 2 ** (shift - 1074)
+  }
+  return negative ? -result : result
+}
