@@ -52,7 +52,7 @@ function cores (quantity: string | number | undefined) {
 }
 
 describe('every manifest', () => {
-  it.each(manifests)('$file ($object.kind) is a valid Kubernetes object of a known kind', ({ object }) => {
+  it.each(manifests.map(({ file, object }) => [file, object.kind, object] as const))('%s (%s) is a valid Kubernetes object of a known kind', (_file, _kind, object) => {
     const Model = models[`${object.apiVersion} ${object.kind}`]
     expect(Model, `${object.apiVersion} ${object.kind}`).toBeDefined()
     expect(() => new Model!(object as never).validate()).not.toThrow()
