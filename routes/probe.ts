@@ -17,6 +17,14 @@ export const probeReply = z.object({
     running: z.int(),
     utilization: z.number().describe('Mean share of the window the worker threads were busy, 0..1')
   })
+}).describe('Event-loop and pool load over the last few seconds').meta({
+  examples: [{
+    status: 'ok',
+    executor: 'pool',
+    windowMs: 1013,
+    eventLoop: { delayMs: { p50: 0.101, p99: 1.092, max: 1.215 }, utilization: 0.032 },
+    pool: { threads: 2, queued: 0, running: 0, utilization: 0.159 }
+  }]
 })
 
 /**

@@ -8,7 +8,8 @@ import { z } from 'zod'
  */
 export default async function testFaultRoutes (app: FastifyInstance) {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/test/fault', {
-    schema: { body: z.strictObject({ kind: z.enum(['throw']) }) }
+    // Hidden from the OpenAPI document: it is not part of the service's contract.
+    schema: { hide: true, body: z.strictObject({ kind: z.enum(['throw']) }) }
   }, async (request) => {
     await app.executor.execute('test-fault', request.body)
     return { status: 'unreachable' }

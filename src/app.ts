@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type onRouteHookHandler } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import healthRoutes from '../routes/health.js'
 import probeRoutes from '../routes/probe.js'
@@ -6,14 +6,19 @@ import sumOfSquaresRoutes from '../routes/sum-of-squares.js'
 import testFaultRoutes from '../routes/test-faults.js'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
+import accessControl from './plugins/access-control.js'
 import errorHandler from './plugins/error-handler.js'
 import executor from './plugins/executor.js'
 import lifecycle from './plugins/lifecycle.js'
 import loadMonitor from './plugins/load-monitor.js'
+import metrics from './plugins/metrics.js'
+import openApi from './plugins/openapi.js'
 import { requestId } from './request-id.js'
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger']
+  /** Sees every route as it is registered: tests check that the OpenAPI document covers them all. */
+  onRoute?: onRouteHookHandler
 }
 
 /** Builds the whole service from a config object; listening and signals belong to server.ts. */
@@ -24,6 +29,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     // The lifecycle plugin answers during shutdown itself, in the service's error shape.
     return503OnClosing: false
   })
+  if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute)
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.addHook('onRequest', async (request, reply) => {
@@ -34,6 +40,11 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(lifecycle)
   await app.register(executor, { config })
   await app.register(loadMonitor)
+  // Before every route: swagger documents, metrics time and access control guards the routes
+  // registered after them.
+  await app.register(openApi, { apiKeys: config.API_KEYS !== undefined })
+  await app.register(metrics, { config })
+  await app.register(accessControl, { config })
 
   await app.register(healthRoutes)
   await app.register(probeRoutes)

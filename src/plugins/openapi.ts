@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import { isComputeRoute } from '../compute-routes.js'
+
+export interface OpenApiOptions {
+  /** Whether compute routes require an API key, so the document says so. */
+  apiKeys: boolean
+}
+
+const packageJson = JSON.parse(readFileSync(new URL(
+  import.meta.url.endsWith('.ts') ? '../../package.json' : '../../../package.json',
+  import.meta.url
+), 'utf8')) as { name: string, version: string, description: string }
+
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas that validate requests, at
+ * GET /openapi.json, and Swagger UI at /docs (its assets ship inside the package: no CDN).
+ * Registered before any route: @fastify/swagger learns routes from its onRoute hook.
+ */
+async function openApiPlugin (app: FastifyInstance, { apiKeys }: OpenApiOptions) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: packageJson.name, version: packageJson.version, description: packageJson.description },
+      ...(apiKeys ? { components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'One of the keys in API_KEYS' } } } } : {})
+    },
+    transform (input) {
+      const output = jsonSchemaTransform(input)
+      if (apiKeys && isComputeRoute(input.url) && output.schema.hide !== true) {
+        output.schema = { ...output.schema, security: [{ apiKey: [] }] }
+      }
+      return output
+    },
+    transformObject: jsonSchemaTransformObject
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}
+
+export default fp(openApiPlugin, { name: 'openapi' })
