@@ -123,7 +123,7 @@ describe('METRICS_PORT', () => {
     expect(sample(await separate.text(), 'pool_threads')).toBe(2)
     expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404)
     const elsewhere = await fetch(`http://127.0.0.1:${port}/other`)
-    expect([elsewhere.status, (await elsewhere.json()).error]).toEqual([404, 'Not Found'])
+    expect([elsewhere.status, ((await elsewhere.json()) as { error: string }).error]).toEqual([404, 'Not Found'])
     await app.close()
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow()
   })

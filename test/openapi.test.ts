@@ -56,14 +56,15 @@ describe('the OpenAPI document at GET /openapi.json', () => {
     expect(Object.keys(doc.paths)).not.toContain('/v1/test/fault')
   })
 
-  it('documents each request body with an example', () => {
+  it('documents each request body, with an example', () => {
     const withBody = routes.filter((route) => route.schema?.body !== undefined && !undocumented(route.url!))
     expect(withBody.length).toBeGreaterThan(0)
     for (const route of withBody) {
       const operation = doc.paths[openApiPath(route.url!)]![String(route.method).toLowerCase()]!
       const media = Object.values(operation.requestBody?.content ?? {})
       expect(media.length, `${route.method} ${route.url}`).toBeGreaterThan(0)
-      for (const type of media) expect(type.example ?? type.examples, `${route.method} ${route.url}`).toBeDefined()
+      // One example is enough where a route takes several content types (a binary body has none to show).
+      expect(media.some((type) => (type.example ?? type.examples) !== undefined), `${route.method} ${route.url}`).toBe(true)
     }
   })
 

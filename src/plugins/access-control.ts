@@ -45,7 +45,8 @@ async function accessControlPlugin (app: FastifyInstance, { config }: AccessCont
       // With keys, a client is its key (the key has been verified by then): many clients behind one
       // proxy are not lumped together. Without, the default: the IP address (IPv6 by /64).
       ...(config.API_KEYS !== undefined ? { keyGenerator: apiKeyOf } : {}),
-      errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, window, context.after)
+      // Seconds, as Retry-After says.
+      errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, window, `${Math.ceil(context.ttl / 1000)} s`)
     })
     guards.push(app.rateLimit())
   }
