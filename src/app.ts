@@ -42,7 +42,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(loadMonitor)
   // Before every route: swagger documents, metrics time and access control guards the routes
   // registered after them.
-  await app.register(openApi, { apiKeys: config.API_KEYS !== undefined })
+  await app.register(openApi, { requireApiKey: config.API_KEYS !== undefined })
   await app.register(metrics, { config })
   await app.register(accessControl, { config })
 

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort } from '../load-tests/lib/server-process.js'
+import { freePort, startServer } from '../load-tests/lib/server-process.js'
 import { buildTestApp, json, sample } from './helper.js'
 
 describe('GET /metrics', () => {
@@ -126,6 +126,18 @@ describe('METRICS_PORT', () => {
     expect([elsewhere.status, ((await elsewhere.json()) as { error: string }).error]).toEqual([404, 'Not Found'])
     await app.close()
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow()
+  })
+
+  it('works in the real server, which still exits 0 on SIGTERM', async () => {
+    const metricsPort = await freePort()
+    const server = await startServer({ METRICS_PORT: String(metricsPort) })
+    try {
+      const separate = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+      expect(separate.status).toBe(200)
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(404)
+    } finally {
+      expect(await server.stop()).toEqual({ code: 0, signal: null })
+    }
   })
 
   it('stops start-up when the port is taken', async () => {

@@ -83,10 +83,10 @@ describe('the OpenAPI document at GET /openapi.json', () => {
   })
 
   it('documents 401 and 429 and requires the API key on every compute route, and on no other', () => {
-    expect(doc.components.securitySchemes).toEqual({ apiKey: expect.objectContaining({ type: 'http', scheme: 'bearer' }) })
+    expect(doc.components.securitySchemes).toEqual({ bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer' }) })
     for (const { name, operation } of operations(doc)) {
       if (name.split(' ')[1]!.startsWith('/v1/')) {
-        expect(operation.security, name).toEqual([{ apiKey: [] }])
+        expect(operation.security, name).toEqual([{ bearerAuth: [] }])
         expect(Object.keys(operation.responses), name).toEqual(expect.arrayContaining(['400', '401', '429', '500', '503']))
       } else {
         expect(operation.security, name).toBeUndefined()

@@ -8,7 +8,7 @@ import { isComputeRoute } from '../compute-routes.js'
 
 export interface OpenApiOptions {
   /** Whether compute routes require an API key, so the document says so. */
-  apiKeys: boolean
+  requireApiKey: boolean
 }
 
 const packageJson = JSON.parse(readFileSync(new URL(
@@ -21,17 +21,17 @@ const packageJson = JSON.parse(readFileSync(new URL(
  * GET /openapi.json, and Swagger UI at /docs (its assets ship inside the package: no CDN).
  * Registered before any route: @fastify/swagger learns routes from its onRoute hook.
  */
-async function openApiPlugin (app: FastifyInstance, { apiKeys }: OpenApiOptions) {
+async function openApiPlugin (app: FastifyInstance, { requireApiKey }: OpenApiOptions) {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: { title: packageJson.name, version: packageJson.version, description: packageJson.description },
-      ...(apiKeys ? { components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'One of the keys in API_KEYS' } } } } : {})
+      ...(requireApiKey ? { components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of the keys in API_KEYS' } } } } : {})
     },
     transform (input) {
       const output = jsonSchemaTransform(input)
-      if (apiKeys && isComputeRoute(input.url) && output.schema.hide !== true) {
-        output.schema = { ...output.schema, security: [{ apiKey: [] }] }
+      if (requireApiKey && isComputeRoute(input.url) && output.schema.hide !== true) {
+        output.schema = { ...output.schema, security: [{ bearerAuth: [] }] }
       }
       return output
     },
