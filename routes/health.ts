@@ -4,22 +4,26 @@ import { z } from 'zod'
 import { OverloadedError, QueueFullError, ShuttingDownError } from '../src/errors.js'
 import { errorBody } from '../src/schemas/error.js'
 
-const status = z.object({ status: z.string() })
+const live = z.object({ status: z.literal('ok') }).describe('The process runs').meta({ examples: [{ status: 'ok' }] })
+const ready = z.object({ status: z.literal('ready') }).describe('The service accepts work').meta({ examples: [{ status: 'ready' }] })
 
 /** Liveness (the process runs) and readiness (it accepts work), for load balancers and orchestrators. */
 export default async function healthRoutes (app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>()
   const config = { servedWhileClosing: true }
 
-  routes.get('/health/live', { config, schema: { summary: 'Liveness', response: { 200: status } } }, async () => ({ status: 'ok' }))
+  routes.get('/health/live', { config, schema: { summary: 'Liveness', response: { 200: live } } }, async () => ({ status: 'ok' as const }))
 
   routes.get('/health/ready', {
     config,
-    schema: { summary: 'Readiness: 503 while shutting down, while the queue is full or under pressure', response: { 200: status, 503: errorBody } }
+    schema: {
+      summary: 'Readiness: 503 while shutting down, while the queue is full or under pressure',
+      response: { 200: ready, 503: errorBody.describe('Shutting down or saturated: send work elsewhere for now') }
+    }
   }, async () => {
     if (!app.isReady()) throw new ShuttingDownError()
     if (app.executor.stats().saturated) throw new QueueFullError()
     if (app.isUnderPressure()) throw new OverloadedError()
-    return { status: 'ready' }
+    return { status: 'ready' as const }
   })
 }

@@ -20,6 +20,15 @@ export const probeReply = z.object({
     threadsReplaced: z.int().describe('Worker threads started since boot to replace ones that died or were terminated by an abort')
   }),
   memory: z.object({ rssBytes: z.int(), heapUsedBytes: z.int() })
+}).describe('Event-loop and pool load over the last few seconds').meta({
+  examples: [{
+    status: 'ok',
+    executor: 'pool',
+    windowMs: 1013,
+    eventLoop: { delayMs: { p50: 0.101, p99: 1.092, max: 1.215 }, utilization: 0.032 },
+    pool: { threads: 2, queued: 0, running: 0, utilization: 0.159, maxQueue: 4, threadsReplaced: 0 },
+    memory: { rssBytes: 98_566_144, heapUsedBytes: 14_680_064 }
+  }]
 })
 
 /**

@@ -18,6 +18,7 @@ export const sumOfSquaresBody = (maxTerms: number) => z.strictObject({
 })
   .refine((body) => body.end >= body.start, { path: ['end'], message: 'end must be greater than or equal to start' })
   .refine((body) => body.end - body.start <= maxTerms, { path: ['end'], message: `end - start must be at most ${maxTerms}` })
+  .meta({ examples: [{ start: -3, end: 1_000_000_000 }] })
 
 export const sumOfSquaresReply = z.object({
   result: z.string().describe('The exact sum as a base-10 integer string: it can exceed 2^53'),
@@ -26,6 +27,8 @@ export const sumOfSquaresReply = z.object({
   terms: z.int(),
   chunks: z.int(),
   elapsedMs: z.number()
+}).describe('The exact sum').meta({
+  examples: [{ result: '333333332833333333500000014', start: -3, end: 1_000_000_000, terms: 1_000_000_003, chunks: 2, elapsedMs: 164.538 }]
 })
 
 export default async function sumOfSquaresRoutes (app: FastifyInstance, { maxTerms, threads }: SumOfSquaresRouteOptions) {

@@ -21,10 +21,15 @@ export const sumQuery = z.strictObject({
 
 export const sumJsonBody = z.strictObject({
   values: z.array(z.number()).describe('The numbers to add; JSON numbers beyond the float64 range (1e999) are refused')
-})
+}).meta({ examples: [{ values: [1e308, 1e308, -1e308] }] })
 
-const sumBinaryBody = z.instanceof(Float64Array)
-  .describe('Raw little-endian IEEE-754 float64 values, 8 bytes each; NaN and infinities are answered with 422')
+// The parser has already turned the bytes into a Float64Array; the metadata is what the OpenAPI
+// document shows for a binary body.
+const sumBinaryBody = z.instanceof(Float64Array).meta({
+  type: 'string',
+  format: 'binary',
+  description: 'Raw little-endian IEEE-754 float64 values, 8 bytes each; NaN and infinities are answered with 422'
+})
 
 export const sumReply = z.object({
   sum: z.number(),
@@ -32,7 +37,7 @@ export const sumReply = z.object({
   mode: z.enum(['exact', 'fast']),
   chunks: z.int().describe('Tasks the values were split into across the pool (0 for no values)'),
   elapsedMs: z.number().describe('Time from the body being read to the answer: the upload itself is not counted')
-})
+}).meta({ examples: [{ sum: 1e308, count: 3, mode: 'exact', chunks: 1, elapsedMs: 0.412 }] })
 
 export default async function sumRoutes (app: FastifyInstance, { bodyLimit, threads }: SumRouteOptions) {
   const policy = { threads, minTermsPerChunk: MIN_VALUES_PER_CHUNK }

@@ -9,7 +9,9 @@ import { z } from 'zod'
 export default async function testFaultRoutes (app: FastifyInstance) {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/test/fault', {
     config: { compute: true },
+    // Hidden from the OpenAPI document: it is not part of the service's contract.
     schema: {
+      hide: true,
       body: z.strictObject({
         kind: z.enum(['throw', 'exit', 'oom', 'spin']),
         ms: z.int().min(0).max(600_000).optional()

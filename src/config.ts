@@ -8,6 +8,17 @@ const int = (min: number, max: number) =>
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
 
+// RFC 6750 b64token: what can travel in `Authorization: Bearer <key>` unchanged.
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+const apiKeys = z.string().transform((list) => list.split(',').map((key) => key.trim()).filter(Boolean))
+  .pipe(z.array(z.string()
+    .min(16, 'each key must be at least 16 characters')
+    .regex(BEARER_TOKEN, 'each key must be a bearer token: letters, digits and - . _ ~ + / only'))
+    .min(1, 'expected at least one key'))
+
+/** Variables whose values are never echoed, not even in a configuration error. */
+const SECRET = new Set(['API_KEYS'])
+
 export const configSchema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -42,8 +53,23 @@ export const configSchema = z.object({
   /** Once the listener has closed, how long in-flight work gets to finish before the process is forced out (exit 1). */
   SHUTDOWN_GRACE_MS: int(100, 3_600_000).default(10_000),
   /** Registers the test-only fault endpoint. Never enable it in production. */
-  ENABLE_TEST_FAULTS: bool.default(false)
-}).transform((config) => ({ ...config, POOL_MAX_QUEUE: config.POOL_MAX_QUEUE ?? config.POOL_THREADS ** 2 }))
+  ENABLE_TEST_FAULTS: bool.default(false),
+  /**
+   * Comma-separated API keys; when set, every compute route (/v1/*) requires
+   * `Authorization: Bearer <one of them>`. Unset: no authentication.
+   */
+  API_KEYS: apiKeys.optional(),
+  /**
+   * Requests one client may make to the compute routes per RATE_LIMIT_WINDOW_MS (a client is its
+   * API key when keys are set, else its IP address). Unset: no rate limit.
+   */
+  RATE_LIMIT_MAX: int(1, 1_000_000_000).optional(),
+  RATE_LIMIT_WINDOW_MS: int(1000, 86_400_000).default(60_000),
+  /** Serves GET /metrics on this port, on a listener of its own, instead of on PORT. */
+  METRICS_PORT: int(1, 65535).optional()
+})
+  .refine((config) => config.METRICS_PORT !== config.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
+  .transform((config) => ({ ...config, POOL_MAX_QUEUE: config.POOL_MAX_QUEUE ?? config.POOL_THREADS ** 2 }))
 
 export type Config = z.output<typeof configSchema>
 export type Env = Record<string, string | undefined>
@@ -63,7 +89,8 @@ export function loadConfig (env: Env = {}): Config {
   if (result.success) return result.data
   const lines = result.error.issues.map((issue) => {
     const name = String(issue.path[0])
-    return `  ${name}=${JSON.stringify(present[name] ?? '')}: ${issue.message}`
+    const value = SECRET.has(name) ? '[redacted]' : JSON.stringify(present[name] ?? '')
+    return `  ${name}=${value}: ${issue.message}`
   })
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
 }

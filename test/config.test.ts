@@ -12,8 +12,14 @@ describe('loadConfig', () => {
       MAX_TERMS: 10_000_000_000,
       EXECUTOR: 'pool',
       BODY_LIMIT_BYTES: 64 * 1024 * 1024,
-      ENABLE_TEST_FAULTS: false
+      ENABLE_TEST_FAULTS: false,
+      RATE_LIMIT_WINDOW_MS: 60_000
     })
+  })
+
+  it('leaves API keys, rate limit and the separate metrics port off by default', () => {
+    const { API_KEYS, RATE_LIMIT_MAX, METRICS_PORT } = loadConfig({})
+    expect([API_KEYS, RATE_LIMIT_MAX, METRICS_PORT]).toEqual([undefined, undefined, undefined])
   })
 
   it('parses values from strings and treats empty ones as unset', () => {
@@ -31,10 +37,33 @@ describe('loadConfig', () => {
     ['BODY_LIMIT_BYTES', '64MiB'],
     ['BODY_LIMIT_BYTES', '4'],
     ['BODY_LIMIT_BYTES', String(256 * 1024 * 1024 + 1)],
-    ['LOG_LEVEL', 'loud']
+    ['LOG_LEVEL', 'loud'],
+    ['RATE_LIMIT_MAX', '0'],
+    ['RATE_LIMIT_WINDOW_MS', '999'],
+    ['METRICS_PORT', '70000'],
+    ['METRICS_PORT', '3000']
   ])('fails fast naming %s when it is %j', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=${JSON.stringify(value)}`))
+  })
+
+  it('splits API_KEYS on commas, trimming each key and skipping empty ones', () => {
+    expect(loadConfig({ API_KEYS: ' alpha-key-0123456789abcdef, bravo-key-0123456789abcdef,' }).API_KEYS)
+      .toEqual(['alpha-key-0123456789abcdef', 'bravo-key-0123456789abcdef'])
+  })
+
+  it.each([
+    ['a key shorter than 16 characters', 'alpha-key-0123456789abcdef,short'],
+    ['a key that cannot travel as a bearer token', 'alpha key 0123456789abcdef'],
+    ['no key at all', ' , ']
+  ])('rejects API_KEYS with %s, without echoing the keys', (_case, value) => {
+    expect(() => loadConfig({ API_KEYS: value })).toThrow(/API_KEYS=\[redacted\]/)
+    expect(() => loadConfig({ API_KEYS: value })).not.toThrow(/alpha|short/)
+  })
+
+  it('takes the rate limit and the metrics port from strings', () => {
+    expect(loadConfig({ RATE_LIMIT_MAX: '100', RATE_LIMIT_WINDOW_MS: '1000', METRICS_PORT: '9100' }))
+      .toMatchObject({ RATE_LIMIT_MAX: 100, RATE_LIMIT_WINDOW_MS: 1000, METRICS_PORT: 9100 })
   })
 
   it('names every bad variable at once', () => {

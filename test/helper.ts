@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../src/app.js'
+import { buildApp, type AppOptions } from '../src/app.js'
 import { loadConfig, type Env } from '../src/config.js'
 
 /** Builds the app in-process with a quiet logger; the caller closes it. */
-export async function buildTestApp (env: Env = {}): Promise<FastifyInstance> {
-  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent', POOL_THREADS: '2', ...env }))
+export async function buildTestApp (env: Env = {}, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent', POOL_THREADS: '2', ...env }), options)
   await app.ready()
   return app
 }
@@ -24,3 +24,18 @@ export function bruteForce (start: number, end: number): bigint {
 }
 
 export const json = { 'content-type': 'application/json' }
+
+/**
+ * The value of one sample in Prometheus text output: the series whose name and labels match
+ * exactly, or undefined when there is none.
+ */
+export function sample (exposition: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of exposition.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (match === null || match[1] !== name) continue
+    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((pair) => [pair[1], pair[2]]))
+    const wanted = Object.entries(labels)
+    if (wanted.length === Object.keys(found).length && wanted.every(([key, value]) => found[key] === value)) return Number(match[3])
+  }
+  return undefined
+}

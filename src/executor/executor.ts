@@ -28,7 +28,7 @@ export interface ExecutorStats {
   threadsReplaced: number
 }
 
-export type AbortReason = 'deadline' | 'disconnect' | 'sibling-failed' | 'shutdown'
+export type AbortReason = 'deadline' | 'disconnect' | 'sibling-failed' | 'shutdown' | 'unknown'
 
 /** What an executor reports as it works, for metrics and logs. */
 export type ExecutorEvent =
@@ -144,7 +144,7 @@ export function createExecutor (runner: TaskRunner, { maxQueue }: ExecutorOption
       try {
         return await Promise.all(inputs.map((input) => run(task, input, { ...options, signal })))
       } catch (error) {
-        siblings.abort(error)
+        siblings.abort(new SiblingFailed(error))
         throw error
       }
     },
@@ -175,6 +175,13 @@ export function createExecutor (runner: TaskRunner, { maxQueue }: ExecutorOption
   }
 }
 
+/** The reason the siblings of a failed task are aborted with. */
+class SiblingFailed extends Error {
+  constructor (cause: unknown) {
+    super('a sibling task failed', { cause })
+  }
+}
+
 /** Shaped like Piscina's own abort error, so an abort reads the same wherever the task was. */
 export function abortError (reason: unknown): Error {
   return Object.assign(new Error('The task has been aborted', { cause: reason }), { name: 'AbortError' })
@@ -185,6 +192,7 @@ function abortReasonOf (error: unknown): AbortReason | undefined {
   const cause = error.cause
   if (cause instanceof DeadlineExceededError) return 'deadline'
   if (cause instanceof ClientDisconnectedError) return 'disconnect'
+  if (cause instanceof SiblingFailed) return 'sibling-failed'
   if (cause === 'pool is closed') return 'shutdown'
-  return 'sibling-failed'
+  return 'unknown'
 }

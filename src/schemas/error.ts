@@ -7,13 +7,24 @@ export const errorBody = z.object({
   message: z.string(),
   requestId: z.string(),
   issues: z.array(z.object({ path: z.string(), message: z.string() })).optional()
+}).meta({
+  id: 'ErrorBody',
+  examples: [{
+    statusCode: 400,
+    error: 'Bad Request',
+    message: 'Invalid body: body.end: end must be greater than or equal to start',
+    requestId: '297b52fc-c05f-45b1-930a-35a0acc356bc',
+    issues: [{ path: 'body.end', message: 'end must be greater than or equal to start' }]
+  }]
 })
 
-/** Error statuses every JSON compute route can answer with, for its response schema. */
+/** Error statuses every compute route (/v1/*) can answer with, for its response schema. */
 export const errorResponses = {
-  400: errorBody.describe('Malformed JSON or a body that fails validation; `issues` names each field'),
+  400: errorBody.describe('Malformed body or one that fails validation; `issues` names each field'),
+  401: errorBody.describe('Missing or wrong API key (only when the service runs with API_KEYS)'),
   413: errorBody.describe('Body over the size limit'),
-  415: errorBody.describe('Content type other than application/json'),
+  415: errorBody.describe('Unsupported content type'),
+  429: errorBody.describe('Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX); `Retry-After` says when to retry'),
   500: errorBody.describe('Internal failure; the message never carries internals'),
   503: errorBody.describe('Shutting down or overloaded; retry elsewhere or later')
 }

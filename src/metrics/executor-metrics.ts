@@ -1,0 +1,77 @@
+import { Counter, Histogram, type Registry } from 'prom-client'
+import { tasks } from '../../workers/tasks.js'
+import type { AbortReason, ExecutorEvent, TaskName } from '../executor/executor.js'
+
+const TASKS = Object.keys(tasks) as TaskName[]
+const ABORT_REASONS: AbortReason[] = ['deadline', 'disconnect', 'sibling-failed', 'shutdown', 'unknown']
+// Chunks are sized to take milliseconds; a single unsplit task can take many seconds.
+const TASK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+/**
+ * Counters and histograms fed by executor events. Returns the listener to subscribe with
+ * `executor.on`. Every series a dashboard divides by starts at 0, so a rate exists before the
+ * first failure rather than appearing with it.
+ */
+export function createExecutorMetrics (registry: Registry) {
+  const registers = [registry]
+  const completed = new Counter({ name: 'pool_tasks_completed_total', help: 'Tasks that returned a result', labelNames: ['task'] as const, registers })
+  const failed = new Counter({ name: 'pool_tasks_failed_total', help: 'Tasks that threw', labelNames: ['task'] as const, registers })
+  const aborted = new Counter({
+    name: 'pool_tasks_aborted_total',
+    help: 'Tasks aborted before they finished, by reason (deadline, disconnect, sibling-failed, shutdown, unknown)',
+    labelNames: ['task', 'reason'] as const,
+    registers
+  })
+  const rejected = new Counter({
+    name: 'pool_tasks_rejected_total',
+    help: 'Tasks refused before they were queued, by reason (queue-full)',
+    labelNames: ['task', 'reason'] as const,
+    registers
+  })
+  const replaced = new Counter({ name: 'pool_threads_replaced_total', help: 'Worker threads that died or were terminated and were replaced', registers })
+  const runTime = new Histogram({
+    name: 'pool_task_run_seconds',
+    help: 'Time completed tasks spent in the task function itself, on the worker thread',
+    labelNames: ['task'] as const,
+    buckets: TASK_BUCKETS,
+    registers
+  })
+  const waitTime = new Histogram({
+    name: 'pool_task_wait_seconds',
+    help: 'Time completed tasks spent outside the task function: queueing and hand-off to and from the worker',
+    labelNames: ['task'] as const,
+    buckets: TASK_BUCKETS,
+    registers
+  })
+
+  for (const task of TASKS) {
+    completed.inc({ task }, 0)
+    failed.inc({ task }, 0)
+    rejected.inc({ task, reason: 'queue-full' }, 0)
+    for (const reason of ABORT_REASONS) aborted.inc({ task, reason }, 0)
+  }
+
+  return (event: ExecutorEvent): void => {
+    switch (event.type) {
+      case 'task-settled':
+        if (event.status === 'completed') {
+          completed.inc({ task: event.task })
+          const kernelMs = event.kernelMs ?? 0
+          runTime.observe({ task: event.task }, kernelMs / 1000)
+          waitTime.observe({ task: event.task }, Math.max(0, event.totalMs - kernelMs) / 1000)
+        } else if (event.status === 'failed') {
+          failed.inc({ task: event.task })
+        } else {
+          aborted.inc({ task: event.task, reason: event.abortReason ?? 'unknown' })
+        }
+        break
+      case 'task-rejected':
+        // A request refused before its body was read has not named its task yet.
+        rejected.inc({ task: event.task ?? 'unknown', reason: event.reason })
+        break
+      case 'thread-replaced':
+        replaced.inc()
+        break
+    }
+  }
+}

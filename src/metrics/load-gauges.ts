@@ -1,0 +1,27 @@
+import { Gauge, type Registry } from 'prom-client'
+import type { ExecutorStats } from '../executor/executor.js'
+import type { LoadSnapshot } from '../load-monitor.js'
+
+export interface LoadSources {
+  stats: () => ExecutorStats
+  load: () => LoadSnapshot
+}
+
+/** Gauges read at scrape time from the executor's stats and the load monitor (the figures /probe shows). */
+export function registerLoadGauges (registry: Registry, { stats, load }: LoadSources): void {
+  const gauge = (name: string, help: string, read: () => number) => new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect () { this.set(read()) }
+  })
+  gauge('pool_threads', 'Worker threads in the pool (0 with the inline executor)', () => stats().threads)
+  gauge('pool_queued_tasks', 'Tasks waiting for a free worker thread', () => stats().queued)
+  gauge('pool_running_tasks', 'Tasks running on a worker thread', () => stats().running)
+  gauge('pool_utilization_ratio', 'Mean share of the last few seconds the worker threads spent in task kernels, 0..1',
+    () => load().poolUtilization)
+  gauge('eventloop_delay_window_p99_seconds', 'p99 event-loop delay over the last few seconds, net of the 10 ms sampling interval',
+    () => load().eventLoop.delayMs.p99 / 1000)
+  gauge('eventloop_utilization_window_ratio', 'Share of the last few seconds the event loop was busy, 0..1',
+    () => load().eventLoop.utilization)
+}

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto'
+import bearerAuth from '@fastify/bearer-auth'
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import { RateLimitedError, UnauthorizedError } from '../errors.js'
+
+export interface AccessControlOptions {
+  config: Pick<Config, 'API_KEYS' | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_MS'>
+}
+
+type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+
+/**
+ * Guards the compute routes (those with `config.compute`), which are what a denial of service would aim at: an API key
+ * when API_KEYS is set, then a per-client rate limit when RATE_LIMIT_MAX is set. Both run in
+ * onRequest, before the body is read. Probe, health, metrics and docs stay open, so orchestrators
+ * and scrapers need no key and are never throttled.
+ */
+async function accessControlPlugin (app: FastifyInstance, { config }: AccessControlOptions) {
+  const guards: Guard[] = []
+
+  if (config.API_KEYS !== undefined) {
+    // bearer-auth compares keys with crypto.timingSafeEqual; with addHook off it hands its error
+    // to us, and the service's own error goes through the one error handler.
+    await app.register(bearerAuth, { keys: config.API_KEYS, addHook: false, verifyErrorLogLevel: 'debug' })
+    const verify = app.verifyBearerAuth!
+    guards.push((request, reply) => new Promise<void>((resolve, reject) => {
+      verify(request, reply, (error) => {
+        if (error === undefined) return resolve()
+        reply.header('www-authenticate', 'Bearer')
+        reject(new UnauthorizedError())
+      })
+    }))
+  }
+
+  if (config.RATE_LIMIT_MAX !== undefined) {
+    const window = `${config.RATE_LIMIT_WINDOW_MS / 1000} s`
+    await app.register(rateLimit, {
+      global: false,
+      max: config.RATE_LIMIT_MAX,
+      timeWindow: config.RATE_LIMIT_WINDOW_MS,
+      // With keys, a client is its key (the key has been verified by then): many clients behind one
+      // proxy are not lumped together. Without, the default: the IP address (IPv6 by /64).
+      ...(config.API_KEYS !== undefined ? { keyGenerator: apiKeyOf } : {}),
+      // Seconds, as Retry-After says.
+      errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, window, `${Math.ceil(context.ttl / 1000)} s`)
+    })
+    guards.push(app.rateLimit())
+  }
+
+  if (guards.length === 0) return
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.compute !== true) return
+    for (const guard of guards) await guard(request, reply)
+  })
+}
+
+/** A digest, not the key itself, names the client in the rate limiter's store. */
+function apiKeyOf (request: FastifyRequest): string {
+  const token = (request.headers.authorization ?? '').slice('Bearer '.length).trim()
+  return 'key:' + createHash('sha256').update(token).digest('base64url').slice(0, 22)
+}
+
+export default fp(accessControlPlugin, { name: 'access-control' })

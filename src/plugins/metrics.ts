@@ -1,0 +1,60 @@
+import Fastify, { type FastifyInstance, type RouteShorthandOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import { Registry } from 'prom-client'
+import { z } from 'zod'
+import type { Config } from '../config.js'
+import { createExecutorMetrics } from '../metrics/executor-metrics.js'
+import { createHttpMetrics } from '../metrics/http-metrics.js'
+import { registerLoadGauges } from '../metrics/load-gauges.js'
+import { processMetrics } from '../metrics/process-metrics.js'
+import { requestId } from '../request-id.js'
+import errorHandler from './error-handler.js'
+
+export interface MetricsOptions {
+  config: Pick<Config, 'HOST' | 'METRICS_PORT'>
+}
+
+const exposition = z.string().meta({
+  examples: ['# HELP pool_threads Worker threads in the pool (0 with the inline executor)\n# TYPE pool_threads gauge\npool_threads 2\n']
+})
+
+/**
+ * Prometheus metrics at GET /metrics: process defaults, HTTP durations by route, the pool's
+ * gauges read at scrape time, and counters fed by executor events. One registry per app, so
+ * tests can build many apps in one process.
+ */
+async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) {
+  const registry = new Registry()
+  const recordHttp = createHttpMetrics(registry)
+  registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot() })
+  const unsubscribe = app.executor.on(createExecutorMetrics(registry))
+  const served = Registry.merge([processMetrics(), registry])
+
+  app.addHook('onResponse', async (request, reply) => { recordHttp(request, reply) })
+  app.addHook('onClose', async () => { unsubscribe() })
+
+  const route: RouteShorthandOptions = {
+    config: { servedWhileClosing: true },
+    schema: {
+      summary: 'Prometheus metrics',
+      response: { 200: { description: 'Prometheus text exposition format', content: { [served.contentType]: { schema: exposition } } } }
+    }
+  }
+  const scrape = async (): Promise<string> => served.metrics()
+
+  if (config.METRICS_PORT === undefined) {
+    app.get('/metrics', route, async (_request, reply) => reply.type(served.contentType).send(await scrape()))
+    return
+  }
+
+  // A listener of its own, so the port can stay inside the cluster while the API port is exposed.
+  const listener = Fastify({ loggerInstance: app.log.child({ listener: 'metrics' }), genReqId: requestId })
+  await listener.register(errorHandler)
+  listener.get('/metrics', async (_request, reply) => reply.type(served.contentType).send(await scrape()))
+  // Opened when the app is ready, not on listen: an onListen hook's errors are only logged, and a
+  // metrics port already in use must stop start-up, not go unnoticed.
+  app.addHook('onReady', async () => { await listener.listen({ port: config.METRICS_PORT!, host: config.HOST }) })
+  app.addHook('onClose', async () => { await listener.close() })
+}
+
+export default fp(metricsPlugin, { name: 'metrics', dependencies: ['executor', 'load-monitor'] })

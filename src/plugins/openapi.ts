@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+
+export interface OpenApiOptions {
+  /** Whether compute routes require an API key, so the document says so. */
+  requireApiKey: boolean
+}
+
+const packageJson = JSON.parse(readFileSync(new URL(
+  import.meta.url.endsWith('.ts') ? '../../package.json' : '../../../package.json',
+  import.meta.url
+), 'utf8')) as { name: string, version: string, description: string }
+
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas that validate requests, at
+ * GET /openapi.json, and Swagger UI at /docs (its assets ship inside the package: no CDN).
+ * Registered before any route: @fastify/swagger learns routes from its onRoute hook.
+ */
+async function openApiPlugin (app: FastifyInstance, { requireApiKey }: OpenApiOptions) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: packageJson.name, version: packageJson.version, description: packageJson.description },
+      ...(requireApiKey ? { components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of the keys in API_KEYS' } } } } : {})
+    },
+    transform (input) {
+      const output = transformBodyByContentType(input) ?? jsonSchemaTransform(input)
+      if (requireApiKey && input.route.config?.compute === true && output.schema.hide !== true) {
+        output.schema = { ...output.schema, security: [{ bearerAuth: [] }] }
+      }
+      return output
+    },
+    transformObject: jsonSchemaTransformObject
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}
+
+type TransformInput = Parameters<typeof jsonSchemaTransform>[0]
+
+/**
+ * fastify-type-provider-zod converts a request body given per content type
+ * (`body: { content: { type: { schema } } }`) only for responses; here each media type's zod schema
+ * is converted on its own and the body put back together, as @fastify/swagger expects it.
+ */
+function transformBodyByContentType (input: TransformInput): ReturnType<typeof jsonSchemaTransform> | undefined {
+  const { body, ...rest } = input.schema as { body?: { content?: Record<string, { schema: unknown }> } }
+  if (body?.content === undefined) return undefined
+  const output = jsonSchemaTransform({ ...input, schema: rest })
+  const content = Object.fromEntries(Object.entries(body.content).map(([type, { schema }]) =>
+    [type, { schema: (jsonSchemaTransform({ ...input, schema: { body: schema } }).schema as { body: unknown }).body }]))
+  output.schema = { ...output.schema, body: { content } }
+  return output
+}
+
+export default fp(openApiPlugin, { name: 'openapi' })

@@ -1,0 +1,134 @@
+import { Validator } from '@seriousme/openapi-schema-validator'
+import type { FastifyInstance, RouteOptions } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestApp } from './helper.js'
+
+interface Operation {
+  requestBody?: { content: Record<string, { example?: unknown, examples?: unknown }> }
+  responses: Record<string, { content?: Record<string, { schema: { $ref?: string, examples?: unknown[] }, example?: unknown, examples?: unknown }> }>
+  security?: Array<Record<string, string[]>>
+}
+interface Document {
+  openapi: string
+  paths: Record<string, Record<string, Operation>>
+  components: { schemas: Record<string, { examples?: unknown[] }>, securitySchemes?: Record<string, unknown> }
+}
+
+/** Routes that are not part of the contract: the documentation's own, and the test-only fault route. */
+const undocumented = (url: string) => url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/') || url === '/v1/test/fault'
+
+/** Fastify route pattern to OpenAPI path template: `/a/:id` becomes `/a/{id}`. */
+const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
+
+const operations = (doc: Document) => Object.entries(doc.paths).flatMap(([path, methods]) =>
+  Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, operation })))
+
+describe('the OpenAPI document at GET /openapi.json', () => {
+  let app: FastifyInstance
+  let doc: Document
+  const routes: Array<Pick<RouteOptions, 'method' | 'url' | 'schema'>> = []
+  beforeAll(async () => {
+    app = await buildTestApp({ ENABLE_TEST_FAULTS: 'true', API_KEYS: 'test-key-0123456789abcdef' }, {
+      onRoute: (route) => { routes.push({ method: route.method, url: route.url, schema: route.schema }) }
+    })
+    doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
+  })
+  afterAll(async () => { await app.close() })
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const result = await new Validator().validate(doc as never)
+    expect(result.errors).toBeUndefined()
+    expect(result.valid).toBe(true)
+    expect(doc.openapi).toBe('3.1.0')
+  })
+
+  it('lists every route the app registered, except the docs and the test-only route', () => {
+    // HEAD routes are Fastify's automatic twins of GET routes.
+    const registered = routes.flatMap((route) => [route.method].flat().map((method) => `${method} ${openApiPath(route.url!)}`))
+      .filter((name) => !name.startsWith('HEAD ') && !undocumented(name.split(' ')[1]!))
+    expect(registered).toContain('POST /v1/sum-of-squares')
+    expect(registered).toContain('GET /metrics')
+    expect(operations(doc).map((o) => o.name).sort()).toEqual([...new Set(registered)].sort())
+  })
+
+  it('hides the test-only fault route although it is registered', () => {
+    expect(routes.map((route) => route.url)).toContain('/v1/test/fault')
+    expect(Object.keys(doc.paths)).not.toContain('/v1/test/fault')
+  })
+
+  it('documents each request body, with an example', () => {
+    const withBody = routes.filter((route) => route.schema?.body !== undefined && !undocumented(route.url!))
+    expect(withBody.length).toBeGreaterThan(0)
+    for (const route of withBody) {
+      const operation = doc.paths[openApiPath(route.url!)]![String(route.method).toLowerCase()]!
+      const media = Object.values(operation.requestBody?.content ?? {})
+      expect(media.length, `${route.method} ${route.url}`).toBeGreaterThan(0)
+      // One example is enough where a route takes several content types (a binary body has none to show).
+      expect(media.some((type) => (type.example ?? type.examples) !== undefined), `${route.method} ${route.url}`).toBe(true)
+    }
+  })
+
+  it('gives every success response an example and every error response the one error shape', () => {
+    expect(doc.components.schemas.ErrorBody!.examples).toHaveLength(1)
+    for (const { name, operation } of operations(doc)) {
+      const statuses = Object.keys(operation.responses)
+      expect(statuses.some((status) => status.startsWith('2')), name).toBe(true)
+      for (const status of statuses) {
+        for (const media of Object.values(operation.responses[status]!.content ?? {})) {
+          if (status.startsWith('2')) expect(media.example ?? media.examples ?? media.schema.examples, `${name} ${status}`).toBeDefined()
+          else expect(media.schema.$ref, `${name} ${status}`).toBe('#/components/schemas/ErrorBody')
+        }
+      }
+    }
+  })
+
+  it('documents 401 and 429 and requires the API key on every compute route, and on no other', () => {
+    expect(doc.components.securitySchemes).toEqual({ bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer' }) })
+    for (const { name, operation } of operations(doc)) {
+      if (name.split(' ')[1]!.startsWith('/v1/')) {
+        expect(operation.security, name).toEqual([{ bearerAuth: [] }])
+        expect(Object.keys(operation.responses), name).toEqual(expect.arrayContaining(['400', '401', '429', '500', '503']))
+      } else {
+        expect(operation.security, name).toBeUndefined()
+      }
+    }
+  })
+})
+
+describe('the OpenAPI document without API_KEYS', () => {
+  it('declares no security scheme', async () => {
+    const app = await buildTestApp()
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
+    await app.close()
+    expect(doc.components.securitySchemes).toBeUndefined()
+    expect(doc.paths['/v1/sum-of-squares'].post.security).toBeUndefined()
+  })
+})
+
+describe('Swagger UI at /docs', () => {
+  let app: FastifyInstance
+  beforeAll(async () => { app = await buildTestApp() })
+  afterAll(async () => { await app.close() })
+
+  it('serves its page and scripts from the package itself, with nothing fetched from another host', async () => {
+    const page = await app.inject({ method: 'GET', url: '/docs/' })
+    expect(page.statusCode).toBe(200)
+    expect(page.headers['content-type']).toMatch(/text\/html/)
+    const assets = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!)
+    expect(assets.length).toBeGreaterThan(2)
+    for (const asset of assets) {
+      expect(asset).not.toMatch(/^(https?:)?\/\//)
+      expect((await app.inject({ method: 'GET', url: new URL(asset, 'http://x/docs/').pathname })).statusCode, asset).toBe(200)
+    }
+    // Swagger UI's default would send the document to validator.swagger.io for a badge.
+    const initializer = await app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' })
+    expect(initializer.body).toMatch(/validatorUrl: null/)
+    expect(initializer.body).toMatch(/url: resolveUrl\('\.\/json'\)/)
+  })
+
+  it('reads the same document as /openapi.json', async () => {
+    const ui = await app.inject({ method: 'GET', url: '/docs/json' })
+    const served = await app.inject({ method: 'GET', url: '/openapi.json' })
+    expect(ui.json()).toEqual(served.json())
+  })
+})
