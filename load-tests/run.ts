@@ -2,6 +2,7 @@
  * `npm run loadtest`: the pool and inline executors side by side under the same compute load,
  * with the event loop's responsiveness measured from outside. See `--help` and the README.
  */
+import { once } from 'node:events'
 import { copyFile, mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join, relative } from 'node:path'
@@ -24,11 +25,23 @@ function parseOrExit (): LoadTestOptions {
   }
 }
 
-/** Kills every child still alive: servers, then samplers. Synchronous, so it also works on 'exit'. */
+function liveChildren () {
+  return [...runningServers, ...runningSamplers].filter((child) => child.exitCode === null && child.signalCode === null)
+}
+
+/** Kills every child still alive. Synchronous, so it also works in an 'exit' handler. */
 function killChildren (signal: NodeJS.Signals) {
-  for (const child of [...runningServers, ...runningSamplers]) {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-  }
+  for (const child of liveChildren()) child.kill(signal)
+}
+
+/** SIGTERM to every child still alive, SIGKILL to any still there after `graceMs`; resolves once all have exited. */
+async function stopChildren (graceMs = 5000) {
+  const children = liveChildren()
+  const exits = children.map((child) => once(child, 'exit'))
+  killChildren('SIGTERM')
+  const killer = setTimeout(() => killChildren('SIGKILL'), graceMs)
+  await Promise.all(exits)
+  clearTimeout(killer)
 }
 
 const options = parseOrExit()
@@ -96,5 +109,5 @@ try {
   console.error(abort.signal.aborted ? `load test stopped: ${(abort.signal.reason as Error).message}` : error)
   process.exitCode = abort.signal.aborted && /interrupted/.test(String(abort.signal.reason)) ? 130 : 1
 } finally {
-  killChildren('SIGTERM')
+  await stopChildren()
 }

@@ -84,7 +84,7 @@ export async function driveLoad (options: LoadOptions): Promise<LoadResult> {
   const seconds = Math.ceil(options.durationS)
   instance.on('tick', () => {
     // The last tick comes after the stop, with whatever the final fraction of a second returned.
-    if (perSecond.length === seconds) return
+    if (perSecond.length === seconds || options.signal.aborted) return
     perSecond.push(ok - okAtLastTick)
     okAtLastTick = ok
     options.onSecond?.(perSecond.length, perSecond.at(-1)!)
