@@ -1,4 +1,5 @@
 import { availableParallelism, cpus } from 'node:os'
+import { poolOverheadBench } from './pool-overhead.js'
 import { sumOfSquaresKernelBench } from './sum-of-squares-kernel.js'
 
 /**
@@ -6,7 +7,8 @@ import { sumOfSquaresKernelBench } from './sum-of-squares-kernel.js'
  * side within one run; a shared 2-core machine moves absolute numbers by 10-20% between runs.
  */
 const suites: Array<[string, () => Promise<string>]> = [
-  ['Sum-of-squares kernel (one thread)', sumOfSquaresKernelBench]
+  ['Sum-of-squares kernel (one thread)', sumOfSquaresKernelBench],
+  ['Worker pool round-trip overhead (2 threads)', poolOverheadBench]
 ]
 
 const only = process.argv.slice(2)

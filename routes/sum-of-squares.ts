@@ -8,6 +8,7 @@ import { errorResponses } from '../src/schemas/error.js'
 export interface SumOfSquaresRouteOptions {
   maxTerms: number
   threads: number
+  inlineMaxTerms: number
 }
 
 export const sumOfSquaresBody = (maxTerms: number) => z.strictObject({
@@ -28,8 +29,8 @@ export const sumOfSquaresReply = z.object({
   elapsedMs: z.number()
 })
 
-export default async function sumOfSquaresRoutes (app: FastifyInstance, { maxTerms, threads }: SumOfSquaresRouteOptions) {
-  const policy = { threads, minTermsPerChunk: MIN_TERMS_PER_CHUNK }
+export default async function sumOfSquaresRoutes (app: FastifyInstance, { maxTerms, threads, inlineMaxTerms }: SumOfSquaresRouteOptions) {
+  const policy = { threads, minTermsPerChunk: MIN_TERMS_PER_CHUNK, inlineMaxTerms }
 
   app.withTypeProvider<ZodTypeProvider>().post('/v1/sum-of-squares', {
     schema: {

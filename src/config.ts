@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
+import { INLINE_MAX_TERMS } from './compute/sum-of-squares-job.js'
 
 const int = (min: number, max: number) =>
   z.string().trim().regex(/^\d+$/, 'expected a whole number')
@@ -14,8 +15,18 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Worker threads in the pool: one per core is the sweet spot for CPU-bound tasks. */
   POOL_THREADS: int(1, 256).default(() => availableParallelism()),
+  /**
+   * Nice value of the worker threads, 0-19 (Linux only: there each thread has its own). Higher lets
+   * the event loop take a core from a busy worker at once, keeping the service responsive.
+   */
+  POOL_WORKER_NICE: int(0, 19).default(10),
   /** Upper bound on `end - start` for one sum-of-squares request (at most 2^53 - 1, where float64 stops being exact). */
   MAX_TERMS: int(1, Number.MAX_SAFE_INTEGER).default(10_000_000_000),
+  /**
+   * Sum-of-squares ranges of at most this many terms (without an explicit `chunks`) run on the event
+   * loop: cheaper than a pool round trip and bounded well under a millisecond. 0 sends everything to the executor.
+   */
+  INLINE_MAX_TERMS: int(0, 1_000_000).default(INLINE_MAX_TERMS),
   /** `inline` runs tasks on the event loop; it exists only to show what blocking costs. */
   EXECUTOR: z.enum(['pool', 'inline']).default('pool'),
   /**

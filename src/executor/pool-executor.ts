@@ -1,20 +1,24 @@
 import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
+import type { PoolWorkerData } from '../../workers/pool-worker.js'
 import type { TaskMessage, TaskOutcome } from '../../workers/run-task.js'
 import { createEmitter, isAbortError, type Executor, type ExecutorStats } from './executor.js'
 import { workerEntry } from './worker-entry.js'
 
 export interface PoolExecutorOptions {
   threads: number
+  /** Nice value of the worker threads (0-19), so the event loop gets a core first; see workers/pool-worker.ts. */
+  workerNice?: number
 }
 
-export function createPoolExecutor ({ threads }: PoolExecutorOptions): Executor {
+export function createPoolExecutor ({ threads, workerNice = 0 }: PoolExecutorOptions): Executor {
   const pool = new Piscina<TaskMessage, TaskOutcome>({
     filename: workerEntry,
     // A fixed-size pool, started up front: CPU-bound work gains nothing from more threads than
     // cores, and a thread spun up on demand would put its start-up cost on a request.
     minThreads: threads,
-    maxThreads: threads
+    maxThreads: threads,
+    workerData: { nice: workerNice } satisfies PoolWorkerData
   })
   const events = createEmitter()
   let inFlight = 0

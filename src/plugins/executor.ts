@@ -14,7 +14,7 @@ declare module 'fastify' {
 /** Owns the worker pool (or the inline stand-in) and closes it after the last request has finished. */
 async function executorPlugin (app: FastifyInstance, { config }: { config: Config }) {
   const executor = config.EXECUTOR === 'pool'
-    ? createPoolExecutor({ threads: config.POOL_THREADS })
+    ? createPoolExecutor({ threads: config.POOL_THREADS, workerNice: config.POOL_WORKER_NICE })
     : createInlineExecutor()
   app.decorate('executor', executor)
   app.addHook('onClose', async () => {
