@@ -119,7 +119,7 @@ describe('load-test report', () => {
 
   it('writes a Markdown summary with the ratios and a column per executor', () => {
     const summary = markdownSummary(options, { node: 'v20', cores: 2, cpu: 'cpu', loadAverage: { before: [1, 1, 1], after: [1, 1, 1] }, startedAt: 'now' }, runs, compare(runs, 1_000_000))
-    expect(summary).toContain('| pool / inline throughput | 1.80x | >= 1.7x | met |')
+    expect(summary).toContain('| pool / inline throughput | 1.800x | >= 1.7x | met |')
     expect(summary).toContain('|  | pool | inline |')
     expect(summary).toContain('| throughput, 2xx req/s | 3600 | 2000 |')
   })

@@ -25,7 +25,7 @@ export function chartSpec (options: LoadTestOptions, runs: ExecutorRun[], ratios
     phase,
     p99: Math.round(run.probe[phase].rttMs.p99 * 100) / 100
   })))
-  const headline = ratios.filter((r) => !Number.isNaN(r.value)).map((r) => `${r.name}: ${r.value.toFixed(2)}x${r.target === undefined ? '' : ` (target ${r.target})`}`)
+  const headline = ratios.filter((r) => !Number.isNaN(r.value)).map((r) => `${r.name}: ${r.value.toFixed(3)}x${r.target === undefined ? '' : ` (target ${r.target})`}`)
   // One color scale and legend for all three panels.
   const color = { field: 'executor', type: 'nominal', scale: colors, legend: { title: 'executor', orient: 'top-left' } } as const
   const executorAxis = { field: 'executor', type: 'nominal', sort: colors.domain, title: null, axis: { labelAngle: 0 } } as const

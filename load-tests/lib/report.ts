@@ -41,8 +41,16 @@ export function compare (runs: ExecutorRun[], terms: number): Ratio[] {
 }
 
 const ms = (value: number) => Number.isNaN(value) ? 'n/a' : value < 10 ? value.toFixed(2) : value.toFixed(1)
-const times = (value: number) => Number.isNaN(value) ? 'n/a' : `${value.toFixed(2)}x`
+// Three decimals, so a ratio just under its target never reads as exactly the target.
+const times = (value: number) => Number.isNaN(value) ? 'n/a' : `${value.toFixed(3)}x`
 const loads = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ')
+
+const perRequest = (run: ExecutorRun, cpuMs: number) => (cpuMs * 1000 / run.load.ok).toFixed(0)
+
+function cores (run: ExecutorRun, cpu: NonNullable<ExecutorRun['cpu']>): string {
+  const wallMs = run.phases.loadEnd - run.phases.loadStart
+  return [cpu.serverMainMs + cpu.serverOtherMs, cpu.clientMs + cpu.samplerMs, cpu.othersMs].map((ms) => (ms / wallMs).toFixed(2)).join(' / ')
+}
 
 function table (header: string[], rows: string[][]): string {
   return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n')
@@ -63,6 +71,9 @@ export function markdownSummary (options: LoadTestOptions, machine: MachineInfo,
     ['probes idle / busy (failed)', (run) => `${run.probe.idle.rttMs.count} / ${run.probe.busy.rttMs.count} (${run.probe.idle.failed + run.probe.busy.failed})`],
     ['server event-loop delay p99, ms (its own monitor)', (run) => ms(run.server.loopDelayP99Ms)],
     ['server event-loop / pool utilization', (run) => `${run.server.loopUtilization.toFixed(2)} / ${run.server.poolUtilization.toFixed(2)}`],
+    ['server CPU per request, µs: event loop / other threads', (run) => run.cpu === undefined ? 'n/a' : `${perRequest(run, run.cpu.serverMainMs)} / ${perRequest(run, run.cpu.serverOtherMs)}`],
+    ['load generator CPU per request, µs', (run) => run.cpu === undefined ? 'n/a' : perRequest(run, run.cpu.clientMs)],
+    [`cores busy: server / load generator and sampler / other processes (of ${machine.cores})`, (run) => run.cpu === undefined ? 'n/a' : cores(run, run.cpu)],
     ['load average before / after', (run) => `${loads(run.loadAverage.before)} / ${loads(run.loadAverage.after)}`]
   ]
   const extraEnv = Object.entries(options.serverEnv).map(([name, value]) => `${name}=${value}`).join(' ')
@@ -81,6 +92,6 @@ ${table(['ratio', 'measured', 'issue target', ''], ratios.map((r) => [r.name, ti
 
 ${table(['', ...runs.map((run) => run.executor)], rows.map(([name, cell]) => [name, ...runs.map(cell)]))}
 
-Probe p99 is the 99th percentile of the probe round trips sent during the phase. "From its slot" also counts the time a probe waited to be sent because the one before it ran past its slot. Kernel time is measured inside the server around the task function (in the worker, or on the event loop for inline) and reported in the \`Server-Timing\` header; handler time is the route's own wall time.
+Probe p99 is the 99th percentile of the probe round trips sent during the phase. "From its slot" also counts the time a probe waited to be sent because the one before it ran past its slot. Kernel time is measured inside the server around the task function (in the worker, or on the event loop for inline) and reported in the \`Server-Timing\` header; handler time is the route's own wall time. CPU times come from /proc over the load window (10 ms ticks); "other threads" of the server are the pool's workers plus V8's GC and compiler threads.
 `
 }

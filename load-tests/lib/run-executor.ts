@@ -2,6 +2,7 @@ import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ExecutorKind, LoadTestOptions } from './args.js'
+import { cpuSnapshot, cpuUsageBetween, type CpuUsage } from './cpu-time.js'
 import { driveLoad, type LoadResult } from './drive-load.js'
 import type { ProbeSample } from './probe-sample.js'
 import { startSampler } from './probe-sampler-client.js'
@@ -27,6 +28,8 @@ export interface ExecutorRun {
   probe: { idle: ProbeSummary, busy: ProbeSummary }
   /** What the server's own /probe said at the end of the load: event-loop delay p99 and utilizations over its recent window. */
   server: { loopDelayP99Ms: number, loopUtilization: number, poolUtilization: number }
+  /** CPU time by consumer over the load window, from /proc (Linux only). */
+  cpu?: CpuUsage
   samples: ProbeSample[]
 }
 
@@ -66,11 +69,13 @@ export async function runExecutor (executor: ExecutorKind, options: LoadTestOpti
     await sleep(options.idleS * 1000, undefined, { signal })
 
     log(`${tag} load: ${options.connections} connections, ${options.terms} terms per request, ${options.durationS} s`)
+    const cpuBefore = await cpuSnapshot(server.child.pid!, sampler.pid)
     const load = await driveLoad({
       ...common,
       durationS: options.durationS,
       onSecond: (second, responses) => log(`${tag} ${second}/${Math.ceil(options.durationS)} s: ${responses} req/s`)
     })
+    const cpuAfter = await cpuSnapshot(server.child.pid!, sampler.pid)
     await sleep(options.tailS * 1000, undefined, { signal })
     const samples = await sampler.stop()
     const end = now()
@@ -93,6 +98,7 @@ export async function runExecutor (executor: ExecutorKind, options: LoadTestOpti
       },
       samples
     }
+    if (cpuBefore !== undefined && cpuAfter !== undefined) run.cpu = cpuUsageBetween(cpuBefore, cpuAfter, server.child.pid!)
     log(`${tag} done: ${load.requestsPerSecond.toFixed(0)} req/s, probe p99 idle ${run.probe.idle.rttMs.p99.toFixed(2)} ms, busy ${run.probe.busy.rttMs.p99.toFixed(2)} ms`)
     return run
   } finally {
