@@ -12,7 +12,7 @@ const million: TaskMessage = { task: 'sum-of-squares', input: { start: 0, end: 1
 type Atomics = 'sync' | 'async' | 'disabled'
 
 async function withPool<T> (atomics: Atomics, use: (pool: Piscina<TaskMessage, TaskOutcome>) => Promise<T>): Promise<T> {
-  const pool = new Piscina<TaskMessage, TaskOutcome>({ filename: workerEntry, minThreads: THREADS, maxThreads: THREADS, atomics })
+  const pool = new Piscina<TaskMessage, TaskOutcome>({ filename: workerEntry, minThreads: THREADS, maxThreads: THREADS, atomics, workerData: { nice: 0 } })
   try {
     await Promise.all(Array.from({ length: THREADS * 4 }, () => pool.run(trivial))) // threads up and the task compiled
     return await use(pool)
@@ -40,12 +40,12 @@ export async function poolOverheadBench (): Promise<string> {
   try {
     const input = { start: 0, end: 1 }
     await Promise.all(Array.from({ length: THREADS * 4 }, () => executor.execute('sum-of-squares', input)))
-    rows.push(await medianOf('pool executor (default options), one at a time', 1, () => executor.execute('sum-of-squares', input)))
-    rows.push(await medianOf(`pool executor (default options), ${IN_FLIGHT} in flight`, IN_FLIGHT,
+    rows.push(await medianOf('service pool executor, one at a time', 1, () => executor.execute('sum-of-squares', input)))
+    rows.push(await medianOf(`service pool executor, ${IN_FLIGHT} in flight`, IN_FLIGHT,
       () => Promise.all(Array.from({ length: IN_FLIGHT }, () => executor.execute('sum-of-squares', input)))))
     const range = { start: 0, end: 1_000_000 }
     rows.push(await medianOf('10^6 terms, direct call', 1, () => runTask(million)))
-    rows.push(await medianOf('10^6 terms, pool executor, one at a time', 1, () => executor.execute('sum-of-squares', range)))
+    rows.push(await medianOf('10^6 terms, service pool executor, one at a time', 1, () => executor.execute('sum-of-squares', range)))
   } finally {
     await executor.close()
   }

@@ -84,7 +84,7 @@ async function main (): Promise<string[]> {
 
   const ratios = compare(runs, options.terms)
   const summary = markdownSummary(options, machine, runs, ratios)
-  const svg = await renderSvg(chartSpec(options, runs, ratios))
+  const svg = await renderSvg(chartSpec(options, runs, ratios, machine))
 
   await mkdir(options.outDir, { recursive: true })
   const stamp = machine.startedAt.replace(/[:.]/g, '-')

@@ -124,14 +124,24 @@ describe('load-test report', () => {
     expect(summary).toContain('| throughput, 2xx req/s | 3600 | 2000 |')
   })
 
+  it('warns when other processes took a share of the cores during a load phase', () => {
+    const machine = { node: 'v20', cores: 2, cpu: 'cpu', loadAverage: { before: [1, 1, 1], after: [1, 1, 1] }, startedAt: 'now' }
+    const cpu = (othersMs: number) => ({ serverMainMs: 0, serverOtherMs: 0, samplerMs: 0, clientMs: 0, othersMs, capacityMs: 20_000 })
+    const quiet = runs.map((run) => ({ ...run, cpu: cpu(100) })) // 0.01 cores over the 10 s load
+    const busy = runs.map((run) => ({ ...run, cpu: cpu(run.executor === 'inline' ? 5000 : 100) })) // 0.5 cores
+    expect(markdownSummary(options, machine, quiet, compare(quiet, 1_000_000))).not.toContain('distorted')
+    expect(markdownSummary(options, machine, busy, compare(busy, 1_000_000))).toContain('up to 0.50 of the 2 cores busy')
+  })
+
   it('renders the chart headless to an SVG with every probe and the load window', async () => {
     const svg = await renderSvg(chartSpec(options, runs, compare(runs, 1_000_000)))
     expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/)
     expect(svg).toContain('compute load')
     expect(svg).toContain('throughput, req/s')
     // One point per probe per executor.
-    const points = svg.match(/aria-label="[^"]*executor: (pool|inline)" role="graphics-symbol" aria-roledescription="point"/g) ?? []
+    const symbols = /<g class="mark-symbol role-mark concat_0_layer_2_marks"[^>]*>(.*?)<\/g>/.exec(svg)?.[1] ?? ''
+    const points = symbols.match(/<path [^>]*\/>/g) ?? []
     expect(points).toHaveLength(200)
-    expect(points.filter((point) => point.includes('executor: inline'))).toHaveLength(100)
+    expect(points.filter((point) => point.includes('fill="#c2185b"'))).toHaveLength(100) // inline's color
   })
 })

@@ -16,5 +16,5 @@ export interface PoolWorkerData {
  * instead of waiting for a worker's time slice to end. With idle cores, nice changes nothing.
  * Elsewhere setpriority() would renice the whole process, event loop included, so it is left alone.
  */
-const { nice } = workerData as PoolWorkerData
+const { nice = 0 } = (workerData ?? {}) as Partial<PoolWorkerData>
 if (nice > 0 && process.platform === 'linux') setPriority(nice)

@@ -40,7 +40,7 @@ export function compare (runs: ExecutorRun[], terms: number): Ratio[] {
   ]
 }
 
-const ms = (value: number) => Number.isNaN(value) ? 'n/a' : value < 10 ? value.toFixed(2) : value.toFixed(1)
+const ms = (value: number) => Number.isNaN(value) ? 'n/a' : value < 0.1 ? value.toFixed(4) : value < 10 ? value.toFixed(2) : value.toFixed(1)
 // Three decimals, so a ratio just under its target never reads as exactly the target.
 const times = (value: number) => Number.isNaN(value) ? 'n/a' : `${value.toFixed(3)}x`
 const loads = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ')
@@ -76,13 +76,18 @@ export function markdownSummary (options: LoadTestOptions, machine: MachineInfo,
     [`cores busy: server / load generator and sampler / other processes (of ${machine.cores})`, (run) => run.cpu === undefined ? 'n/a' : cores(run, run.cpu)],
     ['load average before / after', (run) => `${loads(run.loadAverage.before)} / ${loads(run.loadAverage.after)}`]
   ]
+  const busiestOthers = Math.max(0, ...runs.map((run) => run.cpu === undefined ? 0 : run.cpu.othersMs / (run.phases.loadEnd - run.phases.loadStart)))
+  // Other processes' CPU time on the same cores distorts every ratio; say so instead of letting it pass for a result.
+  const noisy = busiestOthers > 0.1 * machine.cores
+    ? `\n\n**Other processes kept up to ${busiestOthers.toFixed(2)} of the ${machine.cores} cores busy during a load phase: these figures are distorted; rerun on a quiet machine.**`
+    : ''
   const extraEnv = Object.entries(options.serverEnv).map(([name, value]) => `${name}=${value}`).join(' ')
 
   return `# Load test: pool vs inline executor
 
 ${machine.startedAt}: Node ${machine.node}, ${machine.cores} cores (${machine.cpu}); load average ${loads(machine.loadAverage.before)} at the start, ${loads(machine.loadAverage.after)} at the end.
 
-Each request sums i*i over [0, ${options.terms}); autocannon with ${options.connections} connections for ${options.durationS} s per executor after ${options.warmupS} s of warm-up, on the same machine as the server. A separate process sends GET /probe every ${options.probeIntervalMs} ms over one keep-alive connection: ${options.idleS} s idle, then throughout the load.${options.threads === undefined ? '' : ` POOL_THREADS=${options.threads}.`}${extraEnv === '' ? '' : ` Server environment: ${extraEnv}.`}${options.nodeArgs.length === 0 ? '' : ` Node flags: ${options.nodeArgs.join(' ')}.`}${options.quick ? '\n\n**--quick run: it proves the tool works; its numbers are too short to compare.**' : ''}
+Each request sums i*i over [0, ${options.terms}); autocannon with ${options.connections} connections for ${options.durationS} s per executor after ${options.warmupS} s of warm-up, on the same machine as the server. A separate process sends GET /probe every ${options.probeIntervalMs} ms over one keep-alive connection: ${options.idleS} s idle, then throughout the load.${options.threads === undefined ? '' : ` POOL_THREADS=${options.threads}.`}${extraEnv === '' ? '' : ` Server environment: ${extraEnv}.`}${options.nodeArgs.length === 0 ? '' : ` Node flags: ${options.nodeArgs.join(' ')}.`}${options.quick ? '\n\n**--quick run: it proves the tool works; its numbers are too short to compare.**' : ''}${noisy}
 
 ## Ratios
 
