@@ -36,7 +36,9 @@ export async function poolOverheadBench (): Promise<string> {
         () => Promise.all(Array.from({ length: IN_FLIGHT }, () => pool.run(trivial)))))
     })
   }
-  const executor = createPoolExecutor({ threads: THREADS })
+  // The service's own settings, so the figure includes everything its executor adds to Piscina.
+  const settings = { threads: THREADS, workerNice: 0, maxQueue: 1024, maxOldGenerationMb: 512 }
+  const executor = createPoolExecutor(settings)
   try {
     const input = { start: 0, end: 1 }
     await Promise.all(Array.from({ length: THREADS * 4 }, () => executor.execute('sum-of-squares', input)))
