@@ -1,4 +1,5 @@
 import { availableParallelism, cpus, loadavg } from 'node:os'
+import { poolOverheadBench } from './pool-overhead.js'
 import { sumOfSquaresKernelBench } from './sum-of-squares-kernel.js'
 import { sumHandoffBench, sumSplitBench } from './sum-handoff.js'
 import { sumHttpBench } from './sum-http.js'
@@ -10,6 +11,7 @@ import { sumKernelBench } from './sum-kernel.js'
  */
 const suites: Array<[string, () => Promise<string>]> = [
   ['Sum-of-squares kernel (one thread)', sumOfSquaresKernelBench],
+  ['Worker pool round-trip overhead (2 threads)', poolOverheadBench],
   ['Sum kernel: exact vs naive (one thread)', sumKernelBench],
   ['Sum hand-off: structured clone vs transfer vs shared memory', sumHandoffBench],
   ['Sum split: one task vs two', sumSplitBench],

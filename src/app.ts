@@ -57,7 +57,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
 
   await app.register(healthRoutes)
   await app.register(probeRoutes)
-  await app.register(sumOfSquaresRoutes, { maxTerms: config.MAX_TERMS, threads: config.POOL_THREADS })
+  await app.register(sumOfSquaresRoutes, { maxTerms: config.MAX_TERMS, threads: config.POOL_THREADS, inlineMaxTerms: config.INLINE_MAX_TERMS })
   await app.register(sumRoutes, { bodyLimit: config.BODY_LIMIT_BYTES, threads: config.POOL_THREADS })
   if (config.ENABLE_TEST_FAULTS) await app.register(testFaultRoutes)
 

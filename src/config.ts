@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
+import { INLINE_MAX_TERMS } from './compute/sum-of-squares-job.js'
 
 const int = (min: number, max: number) =>
   z.string().trim().regex(/^\d+$/, 'expected a whole number')
@@ -43,6 +44,16 @@ export const configSchema = z.object({
    * at about 512 MiB.
    */
   BODY_LIMIT_BYTES: int(8, 256 * 1024 * 1024).default(64 * 1024 * 1024),
+  /**
+   * Nice value of the worker threads, 0-19 (Linux only: there each thread has its own). Higher lets
+   * the event loop take a core from a busy worker at once, keeping the service responsive.
+   */
+  POOL_WORKER_NICE: int(0, 19).default(10),
+  /**
+   * Sum-of-squares ranges of at most this many terms (without an explicit `chunks`) run on the event
+   * loop: cheaper than a pool round trip and bounded well under a millisecond. 0 sends everything to the executor.
+   */
+  INLINE_MAX_TERMS: int(0, 1_000_000).default(INLINE_MAX_TERMS),
   /** `inline` runs tasks on the event loop; it exists only to show what blocking costs. */
   EXECUTOR: z.enum(['pool', 'inline']).default('pool'),
   /**

@@ -9,6 +9,8 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       LOG_LEVEL: 'info',
       POOL_THREADS: availableParallelism(),
+      POOL_WORKER_NICE: 10,
+      INLINE_MAX_TERMS: 20_000,
       MAX_TERMS: 10_000_000_000,
       EXECUTOR: 'pool',
       BODY_LIMIT_BYTES: 64 * 1024 * 1024,
@@ -23,8 +25,8 @@ describe('loadConfig', () => {
   })
 
   it('parses values from strings and treats empty ones as unset', () => {
-    const config = loadConfig({ PORT: '8080', POOL_THREADS: '3', EXECUTOR: 'inline', HOST: '', ENABLE_TEST_FAULTS: 'true', BODY_LIMIT_BYTES: '1048576' })
-    expect(config).toMatchObject({ PORT: 8080, POOL_THREADS: 3, EXECUTOR: 'inline', HOST: '0.0.0.0', ENABLE_TEST_FAULTS: true, BODY_LIMIT_BYTES: 1048576 })
+    const config = loadConfig({ PORT: '8080', POOL_THREADS: '3', EXECUTOR: 'inline', HOST: '', ENABLE_TEST_FAULTS: 'true', BODY_LIMIT_BYTES: '1048576', POOL_WORKER_NICE: '0', INLINE_MAX_TERMS: '0' })
+    expect(config).toMatchObject({ PORT: 8080, POOL_THREADS: 3, EXECUTOR: 'inline', HOST: '0.0.0.0', ENABLE_TEST_FAULTS: true, BODY_LIMIT_BYTES: 1048576, POOL_WORKER_NICE: 0, INLINE_MAX_TERMS: 0 })
   })
 
   it.each([
@@ -37,6 +39,9 @@ describe('loadConfig', () => {
     ['BODY_LIMIT_BYTES', '64MiB'],
     ['BODY_LIMIT_BYTES', '4'],
     ['BODY_LIMIT_BYTES', String(256 * 1024 * 1024 + 1)],
+    ['POOL_WORKER_NICE', '20'],
+    ['POOL_WORKER_NICE', '-1'],
+    ['INLINE_MAX_TERMS', '2000000'],
     ['LOG_LEVEL', 'loud'],
     ['RATE_LIMIT_MAX', '0'],
     ['RATE_LIMIT_WINDOW_MS', '999'],

@@ -48,6 +48,16 @@ describe('POST /v1/sum-of-squares', () => {
       expect((await post({ end: 100_000_000 })).json().chunks).toBe(2)
     })
 
+    it('reports the kernel time and the handler time in a Server-Timing header', async () => {
+      const response = await post({ end: 3_000_000, chunks: 2 })
+      const header = String(response.headers['server-timing'])
+      const match = /^kernel;dur=(\d+\.\d{4}), total;dur=([\d.]+)$/.exec(header)
+      expect(match, header).not.toBeNull()
+      const [kernel, total] = [Number(match![1]), Number(match![2])]
+      expect(kernel).toBeGreaterThan(0)
+      expect(total).toBe(response.json().elapsedMs)
+    })
+
     it('returns results beyond 2^53 as exact strings', async () => {
       const response = await post({ start: MAX - 2, end: MAX })
       expect(response.json().result).toBe((BigInt(MAX - 2) ** 2n + BigInt(MAX - 1) ** 2n).toString())

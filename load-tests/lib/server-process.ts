@@ -28,6 +28,9 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<Exit>
 }
 
+/** Every server child still running, so a tool interrupted mid-start can still stop them all. */
+export const runningServers = new Set<ChildProcess>()
+
 /** A port the kernel just handed out and released: free unless another process races for it. */
 export async function freePort (): Promise<number> {
   const server = createServer()
@@ -42,15 +45,19 @@ export async function freePort (): Promise<number> {
 /**
  * Starts the real server (dist/src/server.js) in a child process on a loopback port and resolves
  * once /health/ready answers 200. For tests and tools where a real socket, signal, crash or
- * blocked event loop is the point.
+ * blocked event loop is the point. `nodeArgs` go to Node itself (e.g. `--trace-deopt`).
  */
-export async function startServer (env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ServerProcess> {
+export async function startServer (env: Record<string, string> = {}, timeoutMs = 20_000, nodeArgs: string[] = []): Promise<ServerProcess> {
   const port = await freePort()
-  const child = spawn(process.execPath, [serverEntry], {
+  const child = spawn(process.execPath, [...nodeArgs, serverEntry], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
-  const exited: Promise<Exit> = once(child, 'exit').then(([code, signal]) => ({ code, signal }))
+  runningServers.add(child)
+  const exited: Promise<Exit> = once(child, 'exit').then(([code, signal]) => {
+    runningServers.delete(child)
+    return { code, signal }
+  })
   const logs: Array<Record<string, unknown>> = []
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })

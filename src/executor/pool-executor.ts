@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina'
+import type { PoolWorkerData } from '../../workers/pool-worker.js'
 import type { TaskMessage, TaskOutcome } from '../../workers/run-task.js'
 import { abortError, createExecutor, type ExecuteOptions, type Executor } from './executor.js'
 import { workerEntry } from './worker-entry.js'
@@ -8,6 +9,8 @@ export interface PoolExecutorOptions {
   maxQueue: number
   /** V8 old-generation heap limit per worker thread: a runaway task kills its thread, not the process. */
   maxOldGenerationMb: number
+  /** Nice value of the worker threads (0-19), so the event loop gets a core first; see workers/pool-worker.ts. */
+  workerNice?: number
   /** The worker entry point; tests substitute their own. */
   filename?: string
 }
@@ -35,14 +38,15 @@ interface Waiting {
  * test/pool-executor.test.ts reproduces it. Aborting a task that is still queued here is a plain
  * removal; aborting a running one is Piscina's: it terminates and replaces that thread.
  */
-export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, filename = workerEntry }: PoolExecutorOptions): Executor {
+export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, workerNice = 0, filename = workerEntry }: PoolExecutorOptions): Executor {
   const pool = new Piscina<TaskMessage, TaskOutcome>({
     filename,
     // A fixed-size pool, started up front: CPU-bound work gains nothing from more threads than
     // cores, and a thread spun up on demand would put its start-up cost on a request.
     minThreads: threads,
     maxThreads: threads,
-    resourceLimits: { maxOldGenerationSizeMb: maxOldGenerationMb }
+    resourceLimits: { maxOldGenerationSizeMb: maxOldGenerationMb },
+    workerData: { nice: workerNice } satisfies PoolWorkerData
   })
   const ready = new Set<PoolWorker>()
   const waiting: Waiting[] = []

@@ -14,7 +14,12 @@ declare module 'fastify' {
 /** Owns the worker pool (or the inline stand-in) and closes it after the last request has finished. */
 async function executorPlugin (app: FastifyInstance, { config }: { config: Config }) {
   const executor = config.EXECUTOR === 'pool'
-    ? createPoolExecutor({ threads: config.POOL_THREADS, maxQueue: config.POOL_MAX_QUEUE, maxOldGenerationMb: config.WORKER_MAX_OLD_GENERATION_MB })
+    ? createPoolExecutor({
+      threads: config.POOL_THREADS,
+      maxQueue: config.POOL_MAX_QUEUE,
+      maxOldGenerationMb: config.WORKER_MAX_OLD_GENERATION_MB,
+      workerNice: config.POOL_WORKER_NICE
+    })
     : createInlineExecutor()
   app.decorate('executor', executor)
   app.addHook('onClose', async () => {

@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util'
+
+export type ExecutorKind = 'pool' | 'inline'
+
+export interface LoadTestOptions {
+  /** Terms per request: each POST sums i*i over [0, terms). */
+  terms: number
+  connections: number
+  /** Seconds of measured load per executor. */
+  durationS: number
+  /** Seconds of load before measuring, so the kernel is optimised and the pool started. */
+  warmupS: number
+  /** Seconds of probing with no load, for the idle baseline. */
+  idleS: number
+  /** Seconds of probing after the load stops, to show the recovery on the chart. */
+  tailS: number
+  probeIntervalMs: number
+  executors: ExecutorKind[]
+  /** POOL_THREADS for the pool server; its default (one per core) when undefined. */
+  threads: number | undefined
+  /** Extra environment for both servers (NAME=value), for experiments with the service's settings. */
+  serverEnv: Record<string, string>
+  /** Extra Node.js flags for the server processes, such as --trace-deopt. */
+  nodeArgs: string[]
+  outDir: string
+  quick: boolean
+}
+
+export const usage = `Usage: npm run loadtest -- [options]
+
+Starts the service twice on loopback (EXECUTOR=pool, then EXECUTOR=inline), and for each: warms up,
+probes GET /probe idle, then drives POST /v1/sum-of-squares with autocannon while a separate
+process probes GET /probe at a fixed rate. Writes JSON, a Markdown summary and an SVG chart.
+
+  --terms N             terms per request                        (default 1000000)
+  --connections N       autocannon connections                   (default 4)
+  --duration S          seconds of load per executor             (default 20)
+  --warmup S            seconds of unmeasured load first         (default 3)
+  --idle S              seconds of idle probing                  (default 5)
+  --probe-interval MS   probe period, one keep-alive connection  (default 20)
+  --executors LIST      comma-separated: pool,inline             (default pool,inline)
+  --threads N           POOL_THREADS for the pool server         (default: one per core)
+  --server-env K=V      extra environment for the servers (repeatable)
+  --node-arg FLAG       extra Node.js flag for the servers (repeatable), e.g. --trace-deopt
+  --out DIR             output directory                         (default load-tests/results)
+  --quick               about 15 s in all: proves the tool works, numbers mean little
+  -h, --help`
+
+function positiveNumber (name: string, value: string | undefined, fallback: number, integer = true): number {
+  if (value === undefined) return fallback
+  const parsed = Number(value)
+  if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isInteger(parsed))) {
+    throw new Error(`--${name} must be a positive ${integer ? 'whole ' : ''}number, got ${JSON.stringify(value)}`)
+  }
+  return parsed
+}
+
+/** Parses the command line; throws with a message fit for the user on a bad flag. */
+export function parseLoadTestArgs (argv: string[]): LoadTestOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      terms: { type: 'string' },
+      connections: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      idle: { type: 'string' },
+      'probe-interval': { type: 'string' },
+      executors: { type: 'string' },
+      threads: { type: 'string' },
+      'server-env': { type: 'string', multiple: true },
+      'node-arg': { type: 'string', multiple: true },
+      out: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false }
+    }
+  })
+  if (values.help) return 'help'
+
+  const quick = values.quick
+  const executors = (values.executors ?? 'pool,inline').split(',').map((name) => name.trim())
+  for (const name of executors) {
+    if (name !== 'pool' && name !== 'inline') throw new Error(`--executors takes pool and/or inline, got ${JSON.stringify(name)}`)
+  }
+  if (executors.length === 0 || new Set(executors).size !== executors.length) throw new Error('--executors must name each executor at most once')
+
+  const serverEnv: Record<string, string> = {}
+  for (const pair of values['server-env'] ?? []) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair)
+    if (match === null) throw new Error(`--server-env takes NAME=value, got ${JSON.stringify(pair)}`)
+    serverEnv[match[1]!] = match[2]!
+  }
+
+  return {
+    terms: positiveNumber('terms', values.terms, 1_000_000),
+    connections: positiveNumber('connections', values.connections, 4),
+    durationS: positiveNumber('duration', values.duration, quick ? 3 : 20, false),
+    warmupS: positiveNumber('warmup', values.warmup, quick ? 1 : 3, false),
+    idleS: positiveNumber('idle', values.idle, quick ? 1.5 : 5, false),
+    tailS: quick ? 0.5 : 1,
+    probeIntervalMs: positiveNumber('probe-interval', values['probe-interval'], 20, false),
+    executors: executors as ExecutorKind[],
+    threads: values.threads === undefined ? undefined : positiveNumber('threads', values.threads, 1),
+    serverEnv,
+    nodeArgs: values['node-arg'] ?? [],
+    outDir: values.out ?? 'load-tests/results',
+    quick
+  }
+}

@@ -1,0 +1,84 @@
+import { readdir, readFile } from 'node:fs/promises'
+
+/** Linux accounts CPU time in clock ticks of 1/100 s (USER_HZ) on every common build. */
+const TICK_MS = 10
+
+export interface CpuSnapshot {
+  /** CPU time of each thread of the server, by thread id, with its nice value. */
+  serverThreads: Map<number, { ms: number, nice: number }>
+  /** CPU time of the whole sampler process. */
+  samplerMs: number
+  /** CPU time of this process: the load generator (autocannon) and the tool. */
+  clientMs: number
+  /** Busy and total CPU time of the whole machine, every core. */
+  machineBusyMs: number
+  machineTotalMs: number
+}
+
+export interface CpuUsage {
+  /** CPU milliseconds over the window. */
+  serverMainMs: number
+  /** Every other thread of the server: the pool's workers, and V8's GC and compiler threads. */
+  serverOtherMs: number
+  samplerMs: number
+  clientMs: number
+  /** Busy time of everything else on the machine: other processes competing for the cores. */
+  othersMs: number
+  /** Cores' worth of time in the window (wall time x cores). */
+  capacityMs: number
+}
+
+/** utime + stime and nice from a /proc stat line; the command name in parentheses may hold spaces. */
+function parseStat (stat: string): { ms: number, nice: number } {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return { ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS, nice: Number(fields[16]) }
+}
+
+async function threadsOf (pid: number): Promise<Map<number, { ms: number, nice: number }>> {
+  const threads = new Map<number, { ms: number, nice: number }>()
+  const tids = await readdir(`/proc/${pid}/task`).catch(() => [])
+  for (const tid of tids) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => undefined)
+    if (stat !== undefined) threads.set(Number(tid), parseStat(stat))
+  }
+  return threads
+}
+
+/** Where the CPU time goes, from /proc; undefined off Linux. */
+export async function cpuSnapshot (serverPid: number, samplerPid: number): Promise<CpuSnapshot | undefined> {
+  if (process.platform !== 'linux') return undefined
+  const machine = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+  // user nice system idle iowait irq softirq steal: idle and iowait are the idle part.
+  const total = machine.slice(0, 8).reduce((sum, value) => sum + value, 0)
+  const idle = machine[3]! + machine[4]!
+  const sampler = await readFile(`/proc/${samplerPid}/stat`, 'utf8').catch(() => undefined)
+  const client = process.cpuUsage()
+  return {
+    serverThreads: await threadsOf(serverPid),
+    samplerMs: sampler === undefined ? 0 : parseStat(sampler).ms,
+    clientMs: (client.user + client.system) / 1000,
+    machineBusyMs: (total - idle) * TICK_MS,
+    machineTotalMs: total * TICK_MS
+  }
+}
+
+export function cpuUsageBetween (before: CpuSnapshot, after: CpuSnapshot, serverPid: number): CpuUsage {
+  let serverMainMs = 0
+  let serverOtherMs = 0
+  for (const [tid, thread] of after.serverThreads) {
+    const used = thread.ms - (before.serverThreads.get(tid)?.ms ?? 0)
+    if (tid === serverPid) serverMainMs += used
+    else serverOtherMs += used
+  }
+  const samplerMs = after.samplerMs - before.samplerMs
+  const clientMs = after.clientMs - before.clientMs
+  const busy = after.machineBusyMs - before.machineBusyMs
+  return {
+    serverMainMs,
+    serverOtherMs,
+    samplerMs,
+    clientMs,
+    othersMs: Math.max(0, busy - serverMainMs - serverOtherMs - samplerMs - clientMs),
+    capacityMs: after.machineTotalMs - before.machineTotalMs
+  }
+}

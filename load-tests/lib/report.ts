@@ -1,0 +1,102 @@
+import type { LoadTestOptions } from './args.js'
+import type { ExecutorRun } from './run-executor.js'
+import { ratio } from './stats.js'
+
+export interface MachineInfo {
+  node: string
+  cores: number
+  cpu: string
+  /** 1, 5 and 15 minute load averages when the run began and ended. */
+  loadAverage: { before: number[], after: number[] }
+  startedAt: string
+}
+
+export interface Ratio {
+  name: string
+  value: number
+  /** The issue's target, as text, and whether the value meets it (undefined when not applicable). */
+  target?: string
+  met?: boolean
+}
+
+/** Tasks this small are the "tiny task" case of the targets, where the pool must not lose much. */
+const TINY_TERMS = 10_000
+
+/** The ratios the issue's targets are stated in; NaN where an executor did not run. */
+export function compare (runs: ExecutorRun[], terms: number): Ratio[] {
+  const pool = runs.find((run) => run.executor === 'pool')
+  const inline = runs.find((run) => run.executor === 'inline')
+  const p99 = (run: ExecutorRun | undefined, phase: 'idle' | 'busy') => run?.probe[phase].rttMs.p99 ?? Number.NaN
+  const tiny = terms <= TINY_TERMS
+  const throughput = ratio(pool?.load.requestsPerSecond ?? Number.NaN, inline?.load.requestsPerSecond ?? Number.NaN)
+  const poolBusyIdle = ratio(p99(pool, 'busy'), p99(pool, 'idle'))
+  const inlineBusyIdle = ratio(p99(inline, 'busy'), p99(inline, 'idle'))
+  const check = (value: number, ok: boolean) => Number.isNaN(value) ? undefined : ok
+  return [
+    { name: 'pool / inline throughput', value: throughput, target: tiny ? '>= 0.8x' : '>= 1.7x', met: check(throughput, throughput >= (tiny ? 0.8 : 1.7)) },
+    { name: 'pool probe p99, busy / idle', value: poolBusyIdle, target: '<= 2x', met: check(poolBusyIdle, poolBusyIdle <= 2) },
+    { name: 'inline probe p99, busy / idle', value: inlineBusyIdle, target: '>= 10x', met: check(inlineBusyIdle, inlineBusyIdle >= 10) },
+    { name: 'pool busy probe p99 / inline busy probe p99', value: ratio(p99(pool, 'busy'), p99(inline, 'busy')) }
+  ]
+}
+
+const ms = (value: number) => Number.isNaN(value) ? 'n/a' : value < 0.1 ? value.toFixed(4) : value < 10 ? value.toFixed(2) : value.toFixed(1)
+// Three decimals, so a ratio just under its target never reads as exactly the target.
+const times = (value: number) => Number.isNaN(value) ? 'n/a' : `${value.toFixed(3)}x`
+const loads = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ')
+
+const perRequest = (run: ExecutorRun, cpuMs: number) => (cpuMs * 1000 / run.load.ok).toFixed(0)
+
+function cores (run: ExecutorRun, cpu: NonNullable<ExecutorRun['cpu']>): string {
+  const wallMs = run.phases.loadEnd - run.phases.loadStart
+  return [cpu.serverMainMs + cpu.serverOtherMs, cpu.clientMs + cpu.samplerMs, cpu.othersMs].map((ms) => (ms / wallMs).toFixed(2)).join(' / ')
+}
+
+function table (header: string[], rows: string[][]): string {
+  return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n')
+}
+
+/** The Markdown summary: setup, the ratios against the issue's targets, then every figure per executor. */
+export function markdownSummary (options: LoadTestOptions, machine: MachineInfo, runs: ExecutorRun[], ratios: Ratio[]): string {
+  const rows: Array<[string, (run: ExecutorRun) => string]> = [
+    ['throughput, 2xx req/s', (run) => run.load.requestsPerSecond.toFixed(0)],
+    ['requests: 2xx / non-2xx / errors / timeouts', (run) => `${run.load.ok} / ${run.load.non2xx} / ${run.load.errors} / ${run.load.timeouts}`],
+    ['request latency p50 / p99, ms (client)', (run) => `${ms(run.load.latencyMs.p50)} / ${ms(run.load.latencyMs.p99)}`],
+    ['handler time p50 / p99, ms (Server-Timing total)', (run) => `${ms(run.load.serverTotalMs.p50)} / ${ms(run.load.serverTotalMs.p99)}`],
+    ['kernel time p50 / p99, ms (Server-Timing kernel)', (run) => `${ms(run.load.kernelMs.p50)} / ${ms(run.load.kernelMs.p99)}`],
+    ['kernel ns/term (p50)', (run) => (run.load.kernelMs.p50 * 1e6 / options.terms).toFixed(3)],
+    ['probe round trip idle p50 / p99, ms', (run) => `${ms(run.probe.idle.rttMs.p50)} / ${ms(run.probe.idle.rttMs.p99)}`],
+    ['probe round trip busy p50 / p99 / max, ms', (run) => `${ms(run.probe.busy.rttMs.p50)} / ${ms(run.probe.busy.rttMs.p99)} / ${ms(run.probe.busy.rttMs.max)}`],
+    ['probe busy p99 from its slot, ms', (run) => ms(run.probe.busy.fromSlotMs.p99)],
+    ['probes idle / busy (failed)', (run) => `${run.probe.idle.rttMs.count} / ${run.probe.busy.rttMs.count} (${run.probe.idle.failed + run.probe.busy.failed})`],
+    ['server event-loop delay p99, ms (its own monitor)', (run) => ms(run.server.loopDelayP99Ms)],
+    ['server event-loop / pool utilization', (run) => `${run.server.loopUtilization.toFixed(2)} / ${run.server.poolUtilization.toFixed(2)}`],
+    ['server CPU per request, µs: event loop / other threads', (run) => run.cpu === undefined ? 'n/a' : `${perRequest(run, run.cpu.serverMainMs)} / ${perRequest(run, run.cpu.serverOtherMs)}`],
+    ['load generator CPU per request, µs', (run) => run.cpu === undefined ? 'n/a' : perRequest(run, run.cpu.clientMs)],
+    [`cores busy: server / load generator and sampler / other processes (of ${machine.cores})`, (run) => run.cpu === undefined ? 'n/a' : cores(run, run.cpu)],
+    ['load average before / after', (run) => `${loads(run.loadAverage.before)} / ${loads(run.loadAverage.after)}`]
+  ]
+  const busiestOthers = Math.max(0, ...runs.map((run) => run.cpu === undefined ? 0 : run.cpu.othersMs / (run.phases.loadEnd - run.phases.loadStart)))
+  // Other processes' CPU time on the same cores distorts every ratio; say so instead of letting it pass for a result.
+  const noisy = busiestOthers > 0.1 * machine.cores
+    ? `\n\n**Other processes kept up to ${busiestOthers.toFixed(2)} of the ${machine.cores} cores busy during a load phase: these figures are distorted; rerun on a quiet machine.**`
+    : ''
+  const extraEnv = Object.entries(options.serverEnv).map(([name, value]) => `${name}=${value}`).join(' ')
+
+  return `# Load test: pool vs inline executor
+
+${machine.startedAt}: Node ${machine.node}, ${machine.cores} cores (${machine.cpu}); load average ${loads(machine.loadAverage.before)} at the start, ${loads(machine.loadAverage.after)} at the end.
+
+Each request sums i*i over [0, ${options.terms}); autocannon with ${options.connections} connections for ${options.durationS} s per executor after ${options.warmupS} s of warm-up, on the same machine as the server. A separate process sends GET /probe every ${options.probeIntervalMs} ms over one keep-alive connection: ${options.idleS} s idle, then throughout the load.${options.threads === undefined ? '' : ` POOL_THREADS=${options.threads}.`}${extraEnv === '' ? '' : ` Server environment: ${extraEnv}.`}${options.nodeArgs.length === 0 ? '' : ` Node flags: ${options.nodeArgs.join(' ')}.`}${options.quick ? '\n\n**--quick run: it proves the tool works; its numbers are too short to compare.**' : ''}${noisy}
+
+## Ratios
+
+${table(['ratio', 'measured', 'issue target', ''], ratios.map((r) => [r.name, times(r.value), r.target ?? '', r.met === undefined ? '' : r.met ? 'met' : 'missed']))}
+
+## Per executor
+
+${table(['', ...runs.map((run) => run.executor)], rows.map(([name, cell]) => [name, ...runs.map(cell)]))}
+
+Probe p99 is the 99th percentile of the probe round trips sent during the phase. "From its slot" also counts the time a probe waited to be sent because the one before it ran past its slot. Kernel time is measured inside the server around the task function (in the worker, or on the event loop for inline) and reported in the \`Server-Timing\` header; handler time is the route's own wall time. CPU times come from /proc over the load window (10 ms ticks); "other threads" of the server are the pool's workers plus V8's GC and compiler threads.
+`
+}

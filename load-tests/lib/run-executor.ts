@@ -1,0 +1,116 @@
+import { loadavg } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { ExecutorKind, LoadTestOptions } from './args.js'
+import { cpuSnapshot, cpuUsageBetween, type CpuUsage } from './cpu-time.js'
+import { driveLoad, type LoadResult } from './drive-load.js'
+import type { ProbeSample } from './probe-sample.js'
+import { startSampler } from './probe-sampler-client.js'
+import { startServer } from './server-process.js'
+import { summarize, type Summary } from './stats.js'
+
+export interface ProbeSummary {
+  /** Round trips of the probes sent in the phase. */
+  rttMs: Summary
+  /** From each probe's fixed-rate slot to its answer: adds the wait behind a probe that ran over its slot. */
+  fromSlotMs: Summary
+  failed: number
+}
+
+export interface ExecutorRun {
+  executor: ExecutorKind
+  env: Record<string, string>
+  /** Epoch milliseconds. */
+  phases: { idleStart: number, loadStart: number, loadEnd: number, end: number }
+  loadAverage: { before: number[], after: number[] }
+  warmupRequestsPerSecond: number
+  load: LoadResult
+  probe: { idle: ProbeSummary, busy: ProbeSummary }
+  /** What the server's own /probe said at the end of the load: event-loop delay p99 and utilizations over its recent window. */
+  server: { loopDelayP99Ms: number, loopUtilization: number, poolUtilization: number }
+  /** CPU time by consumer over the load window, from /proc (Linux only). */
+  cpu?: CpuUsage
+  samples: ProbeSample[]
+}
+
+const now = () => performance.timeOrigin + performance.now()
+
+function summarizeProbes (samples: ProbeSample[]): ProbeSummary {
+  const answered = samples.filter((sample) => sample.status === 200)
+  return {
+    rttMs: summarize(answered.map((sample) => sample.rttMs)),
+    fromSlotMs: summarize(answered.map((sample) => sample.at + sample.rttMs - sample.scheduledAt)),
+    failed: samples.length - answered.length
+  }
+}
+
+/**
+ * One executor, start to finish: its own server process, warm-up, idle probing, load with probing,
+ * a short tail, and the server stopped. `log` gets one progress line at a time.
+ */
+export async function runExecutor (executor: ExecutorKind, options: LoadTestOptions, signal: AbortSignal, log: (line: string) => void): Promise<ExecutorRun> {
+  const env: Record<string, string> = { LOG_LEVEL: 'warn', ...options.serverEnv, EXECUTOR: executor }
+  if (executor === 'pool' && options.threads !== undefined) env.POOL_THREADS = String(options.threads)
+  const loadAverageBefore = loadavg()
+  const server = await startServer(env, 20_000, options.nodeArgs)
+  const tag = `[${executor}]`
+  log(`${tag} server pid ${server.child.pid} on ${server.url}`)
+  try {
+    const common = { url: server.url, terms: options.terms, connections: options.connections, signal }
+    log(`${tag} warming up for ${options.warmupS} s`)
+    const warmup = await driveLoad({ ...common, durationS: options.warmupS })
+
+    const lifetimeMs = (options.idleS + options.durationS + options.tailS + 30) * 1000
+    const sampler = startSampler(server.url, options.probeIntervalMs, lifetimeMs)
+    log(`${tag} probe sampler pid ${sampler.pid}, one probe every ${options.probeIntervalMs} ms`)
+    await sampler.ready
+    const idleStart = now()
+    log(`${tag} idle probing for ${options.idleS} s`)
+    await sleep(options.idleS * 1000, undefined, { signal })
+
+    log(`${tag} load: ${options.connections} connections, ${options.terms} terms per request, ${options.durationS} s`)
+    const cpuBefore = await cpuSnapshot(server.child.pid!, sampler.pid)
+    const load = await driveLoad({
+      ...common,
+      durationS: options.durationS,
+      onSecond: (second, responses) => log(`${tag} ${second}/${Math.ceil(options.durationS)} s: ${responses} req/s`)
+    })
+    const cpuAfter = await cpuSnapshot(server.child.pid!, sampler.pid)
+    await sleep(options.tailS * 1000, undefined, { signal })
+    const samples = await sampler.stop()
+    const end = now()
+
+    const idle = samples.filter((sample) => sample.at >= idleStart && sample.at < load.startedAt)
+    const busy = samples.filter((sample) => sample.at >= load.startedAt && sample.at < load.endedAt)
+    const last = busy.findLast((sample) => sample.loopDelayP99Ms !== undefined)
+    const run: ExecutorRun = {
+      executor,
+      env,
+      phases: { idleStart, loadStart: load.startedAt, loadEnd: load.endedAt, end },
+      loadAverage: { before: loadAverageBefore, after: loadavg() },
+      warmupRequestsPerSecond: warmup.requestsPerSecond,
+      load,
+      probe: { idle: summarizeProbes(idle), busy: summarizeProbes(busy) },
+      server: {
+        loopDelayP99Ms: last?.loopDelayP99Ms ?? Number.NaN,
+        loopUtilization: last?.loopUtilization ?? Number.NaN,
+        poolUtilization: last?.poolUtilization ?? Number.NaN
+      },
+      samples
+    }
+    if (cpuBefore !== undefined && cpuAfter !== undefined) run.cpu = cpuUsageBetween(cpuBefore, cpuAfter, server.child.pid!)
+    log(`${tag} done: ${load.requestsPerSecond.toFixed(0)} req/s, probe p99 idle ${run.probe.idle.rttMs.p99.toFixed(2)} ms, busy ${run.probe.busy.rttMs.p99.toFixed(2)} ms`)
+    return run
+  } finally {
+    await stopServer(server)
+  }
+}
+
+async function stopServer (server: Awaited<ReturnType<typeof startServer>>) {
+  const killer = setTimeout(() => server.child.kill('SIGKILL'), 5000)
+  try {
+    await server.stop('SIGTERM')
+  } finally {
+    clearTimeout(killer)
+  }
+}
