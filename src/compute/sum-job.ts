@@ -1,5 +1,5 @@
 import { NonFiniteValueError, SumOverflowError } from '../errors.js'
-import type { Executor } from '../executor/executor.js'
+import type { Executor, TaskSignal } from '../executor/executor.js'
 import { chooseChunks, splitRange, type ChunkPolicy } from './split-range.js'
 import { mergePartials, type SumMode } from './sum-partials.js'
 
@@ -35,7 +35,7 @@ export async function runSum (
   policy: ChunkPolicy,
   values: Float64Array<SharedArrayBuffer>,
   mode: SumMode,
-  options: { signal?: AbortSignal } = {}
+  options: { signal?: TaskSignal } = {}
 ): Promise<SumResult> {
   if (values.length === 0) return { sum: 0, chunks: 0, kernelMs: 0 }
   const first = values.byteOffset / 8

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import type { Executor } from '../executor/executor.js'
+import type { Executor, TaskSignal } from '../executor/executor.js'
 import { chooseChunks, splitRange, type ChunkPolicy, type Range } from './split-range.js'
 import { sumOfSquares } from './sum-of-squares.js'
 
@@ -46,7 +46,7 @@ export async function runSumOfSquares (
   executor: Executor,
   policy: SumOfSquaresPolicy,
   job: SumOfSquaresJob,
-  options: { signal?: AbortSignal } = {}
+  options: { signal?: TaskSignal } = {}
 ): Promise<SumOfSquaresResult> {
   if (runsInline(job, policy)) {
     options.signal?.throwIfAborted()

@@ -1,15 +1,15 @@
-import { setMaxListeners } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import type { TransferListItem } from 'node:worker_threads'
 import type { TaskMessage, TaskOutcome } from '../../workers/run-task.js'
 import type { TaskInput, TaskName, TaskValue } from '../../workers/tasks.js'
 import { ClientDisconnectedError, DeadlineExceededError, QueueFullError } from '../errors.js'
+import { childOf, type TaskSignal } from './cancellation.js'
 
-export type { TaskName, TaskInput, TaskValue, TaskOutcome }
+export type { TaskName, TaskInput, TaskValue, TaskOutcome, TaskSignal }
 
 export interface ExecuteOptions {
   /** Aborts the task: dropped from the queue, or its thread terminated if it is running. */
-  signal?: AbortSignal
+  signal?: TaskSignal
   /** Buffers in the input to move to the worker instead of copying them. */
   transferList?: TransferListItem[]
 }
@@ -137,15 +137,15 @@ export function createExecutor (runner: TaskRunner, { maxQueue }: ExecutorOption
     async executeAll (task, inputs, options = {}) {
       admit(task)
       if (inputs.length === 1) return [await run(task, inputs[0]!, options)]
-      const siblings = new AbortController()
-      const signal = options.signal === undefined ? siblings.signal : AbortSignal.any([options.signal, siblings.signal])
-      // Each task listens on the shared signal: up to 256 listeners is by design, not a leak.
-      setMaxListeners(inputs.length + 1, signal)
+      // The request's own signal still aborts every chunk; the first failure aborts the others.
+      const { child: signal, release } = childOf(options.signal, inputs.length)
       try {
         return await Promise.all(inputs.map((input) => run(task, input, { ...options, signal })))
       } catch (error) {
-        siblings.abort(new SiblingFailed(error))
+        signal.abort(new SiblingFailed(error))
         throw error
+      } finally {
+        release()
       }
     },
     admit,

@@ -1,6 +1,7 @@
 import { Piscina } from 'piscina'
 import type { PoolWorkerData } from '../../workers/pool-worker.js'
 import type { TaskMessage, TaskOutcome } from '../../workers/run-task.js'
+import { onAbort } from './cancellation.js'
 import { abortError, createExecutor, type ExecuteOptions, type Executor } from './executor.js'
 import { workerEntry } from './worker-entry.js'
 
@@ -25,7 +26,8 @@ interface Waiting {
   options: ExecuteOptions
   resolve: (outcome: TaskOutcome) => void
   reject: (error: unknown) => void
-  onAbort: () => void
+  /** Stops listening for an abort while queued here. */
+  release: () => void
 }
 
 /**
@@ -53,39 +55,39 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
   let running = 0
 
   function pump () {
-    while (running < ready.size && waiting.length > 0) start(waiting.shift()!)
+    while (running < ready.size && waiting.length > 0) {
+      const entry = waiting.shift()!
+      entry.release()
+      dispatch(entry.message, entry.options).then(entry.resolve, entry.reject)
+    }
   }
 
-  function start ({ message, options, resolve, reject, onAbort }: Waiting) {
-    options.signal?.removeEventListener('abort', onAbort)
+  function dispatch (message: TaskMessage, { signal, transferList }: ExecuteOptions): Promise<TaskOutcome> {
     running++
-    pool.run(message, { signal: options.signal, transferList: options.transferList })
-      .then(resolve, reject)
-      .finally(() => {
-        running--
-        pump()
-      })
+    return pool.run(message, { signal, transferList }).finally(() => {
+      running--
+      pump()
+    })
   }
 
   const executor = createExecutor({
     kind: 'pool',
-    run: (message, options) => new Promise<TaskOutcome>((resolve, reject) => {
+    run: (message, options) => {
       const { signal } = options
-      if (signal?.aborted === true) return reject(abortError(signal.reason))
-      const entry: Waiting = {
-        message,
-        options,
-        resolve,
-        reject,
-        onAbort: () => {
-          waiting.splice(waiting.indexOf(entry), 1)
-          reject(abortError(signal!.reason))
+      if (signal?.aborted === true) return Promise.reject(abortError(signal.reason))
+      // A free thread and nobody waiting: straight to Piscina, which then runs it at once.
+      if (running < ready.size && waiting.length === 0) return dispatch(message, options)
+      return new Promise<TaskOutcome>((resolve, reject) => {
+        const entry: Waiting = { message, options, resolve, reject, release: () => {} }
+        if (signal !== undefined) {
+          entry.release = onAbort(signal, () => {
+            waiting.splice(waiting.indexOf(entry), 1)
+            reject(abortError(signal.reason))
+          })
         }
-      }
-      signal?.addEventListener('abort', entry.onAbort, { once: true })
-      waiting.push(entry)
-      pump()
-    }),
+        waiting.push(entry)
+      })
+    },
     threads: () => pool.threads.length,
     queued: () => waiting.length,
     close: () => pool.close()

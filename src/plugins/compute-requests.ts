@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ClientDisconnectedError, DeadlineExceededError, InvalidTimeoutError } from '../errors.js'
+import { Cancellation } from '../executor/cancellation.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -12,7 +13,7 @@ declare module 'fastify' {
      * Aborts the request's tasks, queued or running: with a DeadlineExceededError past the deadline,
      * or a ClientDisconnectedError when the client goes away. Pass it to the executor.
      */
-    computeSignal: AbortSignal
+    computeSignal: Cancellation
   }
 }
 
@@ -25,22 +26,21 @@ export const TIMEOUT_HEADER = 'x-timeout-ms'
  */
 async function computeRequests (app: FastifyInstance, { requestTimeoutMs }: { requestTimeoutMs: number }) {
   const deadlines = new WeakMap<FastifyRequest, NodeJS.Timeout>()
-  app.decorateRequest('computeSignal', null as unknown as AbortSignal)
+  app.decorateRequest('computeSignal', null as unknown as Cancellation)
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.compute !== true) return
     app.executor.admit()
 
     const timeoutMs = deadlineOf(request.headers[TIMEOUT_HEADER], requestTimeoutMs)
-    const controller = new AbortController()
-    request.computeSignal = controller.signal
-    deadlines.set(request, setTimeout(() => controller.abort(new DeadlineExceededError(timeoutMs)), timeoutMs))
+    const signal = request.computeSignal = new Cancellation()
+    deadlines.set(request, setTimeout(() => signal.abort(new DeadlineExceededError(timeoutMs)), timeoutMs))
     // 'close' fires on the response once it is sent, or earlier if the connection goes away.
     reply.raw.once('close', () => {
       clearTimeout(deadlines.get(request))
-      if (!reply.raw.writableFinished && !controller.signal.aborted) {
+      if (!reply.raw.writableFinished && !signal.aborted) {
         request.log.info('client disconnected before the answer; aborting its tasks')
-        controller.abort(new ClientDisconnectedError())
+        signal.abort(new ClientDisconnectedError())
       }
     })
   })
