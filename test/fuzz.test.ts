@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
 import { buildTestApp } from './helper.js'
 
-const paths = ['/v1/sum-of-squares', '/probe', '/health/live', '/health/ready', '/v1/nothing', '/']
+const paths = ['/v1/sum-of-squares', '/v1/sum', '/v1/sum?mode=fast', '/probe', '/health/live', '/health/ready', '/metrics', '/openapi.json', '/v1/nothing', '/']
 const contentTypes = [
   'application/json', 'application/json; charset=utf-8', 'application/octet-stream', 'text/plain',
   'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', '', 'garbage/;;;'
@@ -26,22 +26,47 @@ const body = fc.oneof(
   fc.integer({ min: 0, max: 2_000_000 }).map((length) => `{"end":5,"pad":"${'x'.repeat(length)}"}`),
   fc.string({ maxLength: 200 }),
   fc.uint8Array({ maxLength: 4096 }).map((bytes) => Buffer.from(bytes)),
+  fc.float64Array({ maxLength: 512 }).map((values) => Buffer.from(values.buffer)), // NaN, infinities, -0, subnormals
+  fc.array(fc.oneof(fc.double(), fc.jsonValue()), { maxLength: 64 }).map((values) => JSON.stringify({ values })),
+  fc.array(number, { maxLength: 64 }).map((values) => `{"values":[${values.join(',')}]}`),
   fc.constantFrom('', '{', 'null', '{"__proto__":{"end":1}}', '{"constructor":{"prototype":{"x":1}}}', '\u0000', '{"end":5}garbage')
 )
 
 /** Mostly the compute endpoints, where the parsing and validation are; every route and method now and then. */
+const query = fc.oneof(fc.constant(''), fc.constantFrom('?mode=exact', '?mode=fast', '?mode=EXACT', '?mode=', '?x=1', '?mode=exact&mode=fast'),
+  fc.string({ maxLength: 20 }).map((text) => `?mode=${encodeURIComponent(text)}`))
 const target = fc.oneof(
-  { weight: 6, arbitrary: fc.constant({ method: 'POST', path: '/v1/sum-of-squares' }) },
+  { weight: 4, arbitrary: fc.constant({ method: 'POST', path: '/v1/sum-of-squares' }) },
+  { weight: 4, arbitrary: query.map((q) => ({ method: 'POST', path: `/v1/sum${q}` })) },
   { weight: 2, arbitrary: fc.record({ method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), path: fc.constantFrom(...paths) }) }
 )
 
-const request = fc.record({
+const generic = fc.record({
   target,
-  contentType: fc.oneof({ weight: 4, arbitrary: fc.constant('application/json') }, { weight: 2, arbitrary: fc.constantFrom(...contentTypes) }),
+  contentType: fc.oneof(
+    { weight: 4, arbitrary: fc.constant('application/json') },
+    { weight: 2, arbitrary: fc.constant('application/octet-stream') },
+    { weight: 2, arbitrary: fc.constantFrom(...contentTypes) }
+  ),
   body,
   timeout: fc.option(fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String)), { nil: undefined }),
   requestId: fc.option(fc.string({ maxLength: 300 }), { nil: undefined })
 })
+/** Well-formed uploads to /v1/sum, mostly: binary float64 (NaN, infinities, -0, subnormals) and JSON values. */
+const upload = fc.record({
+  target: query.map((q) => ({ method: 'POST', path: `/v1/sum${q}` })),
+  contentType: fc.constantFrom('application/octet-stream', 'application/json'),
+  body: fc.oneof(
+    fc.float64Array({ maxLength: 512 }).map((values) => Buffer.from(values.buffer)),
+    fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
+    fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 64 }).map((values) => JSON.stringify({ values })),
+    fc.array(number, { maxLength: 64 }).map((values) => `{"values":[${values.join(',')}]}`)
+  ),
+  timeout: fc.constant(undefined),
+  requestId: fc.constant(undefined)
+})
+
+const request = fc.oneof({ weight: 3, arbitrary: generic }, { weight: 1, arbitrary: upload })
 type FuzzRequest = typeof request extends fc.Arbitrary<infer T> ? T : never
 
 function headersOf (input: FuzzRequest): Record<string, string> {
@@ -73,7 +98,7 @@ describe('fuzzing every public endpoint', () => {
         const { method, path } = input.target
         const response = await app.inject({ method: method as 'GET', url: path, headers: headersOf(input), ...(method === 'GET' ? {} : { payload: input.body }) })
         expectCleanAnswer(response.statusCode, response.body)
-      }), { numRuns: 1500 })
+      }), { numRuns: 2500 })
 
       const alive = await app.inject({ method: 'POST', url: '/v1/sum-of-squares', payload: { end: 10 } })
       expect(alive.json().result).toBe('285')

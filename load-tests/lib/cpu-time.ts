@@ -1,11 +1,15 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 
 /** Linux accounts CPU time in clock ticks of 1/100 s (USER_HZ) on every common build. */
 const TICK_MS = 10
 
 export interface CpuSnapshot {
-  /** CPU time of each thread of the server, by thread id, with its nice value. */
-  serverThreads: Map<number, { ms: number, nice: number }>
+  /**
+   * CPU time of the server process (every thread, including threads that have exited: a worker
+   * terminated by an abort takes its time with it from /proc/<pid>/task) and of its main thread.
+   */
+  serverMs: number
+  serverMainMs: number
   /** CPU time of the whole sampler process. */
   samplerMs: number
   /** CPU time of this process: the load generator (autocannon) and the tool. */
@@ -28,20 +32,15 @@ export interface CpuUsage {
   capacityMs: number
 }
 
-/** utime + stime and nice from a /proc stat line; the command name in parentheses may hold spaces. */
-function parseStat (stat: string): { ms: number, nice: number } {
+/** utime + stime from a /proc stat line; the command name in parentheses may hold spaces. */
+function cpuMsOf (stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS, nice: Number(fields[16]) }
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS
 }
 
-async function threadsOf (pid: number): Promise<Map<number, { ms: number, nice: number }>> {
-  const threads = new Map<number, { ms: number, nice: number }>()
-  const tids = await readdir(`/proc/${pid}/task`).catch(() => [])
-  for (const tid of tids) {
-    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => undefined)
-    if (stat !== undefined) threads.set(Number(tid), parseStat(stat))
-  }
-  return threads
+async function cpuMsOfFile (path: string): Promise<number> {
+  const stat = await readFile(path, 'utf8').catch(() => undefined)
+  return stat === undefined ? 0 : cpuMsOf(stat)
 }
 
 /** Where the CPU time goes, from /proc; undefined off Linux. */
@@ -51,25 +50,20 @@ export async function cpuSnapshot (serverPid: number, samplerPid: number): Promi
   // user nice system idle iowait irq softirq steal: idle and iowait are the idle part.
   const total = machine.slice(0, 8).reduce((sum, value) => sum + value, 0)
   const idle = machine[3]! + machine[4]!
-  const sampler = await readFile(`/proc/${samplerPid}/stat`, 'utf8').catch(() => undefined)
   const client = process.cpuUsage()
   return {
-    serverThreads: await threadsOf(serverPid),
-    samplerMs: sampler === undefined ? 0 : parseStat(sampler).ms,
+    serverMs: await cpuMsOfFile(`/proc/${serverPid}/stat`),
+    serverMainMs: await cpuMsOfFile(`/proc/${serverPid}/task/${serverPid}/stat`),
+    samplerMs: await cpuMsOfFile(`/proc/${samplerPid}/stat`),
     clientMs: (client.user + client.system) / 1000,
     machineBusyMs: (total - idle) * TICK_MS,
     machineTotalMs: total * TICK_MS
   }
 }
 
-export function cpuUsageBetween (before: CpuSnapshot, after: CpuSnapshot, serverPid: number): CpuUsage {
-  let serverMainMs = 0
-  let serverOtherMs = 0
-  for (const [tid, thread] of after.serverThreads) {
-    const used = thread.ms - (before.serverThreads.get(tid)?.ms ?? 0)
-    if (tid === serverPid) serverMainMs += used
-    else serverOtherMs += used
-  }
+export function cpuUsageBetween (before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
+  const serverMainMs = after.serverMainMs - before.serverMainMs
+  const serverOtherMs = after.serverMs - before.serverMs - serverMainMs
   const samplerMs = after.samplerMs - before.samplerMs
   const clientMs = after.clientMs - before.clientMs
   const busy = after.machineBusyMs - before.machineBusyMs

@@ -98,7 +98,7 @@ export async function runExecutor (executor: ExecutorKind, options: LoadTestOpti
       },
       samples
     }
-    if (cpuBefore !== undefined && cpuAfter !== undefined) run.cpu = cpuUsageBetween(cpuBefore, cpuAfter, server.child.pid!)
+    if (cpuBefore !== undefined && cpuAfter !== undefined) run.cpu = cpuUsageBetween(cpuBefore, cpuAfter)
     log(`${tag} done: ${load.requestsPerSecond.toFixed(0)} req/s, probe p99 idle ${run.probe.idle.rttMs.p99.toFixed(2)} ms, busy ${run.probe.busy.rttMs.p99.toFixed(2)} ms`)
     return run
   } finally {

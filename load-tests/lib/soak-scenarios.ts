@@ -62,6 +62,45 @@ const validSumOfSquares: Scenario = {
   }
 }
 
+const uploads: Scenario = {
+  name: 'sum uploads',
+  weight: 4,
+  async run (url) {
+    // Whole numbers below 2^31, at most 2^20 of them: every partial sum is exact in float64, so the
+    // plain loop here is the reference for both modes.
+    const count = Math.floor(2 ** (Math.random() * 20))
+    const values = Float64Array.from({ length: count }, () => randomInt(-(2 ** 31), 2 ** 31))
+    const expected = values.reduce((sum, value) => sum + value, 0)
+    const mode = Math.random() < 0.5 ? 'exact' : 'fast'
+    const asJson = Math.random() < 0.3
+    const answer = asJson
+      ? await post(`${url}/v1/sum?mode=${mode}`, JSON.stringify({ values: Array.from(values) }))
+      : await post(`${url}/v1/sum?mode=${mode}`, Buffer.from(values.buffer), { 'content-type': 'application/octet-stream' })
+    const result = outcome(this.name, answer.status, [200, ...BUSY], `${count} values, ${asJson ? 'JSON' : 'binary'}`)
+    if (answer.status === 200) result.correct = JSON.parse(answer.body).sum === expected
+    return [result]
+  }
+}
+
+const badUploads: Array<[string, Buffer | string, string, number]> = [
+  ['NaN in binary', Buffer.from(Float64Array.of(1, Number.NaN, 2).buffer), 'application/octet-stream', 422],
+  ['infinity in binary', Buffer.from(Float64Array.of(Number.POSITIVE_INFINITY).buffer), 'application/octet-stream', 422],
+  ['overflowing sum', Buffer.from(Float64Array.of(1.7e308, 1.7e308).buffer), 'application/octet-stream', 422],
+  ['length not a multiple of 8', Buffer.alloc(13), 'application/octet-stream', 400],
+  ['values not numbers', '{"values":[1,"2"]}', 'application/json', 400],
+  ['text body', '1 2 3', 'text/plain', 415]
+]
+
+const invalidUploads: Scenario = {
+  name: 'invalid sum uploads',
+  weight: 2,
+  async run (url) {
+    const [detail, body, type, status] = badUploads[randomInt(0, badUploads.length - 1)]!
+    const answer = await post(`${url}/v1/sum`, body, { 'content-type': type })
+    return [outcome(this.name, answer.status, [status, ...BUSY], detail)]
+  }
+}
+
 const invalidBodies: Array<[string, string, Record<string, string>]> = [
   ['malformed JSON', '{"end": 5', json],
   ['string for a number', '{"end": "5"}', json],
@@ -127,7 +166,7 @@ const faults: Scenario = {
   }
 }
 
-export const scenarios: Scenario[] = [validSumOfSquares, invalidRequests, shortDeadlines, earlyDisconnects, overloadBurst, faults]
+export const scenarios: Scenario[] = [validSumOfSquares, invalidRequests, uploads, invalidUploads, shortDeadlines, earlyDisconnects, overloadBurst, faults]
 
 export function pick (available: Scenario[]): Scenario {
   const total = available.reduce((sum, scenario) => sum + scenario.weight, 0)
