@@ -26,7 +26,7 @@ export const probeReply = z.object({
     executor: 'pool',
     windowMs: 1013,
     eventLoop: { delayMs: { p50: 0.101, p99: 1.092, max: 1.215 }, utilization: 0.032 },
-    pool: { threads: 2, queued: 0, running: 0, utilization: 0.159, maxQueue: 4, threadsReplaced: 0 },
+    pool: { threads: 2, queued: 0, running: 0, utilization: 0.159, maxQueue: 16, threadsReplaced: 0 },
     memory: { rssBytes: 98_566_144, heapUsedBytes: 14_680_064 }
   }]
 })

@@ -26,7 +26,11 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Worker threads in the pool: one per core is the sweet spot for CPU-bound tasks. */
   POOL_THREADS: int(1, 256).default(() => availableParallelism()),
-  /** Tasks that may wait for a thread before new work gets 503; default: threads squared. */
+  /**
+   * Tasks that may wait for a thread before new work gets 503; default 8 per thread. A large request
+   * brings one task per thread, so with 2 threads that is 8 such requests waiting: enough for a
+   * handful of concurrent clients, bounded well inside REQUEST_TIMEOUT_MS for typical tasks.
+   */
   POOL_MAX_QUEUE: int(0, 1_000_000).optional(),
   /** V8 old-generation heap limit of each worker thread, in MiB: a task that exceeds it fails alone. */
   WORKER_MAX_OLD_GENERATION_MB: int(16, 65_536).default(512),
@@ -80,7 +84,7 @@ export const configSchema = z.object({
   METRICS_PORT: int(1, 65535).optional()
 })
   .refine((config) => config.METRICS_PORT !== config.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
-  .transform((config) => ({ ...config, POOL_MAX_QUEUE: config.POOL_MAX_QUEUE ?? config.POOL_THREADS ** 2 }))
+  .transform((config) => ({ ...config, POOL_MAX_QUEUE: config.POOL_MAX_QUEUE ?? config.POOL_THREADS * 8 }))
 
 export type Config = z.output<typeof configSchema>
 export type Env = Record<string, string | undefined>

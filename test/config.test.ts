@@ -15,8 +15,19 @@ describe('loadConfig', () => {
       EXECUTOR: 'pool',
       BODY_LIMIT_BYTES: 64 * 1024 * 1024,
       ENABLE_TEST_FAULTS: false,
-      RATE_LIMIT_WINDOW_MS: 60_000
+      RATE_LIMIT_WINDOW_MS: 60_000,
+      POOL_MAX_QUEUE: availableParallelism() * 8,
+      WORKER_MAX_OLD_GENERATION_MB: 512,
+      REQUEST_TIMEOUT_MS: 30_000,
+      PRESSURE_MAX_EVENT_LOOP_DELAY_MS: 1000,
+      SHUTDOWN_DRAIN_DELAY_MS: 0,
+      SHUTDOWN_GRACE_MS: 10_000
     })
+  })
+
+  it('sizes the queue bound to the pool: 8 tasks per thread unless set', () => {
+    expect(loadConfig({ POOL_THREADS: '3' }).POOL_MAX_QUEUE).toBe(24)
+    expect(loadConfig({ POOL_THREADS: '3', POOL_MAX_QUEUE: '0' }).POOL_MAX_QUEUE).toBe(0)
   })
 
   it('leaves API keys, rate limit and the separate metrics port off by default', () => {
@@ -46,7 +57,11 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_MAX', '0'],
     ['RATE_LIMIT_WINDOW_MS', '999'],
     ['METRICS_PORT', '70000'],
-    ['METRICS_PORT', '3000']
+    ['METRICS_PORT', '3000'],
+    ['POOL_MAX_QUEUE', '-1'],
+    ['REQUEST_TIMEOUT_MS', '0'],
+    ['WORKER_MAX_OLD_GENERATION_MB', '8'],
+    ['SHUTDOWN_GRACE_MS', '50']
   ])('fails fast naming %s when it is %j', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=${JSON.stringify(value)}`))
