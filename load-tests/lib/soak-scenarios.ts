@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 /** What a scenario did and what the service answered. */
 export interface Outcome {
   scenario: string
-  status: number | 'network-error' | 'hung-up'
+  status: number | 'network-error' | 'hung-up' | 'reset while uploading'
   /** True when the answer is one this scenario can legitimately get. */
   expected: boolean
   /** For valid computations: whether the answer was the right number. */
@@ -119,7 +119,15 @@ const invalidRequests: Scenario = {
   async run (url) {
     const [detail, body, headers] = invalidBodies[randomInt(0, invalidBodies.length - 1)]!
     const answer = await post(`${url}/v1/sum-of-squares`, body, headers)
-    return [outcome(this.name, answer.status, [400, 413, 415, ...BUSY], detail)]
+    const result = outcome(this.name, answer.status, [400, 413, 415, ...BUSY], detail)
+    // The service answers an oversized (or unadmitted) body before reading it and closes the
+    // connection; a client still sending can see the reset before it reads the answer (seen about
+    // once in 300 here). That is the client's view of a refusal, not a server fault: counted apart.
+    if (answer.status === 'network-error' && detail === 'oversized body') {
+      result.expected = true
+      result.status = 'reset while uploading'
+    }
+    return [result]
   }
 }
 
