@@ -8,7 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The helper scripts live in ../shared/container beside the checkout; a clone made elsewhere on this
+# machine (a CI run in a temporary folder) finds them at the workplace's own path.
 tools=${CONTAINER_TOOLS:-../shared/container}
+[ -d "$tools" ] || tools=/work/shared/container
+[ -f "$tools/base-image.sh" ] || { echo "test-container: no base-image.sh in ../shared/container or $tools (set CONTAINER_TOOLS)" >&2; exit 1; }
 tag=localhost/compute-service:container-test
 store=(--storage-driver vfs)
 work=$(mktemp -d)
