@@ -70,7 +70,7 @@ export const configSchema = z.object({
   /** Registers the test-only fault endpoint. Never enable it in production. */
   ENABLE_TEST_FAULTS: bool.default(false),
   /**
-   * Comma-separated API keys; when set, every compute route (/v1/*) requires
+   * Comma-separated API keys; when set, every compute route (`config: { compute: true }`) requires
    * `Authorization: Bearer <one of them>`. Unset: no authentication.
    */
   API_KEYS: apiKeys.optional(),

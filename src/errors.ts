@@ -12,12 +12,6 @@ export const ShuttingDownError = serviceError('SVC_SHUTTING_DOWN', 'The service 
 // One message for a missing and a wrong key: the reply must not help anyone guess.
 export const UnauthorizedError = serviceError('SVC_UNAUTHORIZED', 'A valid API key is required: send "Authorization: Bearer <key>"', 401)
 export const RateLimitedError = serviceError('SVC_RATE_LIMITED', 'Rate limit exceeded: at most %s requests per %s; retry in %s', 429)
-
-/** Our own errors' messages are shown even at 5xx; any other 5xx is reduced to a generic message. */
-export function hasPublicMessage (error: { code?: string }): boolean {
-  return error.code !== undefined && publicCodes.has(error.code)
-}
-
 export const QueueFullError = serviceError('SVC_QUEUE_FULL', 'The service is at capacity; retry shortly', 503)
 export const DeadlineExceededError = serviceError('SVC_DEADLINE_EXCEEDED', 'The request did not finish within its deadline of %s ms', 504)
 export const ClientDisconnectedError = serviceError('SVC_CLIENT_DISCONNECTED', 'The client closed the connection before the answer', 499)
@@ -27,3 +21,8 @@ export const NonFiniteValueError = serviceError('SUM_NON_FINITE_VALUE', 'Value a
 export const SumOverflowError = serviceError('SUM_OVERFLOW', 'The sum overflows float64: %s', 422)
 export const Float64LengthError = serviceError('SUM_BAD_BINARY_LENGTH', 'An application/octet-stream body must be whole float64 values, but %s bytes is not a multiple of 8', 400)
 export const SumContentTypeError = serviceError('SUM_CONTENT_TYPE', 'Content-Type %s is not accepted: send application/json {"values": [...]} or application/octet-stream float64 values', 415)
+
+/** Our own errors' messages are shown even at 5xx; any other 5xx is reduced to a generic message. */
+export function hasPublicMessage (error: { code?: string }): boolean {
+  return error.code !== undefined && publicCodes.has(error.code)
+}

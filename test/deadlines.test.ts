@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
+import { processCpuMs } from '../load-tests/lib/cpu-time.js'
 import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
 import { getJson, postJson } from './support/http.js'
-import { cpuSeconds } from './support/process-stats.js'
 
 /** CPU seconds the server burns over `ms` of wall time: near 0 when nothing computes. */
 async function cpuOver (server: ServerProcess, ms: number) {
-  const before = cpuSeconds(server.child.pid!)
+  const before = await processCpuMs(server.child.pid!) / 1000
   await sleep(ms)
-  return cpuSeconds(server.child.pid!) - before
+  return await processCpuMs(server.child.pid!) / 1000 - before
 }
 
 describe('deadlines', () => {

@@ -1,9 +1,9 @@
 import { request } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
+import { processCpuMs } from '../load-tests/lib/cpu-time.js'
 import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
 import { getJson } from './support/http.js'
-import { cpuSeconds } from './support/process-stats.js'
 
 /** Sends a JSON POST and destroys the connection after `afterMs`, before any answer. */
 async function postAndHangUp (url: string, body: unknown, afterMs: number) {
@@ -23,9 +23,9 @@ describe('a client that disconnects before the answer', () => {
     await postAndHangUp(`${server.url}/v1/sum-of-squares`, { end: 9_000_000_000, chunks: 2 }, 300)
     await sleep(300)
 
-    const before = cpuSeconds(server.child.pid!)
+    const before = await processCpuMs(server.child.pid!) / 1000
     await sleep(1000)
-    expect(cpuSeconds(server.child.pid!) - before).toBeLessThan(0.3) // both chunks' threads were stopped
+    expect(await processCpuMs(server.child.pid!) / 1000 - before).toBeLessThan(0.3) // both chunks' threads were stopped
     expect((await getJson(`${server.url}/probe`)).pool).toMatchObject({ threads: 2, threadsReplaced: 2, running: 0 })
 
     const disconnect = server.logs.find((line) => line.msg === 'client disconnected before the answer; aborting its tasks')

@@ -9,12 +9,8 @@ export async function buildTestApp (env: Env = {}, options: AppOptions = {}): Pr
   return app
 }
 
-/** Python's sum(i*i for i in range(start, end)) by the closed form F(end) - F(start), F(n) = n(n-1)(2n-1)/6. */
-export function closedForm (start: number | bigint, end: number | bigint): bigint {
-  const f = (n: bigint) => (n * (n - 1n) * (2n * n - 1n)) / 6n
-  const [a, b] = [BigInt(start), BigInt(end)]
-  return b <= a ? 0n : f(b) - f(a)
-}
+export { closedForm } from '../load-tests/lib/closed-form.js'
+export { json } from './support/http.js'
 
 /** Term-by-term BigInt reference: slow, obviously right. */
 export function bruteForce (start: number, end: number): bigint {
@@ -22,8 +18,6 @@ export function bruteForce (start: number, end: number): bigint {
   for (let i = start; i < end; i++) sum += BigInt(i) * BigInt(i)
   return sum
 }
-
-export const json = { 'content-type': 'application/json' }
 
 /**
  * The value of one sample in Prometheus text output: the series whose name and labels match

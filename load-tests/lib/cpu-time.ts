@@ -43,6 +43,11 @@ async function cpuMsOfFile (path: string): Promise<number> {
   return stat === undefined ? 0 : cpuMsOf(stat)
 }
 
+/** CPU milliseconds (user + system, every thread, living or exited) a process has used; 0 once it is gone. */
+export async function processCpuMs (pid: number): Promise<number> {
+  return cpuMsOfFile(`/proc/${pid}/stat`)
+}
+
 /** Where the CPU time goes, from /proc; undefined off Linux. */
 export async function cpuSnapshot (serverPid: number, samplerPid: number): Promise<CpuSnapshot | undefined> {
   if (process.platform !== 'linux') return undefined
@@ -52,9 +57,9 @@ export async function cpuSnapshot (serverPid: number, samplerPid: number): Promi
   const idle = machine[3]! + machine[4]!
   const client = process.cpuUsage()
   return {
-    serverMs: await cpuMsOfFile(`/proc/${serverPid}/stat`),
+    serverMs: await processCpuMs(serverPid),
     serverMainMs: await cpuMsOfFile(`/proc/${serverPid}/task/${serverPid}/stat`),
-    samplerMs: await cpuMsOfFile(`/proc/${samplerPid}/stat`),
+    samplerMs: await processCpuMs(samplerPid),
     clientMs: (client.user + client.system) / 1000,
     machineBusyMs: (total - idle) * TICK_MS,
     machineTotalMs: total * TICK_MS
