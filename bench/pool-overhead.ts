@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina'
-import { createPoolExecutor } from '../src/executor/pool-executor.js'
-import { workerEntry } from '../src/executor/worker-entry.js'
-import runTask, { type TaskMessage, type TaskOutcome } from '../workers/run-task.js'
+import type { TaskMessage, TaskOutcome } from '../src/executor/executor.js'
+import { createPoolExecutor, workerEntry } from '../src/executor/pool-executor.js'
+import { taskTable } from '../test/support/task-table.js'
 import { formatTable, medianOf, type BenchRow } from './measure.js'
 
 const THREADS = 2
@@ -28,6 +28,7 @@ async function withPool<T> (atomics: Atomics, use: (pool: Piscina<TaskMessage, T
  * 64 in flight (the event-loop cost per task when the pool is kept busy).
  */
 export async function poolOverheadBench (): Promise<string> {
+  const runTask = taskTable.run
   const rows: BenchRow[] = [await medianOf('direct call, no pool', 1, () => runTask(trivial))]
   for (const atomics of ['sync', 'async', 'disabled'] as const) {
     await withPool(atomics, async (pool) => {
@@ -37,7 +38,7 @@ export async function poolOverheadBench (): Promise<string> {
     })
   }
   // The service's own settings, so the figure includes everything its executor adds to Piscina.
-  const settings = { threads: THREADS, workerNice: 0, maxQueue: 1024, maxOldGenerationMb: 512 }
+  const settings = { threads: THREADS, workerNice: 0, maxQueue: 1024, maxOldGenerationMb: 512, tasks: taskTable }
   const executor = createPoolExecutor(settings)
   try {
     const input = { start: 0, end: 1 }

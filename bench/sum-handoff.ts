@@ -1,6 +1,9 @@
-import { MIN_VALUES_PER_CHUNK, runSum } from '../src/compute/sum-job.js'
+import { splitRange } from '../src/compute/split-range.js'
+import { mergeSumPartials, MIN_VALUES_PER_CHUNK } from '../src/compute/sum.js'
 import type { Executor } from '../src/executor/executor.js'
+import { offload } from '../src/executor/offload.js'
 import { createPoolExecutor } from '../src/executor/pool-executor.js'
+import { taskTable } from '../test/support/task-table.js'
 import { formatTable, medianMs } from './measure.js'
 import { MiB, makeValues } from './sum-data.js'
 
@@ -14,9 +17,9 @@ function filled (buffer: ArrayBuffer | SharedArrayBuffer): ArrayBuffer | SharedA
  * no values (pure hand-off), beside the exact sum of the whole buffer in one task for scale.
  */
 export async function sumHandoffBench (): Promise<string> {
-  const executor = createPoolExecutor({ threads: 1, maxQueue: 1, maxOldGenerationMb: 512 })
+  const executor = createPoolExecutor({ threads: 1, maxQueue: 1, maxOldGenerationMb: 512, tasks: taskTable })
   const none = (buffer: ArrayBufferLike, transferList?: ArrayBuffer[]) =>
-    executor.execute('sum-values', { buffer, start: 0, end: 0, mode: 'exact' }, { transferList })
+    executor.execute('sum', { buffer, start: 0, end: 0, mode: 'exact' }, { transferList })
   const rows: string[][] = []
   try {
     for (const bytes of [8 * MiB, 64 * MiB]) {
@@ -27,7 +30,7 @@ export async function sumHandoffBench (): Promise<string> {
       // A transferred buffer is gone from this thread afterwards: each run gets a new one, untimed.
       const move = await medianMs(9, () => new ArrayBuffer(bytes), (buffer) => none(buffer, [buffer]))
       const share = await medianMs(9, () => shared, (buffer) => none(buffer))
-      const sum = await medianMs(9, () => shared, (buffer) => executor.execute('sum-values', { buffer, start: 0, end: bytes / 8, mode: 'exact' }))
+      const sum = await medianMs(9, () => shared, (buffer) => executor.execute('sum', { buffer, start: 0, end: bytes / 8, mode: 'exact' }))
       rows.push(
         [`structured clone (copy), ${size}`, copy.toFixed(3), `${(copy / share).toFixed(0)}x`],
         [`transfer (Piscina.move / transferList), ${size}`, move.toFixed(3), `${(move / share).toFixed(1)}x`],
@@ -46,13 +49,21 @@ export async function sumHandoffBench (): Promise<string> {
  * split in two, around MIN_VALUES_PER_CHUNK.
  */
 export async function sumSplitBench (): Promise<string> {
-  const executor: Executor = createPoolExecutor({ threads: 2, maxQueue: 4, maxOldGenerationMb: 512 })
+  const executor: Executor = createPoolExecutor({ threads: 2, maxQueue: 4, maxOldGenerationMb: 512, tasks: taskTable })
   const rows: string[][] = []
   try {
     for (const count of [MIN_VALUES_PER_CHUNK / 8, MIN_VALUES_PER_CHUNK / 2, MIN_VALUES_PER_CHUNK, MIN_VALUES_PER_CHUNK * 2, MIN_VALUES_PER_CHUNK * 8]) {
       const values = makeValues(count, 'wide', new Float64Array(new SharedArrayBuffer(count * 8))) as Float64Array<SharedArrayBuffer>
-      const whole = await medianMs(15, () => values, (v) => runSum(executor, { threads: 1, minTermsPerChunk: 1 }, v, 'exact'))
-      const split = await medianMs(15, () => values, (v) => runSum(executor, { threads: 2, minTermsPerChunk: 1 }, v, 'exact'))
+      const sum = (chunks: number) => offload(executor, undefined, {
+        task: 'sum',
+        size: values.length,
+        minChunkSize: 1,
+        chunks,
+        split: (parts) => splitRange({ start: 0, end: values.length }, parts).map(({ start, end }) => ({ buffer: values.buffer, start, end, mode: 'exact' as const })),
+        merge: mergeSumPartials
+      })
+      const whole = await medianMs(15, () => values, () => sum(1))
+      const split = await medianMs(15, () => values, () => sum(2))
       rows.push([`${count.toLocaleString('en-US')} values (${(count * 8 / MiB).toFixed(2)} MiB)`, whole.toFixed(3), split.toFixed(3), `${(whole / split).toFixed(2)}x`])
     }
   } finally {

@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http'
 import { performance } from 'node:perf_hooks'
-import { startServer } from '../load-tests/lib/server-process.js'
+import { startServer } from '../test/support/server-process.js'
 import { formatTable, medianMs } from './measure.js'
 import { MiB, makeValues } from './sum-data.js'
 

@@ -1,5 +1,5 @@
 import coreJsSumPrecise from 'core-js-pure/actual/math/sum-precise.js'
-import { naiveSum, sumPrecise } from '../src/compute/exact-sum.js'
+import { naiveSum, sumPrecise } from '../src/compute/sum.js'
 import { formatTable, medianOf, type BenchRow } from './measure.js'
 import { makeValues, type Distribution } from './sum-data.js'
 

@@ -11,7 +11,7 @@ import { chartSpec, renderSvg } from './lib/chart.js'
 import { runningSamplers } from './lib/probe-sampler-client.js'
 import { compare, markdownSummary, type MachineInfo } from './lib/report.js'
 import { runExecutor, type ExecutorRun } from './lib/run-executor.js'
-import { runningServers } from './lib/server-process.js'
+import { runningServers } from '../test/support/server-process.js'
 
 function parseOrExit (): LoadTestOptions {
   try {

@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { startServer, type ServerProcess } from './lib/server-process.js'
+import { projectPath } from '../src/paths.js'
+import { startServer, type ServerProcess } from '../test/support/server-process.js'
 import { pick, scenarios, type Outcome } from './lib/soak-scenarios.js'
 import { formatSoakReport, type SoakReport, type Sample } from './lib/soak-report.js'
 
@@ -87,10 +88,10 @@ const exit = await server.exited
 
 const report: SoakReport = { minutes, concurrency, withFaults, outcomes, samples, serverAlive: alive, exit, finishedAt: new Date().toISOString() }
 const { markdown, failures } = formatSoakReport(report)
-await mkdir(new URL('./results/', import.meta.url.replace('/dist/load-tests/', '/load-tests/')), { recursive: true })
+await mkdir(projectPath('load-tests/results'), { recursive: true })
 const stamp = report.finishedAt.replace(/[:.]/g, '-')
-const base = new URL(`./results/soak-${stamp}`, import.meta.url.replace('/dist/load-tests/', '/load-tests/'))
-await writeFile(`${base.pathname}.json`, JSON.stringify(report, null, 2))
-await writeFile(`${base.pathname}.md`, markdown)
-console.log(`\n${markdown}\nwritten to ${base.pathname}.{json,md}`)
+const base = projectPath(`load-tests/results/soak-${stamp}`)
+await writeFile(`${base}.json`, JSON.stringify(report, null, 2))
+await writeFile(`${base}.md`, markdown)
+console.log(`\n${markdown}\nwritten to ${base}.{json,md}`)
 process.exitCode = failures.length === 0 ? 0 : 1

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { OverloadedError, QueueFullError, ShuttingDownError } from '../src/errors.js'
-import { errorBody } from '../src/schemas/error.js'
+import { errorBody } from '../src/error-body.js'
 
 const live = z.object({ status: z.literal('ok') }).describe('The process runs').meta({ examples: [{ status: 'ok' }] })
 const ready = z.object({ status: z.literal('ready') }).describe('The service accepts work').meta({ examples: [{ status: 'ready' }] })

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { EXECUTOR_KINDS } from '../src/executor/executor.js'
 
 export const probeReply = z.object({
   status: z.literal('ok'),
-  executor: z.enum(['pool', 'inline']),
+  executor: z.enum(EXECUTOR_KINDS),
   windowMs: z.number().describe('How many milliseconds of recent history the figures cover'),
   eventLoop: z.object({
     delayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() })

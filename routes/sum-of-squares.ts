@@ -1,15 +1,11 @@
-import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { MIN_TERMS_PER_CHUNK, runSumOfSquares } from '../src/compute/sum-of-squares-job.js'
-import { errorResponses } from '../src/schemas/error.js'
-
-export interface SumOfSquaresRouteOptions {
-  maxTerms: number
-  threads: number
-  inlineMaxTerms: number
-}
+import { splitRange } from '../src/compute/split-range.js'
+import { MIN_TERMS_PER_CHUNK } from '../src/compute/sum-of-squares.js'
+import { offload } from '../src/executor/offload.js'
+import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
+import { serverTiming } from '../src/server-timing.js'
 
 export const sumOfSquaresBody = (maxTerms: number) => z.strictObject({
   start: z.int().default(0).describe('First integer of the range (inclusive); a safe integer, may be negative'),
@@ -26,37 +22,37 @@ export const sumOfSquaresReply = z.object({
   start: z.int(),
   end: z.int(),
   terms: z.int(),
-  chunks: z.int(),
+  chunks: z.int().describe('Sub-ranges the work was split into (0 for an empty range, 1 when it ran on the event loop)'),
   elapsedMs: z.number()
 }).describe('The exact sum').meta({
   examples: [{ result: '333333332833333333500000014', start: -3, end: 1_000_000_000, terms: 1_000_000_003, chunks: 2, elapsedMs: 164.538 }]
 })
 
-export default async function sumOfSquaresRoutes (app: FastifyInstance, { maxTerms, threads, inlineMaxTerms }: SumOfSquaresRouteOptions) {
-  const policy = { threads, minTermsPerChunk: MIN_TERMS_PER_CHUNK, inlineMaxTerms }
-
+export default async function sumOfSquaresRoute (app: FastifyInstance, { config }: ComputeRouteOptions) {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/sum-of-squares', {
-    config: { compute: true },
     schema: {
       summary: 'Exact sum of i*i over start <= i < end',
-      body: sumOfSquaresBody(maxTerms),
-      response: { 200: sumOfSquaresReply, ...errorResponses }
+      body: sumOfSquaresBody(config.MAX_TERMS),
+      response: { 200: sumOfSquaresReply }
     }
   }, async (request, reply) => {
-    const started = performance.now()
     const { start, end, chunks } = request.body
-    const outcome = await runSumOfSquares(app.executor, policy, { start, end, chunks }, { signal: request.computeSignal })
-    const elapsedMs = Math.round((performance.now() - started) * 1000) / 1000
-    // Kernel time beside the handler's wall time, per request, for load tests and browser dev tools:
-    // one header, no shared state on the hot path, the same for both executors.
-    reply.header('server-timing', `kernel;dur=${outcome.kernelMs.toFixed(4)}, total;dur=${elapsedMs}`)
+    const run = await offload(app.executor, request.computeSignal, {
+      task: 'sum-of-squares',
+      size: end - start,
+      minChunkSize: MIN_TERMS_PER_CHUNK,
+      chunks,
+      inlineMaxSize: config.INLINE_MAX_TERMS,
+      split: (parts) => splitRange({ start, end }, parts),
+      merge: (sums) => sums.reduce((total, sum) => total + sum, 0n)
+    })
     return {
-      result: outcome.sum.toString(),
+      result: run.value.toString(),
       start,
       end,
       terms: end - start,
-      chunks: outcome.chunks,
-      elapsedMs
+      chunks: run.chunks,
+      elapsedMs: serverTiming(request, reply, run.kernelMs)
     }
   })
 }

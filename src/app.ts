@@ -1,15 +1,16 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type onRouteHookHandler } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import healthRoutes from '../routes/health.js'
-import probeRoutes from '../routes/probe.js'
-import sumOfSquaresRoutes from '../routes/sum-of-squares.js'
-import sumRoutes from '../routes/sum.js'
-import testFaultRoutes from '../routes/test-faults.js'
+import probeRoute from '../routes/probe.js'
+import sumOfSquaresRoute from '../routes/sum-of-squares.js'
+import sumRoute from '../routes/sum.js'
+import testFaultRoute from '../routes/test-fault.js'
+import runTask from '../workers/run-task.js'
+import { tasks } from '../workers/tasks.js'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
-import accessControl from './plugins/access-control.js'
+import computeScope, { type ComputeRoute } from './plugins/compute-scope.js'
 import errorHandler from './plugins/error-handler.js'
-import computeRequests from './plugins/compute-requests.js'
 import executor from './plugins/executor.js'
 import lifecycle from './plugins/lifecycle.js'
 import loadMonitor from './plugins/load-monitor.js'
@@ -18,10 +19,22 @@ import metrics from './plugins/metrics.js'
 import openApi from './plugins/openapi.js'
 import { requestId } from './request-id.js'
 
+// This file is where the app is composed, and the one file of src/ that imports routes/ and
+// workers/: it gives the executor the workers' task table, by value and by type.
+type Tasks = typeof tasks
+declare module './executor/executor.js' {
+  interface TaskRegistry extends Tasks {}
+}
+
+/** Every route that runs CPU work: each gets the compute scope's guards without asking for them. */
+const computeRoutes: ComputeRoute[] = [sumOfSquaresRoute, sumRoute]
+
 export interface AppOptions {
   logger?: FastifyServerOptions['logger']
   /** Sees every route as it is registered: tests check that the OpenAPI document covers them all. */
   onRoute?: onRouteHookHandler
+  /** Extra compute routes, registered in the compute scope after the service's own (tests). */
+  computeRoutes?: ComputeRoute[]
 }
 
 /** Builds the whole service from a config object; listening and signals belong to server.ts. */
@@ -41,25 +54,25 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
 
   await app.register(errorHandler)
   await app.register(lifecycle)
-  await app.register(executor, { config })
+  await app.register(executor, { config, tasks: { names: Object.keys(tasks), run: runTask } })
   await app.register(loadMonitor)
-  // Before every route: swagger documents, metrics time, and the onRequest guards of compute
-  // routes run in this order: API key and rate limit (401, 429), load shedding, then admission
-  // and the deadline (503), so a client without a key learns that first.
-  await app.register(openApi, { requireApiKey: config.API_KEYS !== undefined })
-  await app.register(metrics, { config })
-  await app.register(accessControl, { config })
   await app.register(loadShedding, {
     maxEventLoopDelayMs: config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
     maxHeapUsedBytes: config.PRESSURE_MAX_HEAP_USED_MB === undefined ? undefined : config.PRESSURE_MAX_HEAP_USED_MB * 2 ** 20
   })
-  await app.register(computeRequests, { requestTimeoutMs: config.REQUEST_TIMEOUT_MS })
+  // Before every route: swagger and metrics learn routes from their onRoute hooks.
+  await app.register(openApi, { requireApiKey: config.API_KEYS !== undefined })
+  await app.register(metrics, { config })
 
   await app.register(healthRoutes)
-  await app.register(probeRoutes)
-  await app.register(sumOfSquaresRoutes, { maxTerms: config.MAX_TERMS, threads: config.POOL_THREADS, inlineMaxTerms: config.INLINE_MAX_TERMS })
-  await app.register(sumRoutes, { bodyLimit: config.BODY_LIMIT_BYTES, threads: config.POOL_THREADS })
-  if (config.ENABLE_TEST_FAULTS) await app.register(testFaultRoutes)
-
+  await app.register(probeRoute)
+  await app.register(computeScope, {
+    config,
+    routes: [
+      ...computeRoutes,
+      ...(config.ENABLE_TEST_FAULTS ? [testFaultRoute] : []),
+      ...(options.computeRoutes ?? [])
+    ]
+  })
   return app
 }

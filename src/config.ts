@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
-import { INLINE_MAX_TERMS } from './compute/sum-of-squares-job.js'
+import { EXECUTOR_KINDS } from './executor/executor.js'
 
 const int = (min: number, max: number) =>
   z.string().trim().regex(/^\d+$/, 'expected a whole number')
@@ -55,11 +55,11 @@ export const configSchema = z.object({
   POOL_WORKER_NICE: int(0, 19).default(10),
   /**
    * Sum-of-squares ranges of at most this many terms (without an explicit `chunks`) run on the event
-   * loop: cheaper than a pool round trip and bounded well under a millisecond. 0 sends everything to the executor.
+   * loop: cheaper than a pool round trip (docs/performance.md). 0 sends everything to the executor.
    */
-  INLINE_MAX_TERMS: int(0, 1_000_000).default(INLINE_MAX_TERMS),
+  INLINE_MAX_TERMS: int(0, 1_000_000).default(20_000),
   /** `inline` runs tasks on the event loop; it exists only to show what blocking costs. */
-  EXECUTOR: z.enum(['pool', 'inline']).default('pool'),
+  EXECUTOR: z.enum(EXECUTOR_KINDS).default('pool'),
   /**
    * After SIGTERM, how long readiness reports 503 while the service still serves, before it stops
    * listening: time for a load balancer to notice. 0 outside an orchestrator.
@@ -70,7 +70,7 @@ export const configSchema = z.object({
   /** Registers the test-only fault endpoint. Never enable it in production. */
   ENABLE_TEST_FAULTS: bool.default(false),
   /**
-   * Comma-separated API keys; when set, every compute route (`config: { compute: true }`) requires
+   * Comma-separated API keys; when set, every compute route (every route in the compute scope) requires
    * `Authorization: Bearer <one of them>`. Unset: no authentication.
    */
   API_KEYS: apiKeys.optional(),

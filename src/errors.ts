@@ -17,10 +17,10 @@ export const DeadlineExceededError = serviceError('SVC_DEADLINE_EXCEEDED', 'The 
 export const ClientDisconnectedError = serviceError('SVC_CLIENT_DISCONNECTED', 'The client closed the connection before the answer', 499)
 export const InvalidTimeoutError = serviceError('SVC_INVALID_TIMEOUT', 'X-Timeout-Ms must be a whole number of milliseconds from 1 to %s', 400)
 export const OverloadedError = serviceError('SVC_OVERLOADED', 'The service is overloaded; retry shortly', 503)
-export const NonFiniteValueError = serviceError('SUM_NON_FINITE_VALUE', 'Value at index %s is %s: only finite numbers can be summed', 422)
-export const SumOverflowError = serviceError('SUM_OVERFLOW', 'The sum overflows float64: %s', 422)
-export const Float64LengthError = serviceError('SUM_BAD_BINARY_LENGTH', 'An application/octet-stream body must be whole float64 values, but %s bytes is not a multiple of 8', 400)
-export const SumContentTypeError = serviceError('SUM_CONTENT_TYPE', 'Content-Type %s is not accepted: send application/json {"values": [...]} or application/octet-stream float64 values', 415)
+export const UnsupportedMediaTypeError = serviceError('SVC_UNSUPPORTED_MEDIA_TYPE', 'Content-Type %s is not accepted: send %s', 415)
+export const NonFiniteValueError = serviceError('SVC_NON_FINITE_VALUE', '%s is %s: only finite numbers are accepted', 422)
+export const Float64OverflowError = serviceError('SVC_FLOAT64_OVERFLOW', 'The %s overflows float64: %s', 422)
+export const BinaryLengthError = serviceError('SVC_BINARY_LENGTH', 'An application/octet-stream body must be %s, but %s bytes is not a multiple of %s', 400)
 
 /** Our own errors' messages are shown even at 5xx; any other 5xx is reduced to a generic message. */
 export function hasPublicMessage (error: { code?: string }): boolean {

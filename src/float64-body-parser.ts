@@ -1,32 +1,36 @@
 import type { IncomingMessage } from 'node:http'
 import { errorCodes, type FastifyRequest } from 'fastify'
-import { Float64LengthError } from './errors.js'
+import { BinaryLengthError } from './errors.js'
 
 const { FST_ERR_CTP_BODY_TOO_LARGE, FST_ERR_CTP_INVALID_CONTENT_LENGTH } = errorCodes
 
 type Done = (error: Error | null, body?: Float64Array<SharedArrayBuffer>) => void
 
+export interface Float64Layout {
+  /** The body's length must be a multiple of this: 8 for a list of values, 16 for two lists of equal length. */
+  multipleOf: number
+  /** What the body holds, for the 400 when its length is wrong. */
+  description: string
+}
+
 /**
  * Content-type parser for application/octet-stream: raw little-endian float64 values, read into one
- * SharedArrayBuffer that worker threads then read in place (see src/compute/sum-job.ts).
- *
- * Fastify's `parseAs: 'buffer'` would gather the chunks and Buffer.concat them: a second full copy,
- * and under 4 KiB a slice of Node's shared Buffer pool, which must never be handed to another thread.
- * Here, when Content-Length is known (the usual case), the memory is allocated once up front and each
- * socket chunk is copied into place as it arrives; a chunked upload is gathered and copied once at
- * the end. Either way the body is copied exactly once, off the socket.
- *
- * The limits mirror Fastify's own raw-body reader: 413 from Content-Length before reading a byte, or as
- * soon as the bytes received pass the limit; 400 if the body ends short of Content-Length.
+ * SharedArrayBuffer that worker threads then read in place. The body is copied exactly once, off
+ * the socket: into memory allocated up front from Content-Length, or gathered and copied once at
+ * the end of a chunked upload. (`parseAs: 'buffer'` would copy twice, and a small Buffer is a slice
+ * of Node's shared pool, which must never reach another thread.)
+ * Limits mirror Fastify's own reader: 413 from Content-Length before a byte is read, or once the
+ * bytes pass the route's body limit; 400 if the body ends short of Content-Length.
  */
-export function float64BodyParser (limit: number) {
+export function float64BodyParser ({ multipleOf, description }: Float64Layout) {
   return function parseFloat64Body (request: FastifyRequest, payload: IncomingMessage, done: Done): void {
+    const limit = request.routeOptions.bodyLimit ?? 1024 * 1024
     const header = request.headers['content-length']
     const declared = header === undefined ? undefined : Number(header)
     if (declared !== undefined && !Number.isSafeInteger(declared)) return done(new FST_ERR_CTP_INVALID_CONTENT_LENGTH())
     if (declared !== undefined && declared > limit) return done(new FST_ERR_CTP_BODY_TOO_LARGE())
     // Known to be wrong before a byte is read: refuse now rather than after a large upload.
-    if (declared !== undefined && declared % 8 !== 0) return done(new Float64LengthError(declared))
+    if (declared !== undefined && declared % multipleOf !== 0) return done(new BinaryLengthError(description, declared, multipleOf))
 
     const preallocated = declared === undefined ? undefined : new Uint8Array(new SharedArrayBuffer(declared))
     const gathered: Buffer[] = []
@@ -56,7 +60,7 @@ export function float64BodyParser (limit: number) {
         if (received !== preallocated.length) return finish(new FST_ERR_CTP_INVALID_CONTENT_LENGTH())
         return finish(null, new Float64Array(preallocated.buffer))
       }
-      if (received % 8 !== 0) return finish(new Float64LengthError(received))
+      if (received % multipleOf !== 0) return finish(new BinaryLengthError(description, received, multipleOf))
       const bytes = new Uint8Array(new SharedArrayBuffer(received))
       let offset = 0
       for (const chunk of gathered) {

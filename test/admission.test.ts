@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { buildTestApp, json } from './helper.js'
 
 const spin = (app: FastifyInstance, ms: number) =>
-  app.inject({ method: 'POST', url: '/v1/test/fault', headers: json, payload: { kind: 'spin', ms } })
+  app.inject({ method: 'POST', url: '/v1/test-fault', headers: json, payload: { kind: 'spin', ms } })
 
 async function waitFor (condition: () => boolean) {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5))
@@ -50,14 +50,15 @@ describe('backpressure', () => {
     expect(response.json()).toMatchObject({ chunks: 64 })
   })
 
-  it('counts rejections as executor events', async () => {
+  it('counts rejections as executor events, each under the task its route runs', async () => {
     app = await buildTestApp({ POOL_THREADS: '1', POOL_MAX_QUEUE: '0', ENABLE_TEST_FAULTS: 'true' })
     const rejected: string[] = []
-    app.executor.on((event) => { if (event.type === 'task-rejected') rejected.push(event.reason) })
+    app.executor.on((event) => { if (event.type === 'task-rejected') rejected.push(`${event.task}: ${event.reason}`) })
     const running = spin(app, 300)
     await waitFor(() => app.executor.stats().running === 1)
-    await app.inject({ method: 'POST', url: '/v1/test/fault', headers: json, payload: { kind: 'spin', ms: 1 } })
+    await app.inject({ method: 'POST', url: '/v1/test-fault', headers: json, payload: { kind: 'spin', ms: 1 } })
+    await app.inject({ method: 'POST', url: '/v1/sum', headers: json, payload: { values: [1] } })
     await running
-    expect(rejected).toEqual(['queue-full'])
+    expect(rejected).toEqual(['test-fault: queue-full', 'sum: queue-full'])
   })
 })

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import { processCpuMs } from '../load-tests/lib/cpu-time.js'
-import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
+import { processCpuMs } from './support/cpu-time.js'
+import { startServer, type ServerProcess } from './support/server-process.js'
 import { getJson, postJson } from './support/http.js'
 
 /** CPU seconds the server burns over `ms` of wall time: near 0 when nothing computes. */
@@ -17,7 +17,7 @@ describe('deadlines', () => {
 
   it('answers 504 past the deadline, stops the running computation and restores the pool', async () => {
     server = await startServer({ POOL_THREADS: '1', ENABLE_TEST_FAULTS: 'true', LOG_LEVEL: 'warn' })
-    const fault = `${server.url}/v1/test/fault`
+    const fault = `${server.url}/v1/test-fault`
     const { body: first } = await postJson(fault, { kind: 'spin', ms: 0 })
 
     const started = Date.now()
@@ -37,7 +37,7 @@ describe('deadlines', () => {
 
   it('aborts a queued task without terminating the thread that runs another request', async () => {
     server = await startServer({ POOL_THREADS: '1', ENABLE_TEST_FAULTS: 'true', LOG_LEVEL: 'warn' })
-    const fault = `${server.url}/v1/test/fault`
+    const fault = `${server.url}/v1/test-fault`
     const running = postJson(fault, { kind: 'spin', ms: 1500 })
     await sleep(200)
     const queued = await postJson(fault, { kind: 'spin', ms: 10 }, { 'x-timeout-ms': '300' })

@@ -1,8 +1,8 @@
 import { request } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import { processCpuMs } from '../load-tests/lib/cpu-time.js'
-import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
+import { processCpuMs } from './support/cpu-time.js'
+import { startServer, type ServerProcess } from './support/server-process.js'
 import { getJson } from './support/http.js'
 
 /** Sends a JSON POST and destroys the connection after `afterMs`, before any answer. */

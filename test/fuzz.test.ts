@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
+import { startServer, type ServerProcess } from './support/server-process.js'
 import { buildTestApp } from './helper.js'
 
 const paths = ['/v1/sum-of-squares', '/v1/sum', '/v1/sum?mode=fast', '/probe', '/health/live', '/health/ready', '/metrics', '/openapi.json', '/v1/nothing', '/']

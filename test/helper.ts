@@ -9,7 +9,7 @@ export async function buildTestApp (env: Env = {}, options: AppOptions = {}): Pr
   return app
 }
 
-export { closedForm } from '../load-tests/lib/closed-form.js'
+export { closedForm } from './support/closed-form.js'
 export { json } from './support/http.js'
 
 /** Term-by-term BigInt reference: slow, obviously right. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
+import { startServer, type ServerProcess } from './support/server-process.js'
 import { postJson } from './support/http.js'
 
 describe('load shedding when the event loop itself is in trouble', () => {

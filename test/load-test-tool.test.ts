@@ -4,10 +4,10 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { compiledPath } from '../src/paths.js'
 
-const tool = fileURLToPath(new URL('../dist/load-tests/run.js', import.meta.url))
+const tool = compiledPath('load-tests/run.js')
 
 /** True while `pid` runs: a zombie waiting to be reaped has already stopped. */
 async function isRunning (pid: number): Promise<boolean> {

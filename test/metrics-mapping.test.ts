@@ -11,7 +11,7 @@ import { sample } from './helper.js'
 describe('executor events, as metrics', () => {
   const record = () => {
     const registry = new Registry()
-    const listener = createExecutorMetrics(registry)
+    const listener = createExecutorMetrics(registry, ['sum-of-squares', 'sum', 'test-fault'])
     return { emit: (event: ExecutorEvent) => listener(event), read: () => registry.metrics() }
   }
   const task = 'sum-of-squares' as const

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort, startServer } from '../load-tests/lib/server-process.js'
+import { freePort, startServer } from './support/server-process.js'
 import { buildTestApp, json, sample } from './helper.js'
 
 describe('GET /metrics', () => {
@@ -77,7 +77,7 @@ describe('GET /metrics', () => {
   it('counts a task that threw as failed', async () => {
     const task = { task: 'test-fault' }
     expect(sample(await scrape(), 'pool_tasks_failed_total', task)).toBe(0)
-    await app.inject({ method: 'POST', url: '/v1/test/fault', headers: json, payload: { kind: 'throw' } })
+    await app.inject({ method: 'POST', url: '/v1/test-fault', headers: json, payload: { kind: 'throw' } })
     expect(sample(await scrape(), 'pool_tasks_failed_total', task)).toBe(1)
   })
 

@@ -15,7 +15,7 @@ interface Document {
 }
 
 /** Routes that are not part of the contract: the documentation's own, and the test-only fault route. */
-const undocumented = (url: string) => url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/') || url === '/v1/test/fault'
+const undocumented = (url: string) => url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/') || url === '/v1/test-fault'
 
 /** Fastify route pattern to OpenAPI path template: `/a/:id` becomes `/a/{id}`. */
 const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
@@ -52,8 +52,8 @@ describe('the OpenAPI document at GET /openapi.json', () => {
   })
 
   it('hides the test-only fault route although it is registered', () => {
-    expect(routes.map((route) => route.url)).toContain('/v1/test/fault')
-    expect(Object.keys(doc.paths)).not.toContain('/v1/test/fault')
+    expect(routes.map((route) => route.url)).toContain('/v1/test-fault')
+    expect(Object.keys(doc.paths)).not.toContain('/v1/test-fault')
   })
 
   it('documents each request body, with an example', () => {

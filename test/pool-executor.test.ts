@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import { describe, expect, it } from 'vitest'
 import { createPoolExecutor } from '../src/executor/pool-executor.js'
+import { taskTable } from './support/task-table.js'
 
 const slowBootWorker = fileURLToPath(new URL('./fixtures/slow-boot-worker.mjs', import.meta.url))
 
@@ -26,7 +27,7 @@ async function crashAbortCrash (run: (input: { kind?: 'exit', ms?: number }, sig
 
 describe('the pool executor under crashes and aborts', () => {
   it('keeps every thread', async () => {
-    const executor = createPoolExecutor({ threads: 2, maxQueue: 10, maxOldGenerationMb: 64, filename: slowBootWorker })
+    const executor = createPoolExecutor({ threads: 2, maxQueue: 10, maxOldGenerationMb: 64, tasks: taskTable, filename: slowBootWorker })
     await sleep(400)
     // The fixture ignores the task name; 'test-fault' is only there to satisfy the types.
     await crashAbortCrash((input, signal) => executor.execute('test-fault', input as never, signal === undefined ? {} : { signal }))

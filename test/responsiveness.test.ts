@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
+import { startServer, type ServerProcess } from './support/server-process.js'
 
 /**
  * Saturates every worker for a few seconds with real HTTP requests while timing /probe round

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { startServer } from '../load-tests/lib/server-process.js'
+import { startServer } from './support/server-process.js'
 import { closedForm, json } from './helper.js'
 
 describe('SIGTERM during sustained load', () => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { startServer } from '../load-tests/lib/server-process.js'
+import { startServer } from './support/server-process.js'
 import { buildTestApp, closedForm, json } from './helper.js'
 
 const longRange = { start: 0, end: 2_000_000_000, chunks: 1 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { chooseChunks, splitRange } from '../src/compute/split-range.js'
+import { splitRange } from '../src/compute/split-range.js'
 
 describe('splitRange', () => {
   it('covers the range exactly once, in order, with lengths differing by at most one', () => {
@@ -20,24 +20,5 @@ describe('splitRange', () => {
 
   it('splits 10 terms into 3 chunks of 4, 3 and 3', () => {
     expect(splitRange({ start: 0, end: 10 }, 3)).toEqual([{ start: 0, end: 4 }, { start: 4, end: 7 }, { start: 7, end: 10 }])
-  })
-})
-
-describe('chooseChunks', () => {
-  const policy = { threads: 4, minTermsPerChunk: 1000 }
-
-  it('keeps a range too small to pay for a hand-off in one chunk', () => {
-    expect(chooseChunks(1999, policy)).toBe(1)
-  })
-
-  it('uses every thread for a large range, and no more', () => {
-    expect(chooseChunks(2000, policy)).toBe(2)
-    expect(chooseChunks(1e9, policy)).toBe(4)
-  })
-
-  it('honours an explicit request but never cuts a range into more pieces than it has terms', () => {
-    expect(chooseChunks(10, policy, 7)).toBe(7)
-    expect(chooseChunks(3, policy, 200)).toBe(3)
-    expect(chooseChunks(0, policy, 5)).toBe(1)
   })
 })

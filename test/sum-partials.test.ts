@@ -1,14 +1,15 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { sumPrecise } from '../src/compute/exact-sum.js'
+import { sumPrecise } from '../src/compute/sum.js'
 import { splitRange } from '../src/compute/split-range.js'
-import { mergePartials, sumChunk, type SumMode } from '../src/compute/sum-partials.js'
+import type { Mode } from '../src/compute/modes.js'
+import { mergeSumPartials, sumChunk } from '../src/compute/sum.js'
 
 /** What runSum does across the pool, done in-process: split, sum each chunk, merge. */
-function sumInChunks (values: number[], chunks: number, mode: SumMode) {
+function sumInChunks (values: number[], chunks: number, mode: Mode) {
   const buffer = Float64Array.from(values).buffer
   const partials = splitRange({ start: 0, end: values.length }, chunks).map(({ start, end }) => sumChunk({ buffer, start, end, mode }))
-  return mergePartials(partials)
+  return mergeSumPartials(partials)
 }
 
 const finite = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e308, -1e308, 1))

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sumPrecise } from '../src/compute/exact-sum.js'
+import { sumPrecise } from '../src/compute/sum.js'
 import type { ExecutorEvent } from '../src/executor/executor.js'
 import { buildTestApp, json } from './helper.js'
 
@@ -150,7 +150,7 @@ describe('POST /v1/sum', () => {
         expect(response.json()).toMatchObject({
           statusCode: 422,
           error: 'Unprocessable Entity',
-          message: `Value at index ${index} is ${what}: only finite numbers can be summed`
+          message: `Value at index ${index} is ${what}: only finite numbers are accepted`
         })
       }
     })
@@ -160,7 +160,7 @@ describe('POST /v1/sum', () => {
       values[1_100_000] = -Infinity
       values[1_150_000] = NaN
       const response = await post(float64Bytes(values), binary)
-      expect(response.json().message).toBe('Value at index 1100000 is -Infinity: only finite numbers can be summed')
+      expect(response.json().message).toBe('Value at index 1100000 is -Infinity: only finite numbers are accepted')
     })
 
     it('a sum beyond the largest double, in either mode', async () => {

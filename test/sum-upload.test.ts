@@ -1,8 +1,8 @@
 import { once } from 'node:events'
 import { request, type IncomingMessage } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sumPrecise } from '../src/compute/exact-sum.js'
-import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
+import { sumPrecise } from '../src/compute/sum.js'
+import { startServer, type ServerProcess } from './support/server-process.js'
 
 const LIMIT = 32 * 1024 * 1024
 

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import coreJsSumPrecise from 'core-js-pure/actual/math/sum-precise.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { BLOCK_VALUES, addValues, firstNonFinite, naiveSum, sumPrecise } from '../src/compute/exact-sum.js'
+import { BLOCK_VALUES, addValues, firstNonFinite } from '../src/compute/float64-bins.js'
+import { naiveSum, sumPrecise } from '../src/compute/sum.js'
 import {
   addScaled,
   createSuperaccumulator,

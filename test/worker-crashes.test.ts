@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startServer, type ServerProcess } from '../load-tests/lib/server-process.js'
+import { startServer, type ServerProcess } from './support/server-process.js'
 import { getJson, postJson } from './support/http.js'
 import { closedForm } from './helper.js'
 
@@ -15,7 +15,7 @@ describe.each([
 
   it('fails only the request whose task it ran, with a 500 that leaks nothing', async () => {
     const [fault, other] = await Promise.all([
-      postJson(`${server.url}/v1/test/fault`, { kind }),
+      postJson(`${server.url}/v1/test-fault`, { kind }),
       postJson(`${server.url}/v1/sum-of-squares`, { end: 3_000_000, chunks: 1 })
     ])
     expect(fault.status).toBe(500)

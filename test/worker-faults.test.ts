@@ -7,7 +7,7 @@ describe('an exception thrown inside a worker task', () => {
   beforeAll(async () => { app = await buildTestApp({ ENABLE_TEST_FAULTS: 'true' }) })
   afterAll(async () => { await app.close() })
 
-  const fault = () => app.inject({ method: 'POST', url: '/v1/test/fault', headers: json, payload: { kind: 'throw' } })
+  const fault = () => app.inject({ method: 'POST', url: '/v1/test-fault', headers: json, payload: { kind: 'throw' } })
   const work = (end: number) => app.inject({ method: 'POST', url: '/v1/sum-of-squares', headers: json, payload: { end, chunks: 2 } })
 
   it('becomes a 500 for that request only, without leaking the worker error', async () => {
@@ -31,7 +31,7 @@ describe('an exception thrown inside a worker task', () => {
 describe('the test fault route', () => {
   it('does not exist unless ENABLE_TEST_FAULTS is set', async () => {
     const app = await buildTestApp()
-    const response = await app.inject({ method: 'POST', url: '/v1/test/fault', headers: json, payload: { kind: 'throw' } })
+    const response = await app.inject({ method: 'POST', url: '/v1/test-fault', headers: json, payload: { kind: 'throw' } })
     await app.close()
     expect(response.statusCode).toBe(404)
   })

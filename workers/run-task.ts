@@ -1,23 +1,12 @@
 import { performance } from 'node:perf_hooks'
-import { tasks, type TaskName } from './tasks.js'
-
-export interface TaskMessage {
-  task: TaskName
-  input: unknown
-}
-
-export interface TaskOutcome<V = unknown> {
-  value: V
-  /** Time the task function itself ran, measured where it ran: the CPU work without hand-off or queueing. */
-  kernelMs: number
-}
+import { tasks } from './tasks.js'
 
 /**
- * The Piscina entry point, and the function the inline executor calls on the event loop, so
- * both executors run exactly the same code.
+ * The Piscina entry point, and what the executor calls on the event loop for inline work, so both
+ * run exactly the same code. Its message and outcome are the executor's TaskMessage and TaskOutcome.
  */
-export default function runTask ({ task, input }: TaskMessage): TaskOutcome {
-  const fn = tasks[task] as ((input: unknown) => unknown) | undefined
+export default function runTask ({ task, input }: { task: string, input: unknown }): { value: unknown, kernelMs: number } {
+  const fn = (tasks as Record<string, ((input: unknown) => unknown) | undefined>)[task]
   if (fn === undefined) throw new Error(`unknown task "${task}"`)
   const started = performance.now()
   const value = fn(input)

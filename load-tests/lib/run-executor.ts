@@ -2,11 +2,11 @@ import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ExecutorKind, LoadTestOptions } from './args.js'
-import { cpuSnapshot, cpuUsageBetween, type CpuUsage } from './cpu-time.js'
+import { cpuSnapshot, cpuUsageBetween, type CpuUsage } from '../../test/support/cpu-time.js'
 import { driveLoad, type LoadResult } from './drive-load.js'
 import type { ProbeSample } from './probe-sample.js'
 import { startSampler } from './probe-sampler-client.js'
-import { startServer } from './server-process.js'
+import { startServer } from '../../test/support/server-process.js'
 import { summarize, type Summary } from './stats.js'
 
 export interface ProbeSummary {

@@ -1,4 +1,4 @@
-import type { Exit } from './server-process.js'
+import type { Exit } from '../../test/support/server-process.js'
 import type { Outcome } from './soak-scenarios.js'
 
 export interface Sample {

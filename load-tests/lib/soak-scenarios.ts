@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { closedForm } from './closed-form.js'
+import { closedForm } from '../../test/support/closed-form.js'
 
 /** What a scenario did and what the service answered. */
 export interface Outcome {
@@ -165,7 +165,7 @@ const faults: Scenario = {
   needsFaults: true,
   async run (url) {
     const kind = (['throw', 'exit', 'oom'] as const)[randomInt(0, 2)]!
-    const answer = await post(`${url}/v1/test/fault`, JSON.stringify({ kind }))
+    const answer = await post(`${url}/v1/test-fault`, JSON.stringify({ kind }))
     return [outcome(this.name, answer.status, [500, ...BUSY], kind)]
   }
 }

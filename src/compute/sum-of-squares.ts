@@ -8,6 +8,9 @@
  * The three block terms are folded into a BigInt once per block (every 131,072 terms).
  */
 
+/** Fewest terms worth a chunk of their own: 4M terms is about a millisecond, far above the hand-off's cost. */
+export const MIN_TERMS_PER_CHUNK = 4_000_000
+
 const BLOCK_BITS = 17
 const BLOCK = 2 ** BLOCK_BITS
 const SHIFT_LOW = BigInt(BLOCK_BITS)
@@ -17,12 +20,8 @@ const blockSums = new Float64Array(2)
 
 /**
  * Adds l and l*l for l = first .. first + 4*quads - 1 into blockSums.
- *
- * Kept free of any rarely taken branch: a remainder loop here would be compiled without type
- * feedback and deoptimise the first time a range's length was not a multiple of four (seen as a
- * repeated "Insufficient type feedback" bailout and a 2.5x slowdown). The caller subtracts the
- * overshoot instead. `| 0` keeps the counter an int32, which is 2.4x faster than a double one.
- * Four accumulators per sum hide the latency of the floating-point adds.
+ * No remainder loop: a rarely taken branch deoptimises the whole loop, so the caller subtracts the
+ * overshoot instead. `| 0` keeps the counter an int32; four accumulators per sum hide add latency.
  */
 function sumBlock (first: number, quads: number): void {
   let a0 = 0; let a1 = 0; let a2 = 0; let a3 = 0

@@ -1,11 +1,40 @@
 import { performance } from 'node:perf_hooks'
 import type { TransferListItem } from 'node:worker_threads'
-import type { TaskMessage, TaskOutcome } from '../../workers/run-task.js'
-import type { TaskInput, TaskName, TaskValue } from '../../workers/tasks.js'
 import { ClientDisconnectedError, DeadlineExceededError, QueueFullError } from '../errors.js'
 import { childOf, type TaskSignal } from './cancellation.js'
 
-export type { TaskName, TaskInput, TaskValue, TaskOutcome, TaskSignal }
+export type { TaskSignal }
+
+/**
+ * Every task a worker can run, by name, as `name: (input) => value`. Empty here: the composition
+ * point (src/app.ts) extends it with the workers' task table, so src never imports workers/.
+ */
+export interface TaskRegistry {}
+export type TaskName = keyof TaskRegistry & string
+type TaskFunction<N extends TaskName> = TaskRegistry[N] extends (input: never) => unknown ? TaskRegistry[N] : never
+export type TaskInput<N extends TaskName> = Parameters<TaskFunction<N>>[0]
+export type TaskValue<N extends TaskName> = ReturnType<TaskFunction<N>>
+
+/** What crosses to a worker thread. */
+export interface TaskMessage {
+  task: string
+  input: unknown
+}
+
+export interface TaskOutcome<V = unknown> {
+  value: V
+  /** Time the task function itself ran, measured where it ran: the CPU work without hand-off or queueing. */
+  kernelMs: number
+}
+
+/** Runs one task message synchronously: the workers' entry, also called on the event loop for inline work. */
+export type RunTask = (message: TaskMessage) => TaskOutcome
+
+export const EXECUTOR_KINDS = ['pool', 'inline'] as const
+export type ExecutorKind = typeof EXECUTOR_KINDS[number]
+
+export const ABORT_REASONS = ['deadline', 'disconnect', 'sibling-failed', 'shutdown', 'unknown'] as const
+export type AbortReason = typeof ABORT_REASONS[number]
 
 export interface ExecuteOptions {
   /** Aborts the task: dropped from the queue, or its thread terminated if it is running. */
@@ -15,20 +44,18 @@ export interface ExecuteOptions {
 }
 
 export interface ExecutorStats {
-  kind: 'pool' | 'inline'
+  kind: ExecutorKind
   threads: number
   queued: number
   running: number
   /** Tasks that may wait beyond one per thread before new work is refused; null when nothing ever waits. */
   maxQueue: number | null
-  /** True while new work would be refused: readiness reports 503 so balancers route elsewhere. */
+  /** True while new work would be refused. */
   saturated: boolean
   /** Kernel time of every task completed since start: differences over a window give utilization. */
   busyMs: number
   threadsReplaced: number
 }
-
-export type AbortReason = 'deadline' | 'disconnect' | 'sibling-failed' | 'shutdown' | 'unknown'
 
 /** What an executor reports as it works, for metrics and logs. */
 export type ExecutorEvent =
@@ -38,13 +65,11 @@ export type ExecutorEvent =
     status: 'completed' | 'failed' | 'aborted'
     /** From submission to settlement: queueing, hand-off and kernel. */
     totalMs: number
-    /** Time in the task function itself; known only for completed tasks. */
+    /** Known only for completed tasks. */
     kernelMs?: number
-    /** Why an aborted task was aborted. */
     abortReason?: AbortReason
   }
-  /** Refused before it was queued: the queue was full. `task` is unknown when refused before the body was read. */
-  | { type: 'task-rejected', task?: TaskName, reason: 'queue-full' }
+  | { type: 'task-rejected', task: TaskName, reason: 'queue-full' }
   /** A worker thread died or was terminated (by an abort) and the pool started a new one. */
   | { type: 'thread-replaced' }
 
@@ -55,17 +80,25 @@ export type ExecutorListener = (event: ExecutorEvent) => void
  * Routes never see Piscina; they name a task and get its outcome.
  */
 export interface Executor {
-  readonly kind: 'pool' | 'inline'
+  readonly kind: ExecutorKind
+  /** Every task name, for metrics to start each series at zero. */
+  readonly tasks: readonly TaskName[]
   /** Runs one task; refused with a QueueFullError (503) while the queue is full. */
   execute<N extends TaskName>(task: N, input: TaskInput<N>, options?: ExecuteOptions): Promise<TaskOutcome<TaskValue<N>>>
   /**
    * Runs one task per input in parallel and gathers the outcomes in input order (asyncio.gather).
-   * Admitted or refused as a whole; the first failure aborts the siblings still queued or running,
-   * so a failed request does not keep threads busy with work nobody will read.
+   * Admitted or refused as a whole; the first failure aborts the siblings still queued or running.
    */
   executeAll<N extends TaskName>(task: N, inputs: Array<TaskInput<N>>, options?: ExecuteOptions): Promise<Array<TaskOutcome<TaskValue<N>>>>
+  /** Runs a task on the event loop, for work smaller than a hand-off costs. */
+  runInline<N extends TaskName>(task: N, input: TaskInput<N>, options?: ExecuteOptions): TaskOutcome<TaskValue<N>>
+  /**
+   * How many chunks to cut `size` units of work into: `requested` when a client asked (at most one
+   * unit each), otherwise one per thread, but none smaller than `minChunkSize`.
+   */
+  chunksFor(size: number, minChunkSize: number, requested?: number): number
   /** Throws a QueueFullError (503) while the queue is full: lets a request be refused before its body is read. */
-  admit(task?: TaskName): void
+  admit(task: TaskName): void
   stats(): ExecutorStats
   /** Subscribes to executor events; returns the unsubscribe function. */
   on(listener: ExecutorListener): () => void
@@ -74,7 +107,7 @@ export interface Executor {
 
 /** How tasks actually run: in Piscina's threads, or inline on the event loop. */
 export interface TaskRunner {
-  readonly kind: 'pool' | 'inline'
+  readonly kind: ExecutorKind
   run(message: TaskMessage, options: ExecuteOptions): Promise<TaskOutcome>
   threads(): number
   queued(): number
@@ -84,29 +117,29 @@ export interface TaskRunner {
 export interface ExecutorOptions {
   /** Tasks that may wait for a thread; null for a runner that never queues, and so never refuses. */
   maxQueue: number | null
+  /** Threads that work is split for (the inline executor splits as the pool would, to compare like with like). */
+  threads: number
+  /** The task table: names, and the function that runs one on this thread. */
+  tasks: { names: readonly string[], run: RunTask }
 }
 
 /**
  * Admission control, gathering, abort bookkeeping and events, shared by both runners.
- *
- * Admission is the service's own: Piscina's `maxQueue` is not applied to tasks submitted with an
- * AbortSignal (measured with piscina 5.3.2: 20 such tasks on 2 threads with maxQueue 4 were all
- * queued), and every task here carries one. A batch is admitted whole while fewer than `maxQueue`
- * tasks wait for a thread, and refused whole otherwise: a request of many chunks is never
- * starved by smaller ones, and the queue never holds more than maxQueue + 255 tasks.
+ * A batch is admitted whole while fewer than `maxQueue` tasks wait for a thread, and refused whole
+ * otherwise, so a request of many chunks is never starved by smaller ones. Admission is the
+ * executor's own: Piscina's `maxQueue` does not apply to tasks submitted with a signal.
  */
-export function createExecutor (runner: TaskRunner, { maxQueue }: ExecutorOptions): Executor & { threadReplaced(): void } {
+export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }: ExecutorOptions): Executor & { threadReplaced(): void } {
   const listeners = new Set<ExecutorListener>()
   const emit = (event: ExecutorEvent) => { for (const listener of listeners) listener(event) }
   let inFlight = 0
   let busyMs = 0
   let threadsReplaced = 0
-
   const full = () => maxQueue !== null && inFlight - runner.threads() >= maxQueue
 
-  function admit (task?: TaskName) {
+  function admit (task: TaskName) {
     if (!full()) return
-    emit({ type: 'task-rejected', ...(task === undefined ? {} : { task }), reason: 'queue-full' })
+    emit({ type: 'task-rejected', task, reason: 'queue-full' })
     throw new QueueFullError()
   }
 
@@ -130,6 +163,7 @@ export function createExecutor (runner: TaskRunner, { maxQueue }: ExecutorOption
 
   return {
     kind: runner.kind,
+    tasks: tasks.names as TaskName[],
     async execute (task, input, options = {}) {
       admit(task)
       return run(task, input, options)
@@ -148,13 +182,20 @@ export function createExecutor (runner: TaskRunner, { maxQueue }: ExecutorOption
         release()
       }
     },
+    runInline (task, input, options = {}) {
+      options.signal?.throwIfAborted()
+      return tasks.run({ task, input }) as TaskOutcome<never>
+    },
+    chunksFor (size, minChunkSize, requested) {
+      if (requested !== undefined) return Math.max(1, Math.min(requested, size))
+      return Math.max(1, Math.min(threads, Math.floor(size / minChunkSize)))
+    },
     admit,
     stats (): ExecutorStats {
-      const threads = runner.threads()
       const queued = runner.queued()
       return {
         kind: runner.kind,
-        threads,
+        threads: runner.threads(),
         queued,
         running: Math.max(0, inFlight - queued),
         maxQueue,

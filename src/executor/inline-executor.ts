@@ -1,20 +1,19 @@
-import runTask from '../../workers/run-task.js'
-import { abortError, createExecutor, type Executor } from './executor.js'
+import { abortError, createExecutor, type Executor, type ExecutorOptions } from './executor.js'
 
 /**
  * Runs tasks on the event loop, blocking it for as long as each one takes. It exists only to
  * show, side by side with the pool, what blocking costs; it is never the default. Nothing ever
  * waits in a queue, so nothing is refused.
  */
-export function createInlineExecutor (): Executor {
+export function createInlineExecutor ({ threads, tasks }: Pick<ExecutorOptions, 'threads' | 'tasks'>): Executor {
   return createExecutor({
     kind: 'inline',
     async run (message, { signal }) {
       if (signal?.aborted === true) throw abortError(signal.reason)
-      return runTask(message)
+      return tasks.run(message)
     },
     threads: () => 0,
     queued: () => 0,
     close: async () => {}
-  }, { maxQueue: null })
+  }, { maxQueue: null, threads, tasks })
 }

@@ -1,9 +1,7 @@
 import { Piscina } from 'piscina'
-import type { PoolWorkerData } from '../../workers/pool-worker.js'
-import type { TaskMessage, TaskOutcome } from '../../workers/run-task.js'
+import { compiledPath } from '../paths.js'
 import { onAbort } from './cancellation.js'
-import { abortError, createExecutor, type ExecuteOptions, type Executor } from './executor.js'
-import { workerEntry } from './worker-entry.js'
+import { abortError, createExecutor, type ExecuteOptions, type Executor, type ExecutorOptions, type TaskMessage, type TaskOutcome } from './executor.js'
 
 export interface PoolExecutorOptions {
   threads: number
@@ -12,9 +10,13 @@ export interface PoolExecutorOptions {
   maxOldGenerationMb: number
   /** Nice value of the worker threads (0-19), so the event loop gets a core first; see workers/pool-worker.ts. */
   workerNice?: number
-  /** The worker entry point; tests substitute their own. */
+  tasks: ExecutorOptions['tasks']
+  /** The worker entry point, by path: the pool never imports it. Tests substitute their own. */
   filename?: string
 }
+
+/** The compiled entry of every pool thread. */
+export const workerEntry = compiledPath('workers/pool-worker.js')
 
 /** The part of Piscina's worker view (type `PiscinaWorker`, not exported from its entry point) used here. */
 interface PoolWorker {
@@ -32,15 +34,12 @@ interface Waiting {
 
 /**
  * Tasks wait in this module's own queue and reach Piscina only when a ready thread is free, so
- * Piscina's queue stays empty. That sidesteps a Piscina 5.3 behaviour seen here: when a thread
- * frees up, Piscina hands its queued tasks to every worker, one still booting (a replacement for a
- * crashed thread) included; aborting such a task terminates the booting worker, Piscina then takes
- * it for a worker that cannot boot (`workerFailsDuringBootstrap`) and from then on stops replacing
- * crashed threads, so crashes and short deadlines together shrank the pool to zero threads.
- * test/pool-executor.test.ts reproduces it. Aborting a task that is still queued here is a plain
- * removal; aborting a running one is Piscina's: it terminates and replaces that thread.
+ * Piscina's queue stays empty: Piscina 5.3 hands queued tasks to workers still booting, and an
+ * abort of such a task stops it replacing crashed threads for good (docs/how-it-works.md;
+ * test/pool-executor.test.ts reproduces it). Aborting a task queued here is a plain removal;
+ * aborting a running one is Piscina's: it terminates and replaces that thread.
  */
-export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, workerNice = 0, filename = workerEntry }: PoolExecutorOptions): Executor {
+export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, workerNice = 0, tasks, filename = workerEntry }: PoolExecutorOptions): Executor {
   const pool = new Piscina<TaskMessage, TaskOutcome>({
     filename,
     // A fixed-size pool, started up front: CPU-bound work gains nothing from more threads than
@@ -48,7 +47,8 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
     minThreads: threads,
     maxThreads: threads,
     resourceLimits: { maxOldGenerationSizeMb: maxOldGenerationMb },
-    workerData: { nice: workerNice } satisfies PoolWorkerData
+    // Read by workers/pool-worker.ts.
+    workerData: { nice: workerNice }
   })
   const ready = new Set<PoolWorker>()
   const waiting: Waiting[] = []
@@ -91,7 +91,7 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
     threads: () => pool.threads.length,
     queued: () => waiting.length,
     close: () => pool.close()
-  }, { maxQueue })
+  }, { maxQueue, threads, tasks })
 
   let created = 0
   // Piscina announces a worker once it is ready for tasks, and again when it is gone. The objects

@@ -1,9 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client'
-import { tasks } from '../../workers/tasks.js'
-import type { AbortReason, ExecutorEvent, TaskName } from '../executor/executor.js'
-
-const TASKS = Object.keys(tasks) as TaskName[]
-const ABORT_REASONS: AbortReason[] = ['deadline', 'disconnect', 'sibling-failed', 'shutdown', 'unknown']
+import { ABORT_REASONS, type ExecutorEvent, type TaskName } from '../executor/executor.js'
 // Chunks are sized to take milliseconds; a single unsplit task can take many seconds.
 const TASK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
@@ -12,13 +8,13 @@ const TASK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
  * `executor.on`. Every series a dashboard divides by starts at 0, so a rate exists before the
  * first failure rather than appearing with it.
  */
-export function createExecutorMetrics (registry: Registry) {
+export function createExecutorMetrics (registry: Registry, tasks: readonly TaskName[]) {
   const registers = [registry]
   const completed = new Counter({ name: 'pool_tasks_completed_total', help: 'Tasks that returned a result', labelNames: ['task'] as const, registers })
   const failed = new Counter({ name: 'pool_tasks_failed_total', help: 'Tasks that threw', labelNames: ['task'] as const, registers })
   const aborted = new Counter({
     name: 'pool_tasks_aborted_total',
-    help: 'Tasks aborted before they finished, by reason (deadline, disconnect, sibling-failed, shutdown, unknown)',
+    help: `Tasks aborted before they finished, by reason (${ABORT_REASONS.join(', ')})`,
     labelNames: ['task', 'reason'] as const,
     registers
   })
@@ -44,7 +40,7 @@ export function createExecutorMetrics (registry: Registry) {
     registers
   })
 
-  for (const task of TASKS) {
+  for (const task of tasks) {
     completed.inc({ task }, 0)
     failed.inc({ task }, 0)
     rejected.inc({ task, reason: 'queue-full' }, 0)
@@ -66,8 +62,7 @@ export function createExecutorMetrics (registry: Registry) {
         }
         break
       case 'task-rejected':
-        // A request refused before its body was read has not named its task yet.
-        rejected.inc({ task: event.task ?? 'unknown', reason: event.reason })
+        rejected.inc({ task: event.task, reason: event.reason })
         break
       case 'thread-replaced':
         replaced.inc()

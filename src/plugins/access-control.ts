@@ -13,10 +13,9 @@ export interface AccessControlOptions {
 type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
 
 /**
- * Guards the compute routes (those with `config.compute`), which are what a denial of service would aim at: an API key
- * when API_KEYS is set, then a per-client rate limit when RATE_LIMIT_MAX is set. Both run in
- * onRequest, before the body is read. Probe, health, metrics and docs stay open, so orchestrators
- * and scrapers need no key and are never throttled.
+ * An API key when API_KEYS is set, then a per-client rate limit when RATE_LIMIT_MAX is set, for
+ * every route of the scope it is registered in (the compute scope). Both run in onRequest, before
+ * the body is read.
  */
 async function accessControlPlugin (app: FastifyInstance, { config }: AccessControlOptions) {
   const guards: Guard[] = []
@@ -52,7 +51,6 @@ async function accessControlPlugin (app: FastifyInstance, { config }: AccessCont
 
   if (guards.length === 0) return
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.compute !== true) return
     for (const guard of guards) await guard(request, reply)
   })
 }

@@ -1,36 +1,38 @@
+import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ClientDisconnectedError, DeadlineExceededError, InvalidTimeoutError } from '../errors.js'
 import { Cancellation } from '../executor/cancellation.js'
+import type { TaskName } from '../executor/executor.js'
 
 declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Marks a route whose handler runs CPU work on the executor: admission, deadline and load shedding apply. */
-    compute?: boolean
-  }
   interface FastifyRequest {
     /**
      * Aborts the request's tasks, queued or running: with a DeadlineExceededError past the deadline,
-     * or a ClientDisconnectedError when the client goes away. Pass it to the executor.
+     * or a ClientDisconnectedError when the client goes away. Set on compute routes only.
      */
     computeSignal: Cancellation
+    /** When the handler started (performance.now()): what `elapsedMs` counts from. */
+    computeStartedAt: number
   }
 }
 
 export const TIMEOUT_HEADER = 'x-timeout-ms'
 
 /**
- * Every compute request gets a deadline (REQUEST_TIMEOUT_MS, or a shorter one from `X-Timeout-Ms`)
- * and an abort signal that fires past it or when the client disconnects. Work that cannot be
- * queued is refused before its body is even read.
+ * Every request in the compute scope gets a deadline (REQUEST_TIMEOUT_MS, or a shorter one from
+ * `X-Timeout-Ms`) and an abort signal that fires past it or when the client disconnects. A route
+ * named for a task (`/v1/<task>`) is refused before its body is read while that queue is full.
  */
 async function computeRequests (app: FastifyInstance, { requestTimeoutMs }: { requestTimeoutMs: number }) {
   const deadlines = new WeakMap<FastifyRequest, NodeJS.Timeout>()
+  const tasks = new Set<string>(app.executor.tasks)
   app.decorateRequest('computeSignal', null as unknown as Cancellation)
+  app.decorateRequest('computeStartedAt', 0)
 
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.compute !== true) return
-    app.executor.admit()
+    const task = taskOf(request.routeOptions.url)
+    if (task !== undefined && tasks.has(task)) app.executor.admit(task as TaskName)
 
     const timeoutMs = deadlineOf(request.headers[TIMEOUT_HEADER], requestTimeoutMs)
     const signal = request.computeSignal = new Cancellation()
@@ -45,10 +47,18 @@ async function computeRequests (app: FastifyInstance, { requestTimeoutMs }: { re
     })
   })
 
+  app.addHook('preHandler', async (request) => {
+    request.computeStartedAt = performance.now()
+  })
+
   // app.inject's responses never emit 'close'; this clears the deadline there too.
   app.addHook('onResponse', async (request) => {
     clearTimeout(deadlines.get(request))
   })
+}
+
+function taskOf (url: string | undefined): string | undefined {
+  return url?.slice(url.lastIndexOf('/') + 1)
 }
 
 function deadlineOf (header: string | string[] | undefined, maximum: number): number {

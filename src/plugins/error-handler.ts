@@ -2,15 +2,8 @@ import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import type { ErrorBody } from '../error-body.js'
 import { hasPublicMessage } from '../errors.js'
-
-export interface ErrorBody {
-  statusCode: number
-  error: string
-  message: string
-  requestId: string
-  issues?: Array<{ path: string, message: string }>
-}
 
 function send (request: FastifyRequest, reply: FastifyReply, statusCode: number, message: string, issues?: ErrorBody['issues']) {
   const body: ErrorBody = { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, requestId: String(request.id) }

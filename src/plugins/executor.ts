@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import type { Executor } from '../executor/executor.js'
+import type { Executor, ExecutorOptions } from '../executor/executor.js'
 import { createInlineExecutor } from '../executor/inline-executor.js'
 import { createPoolExecutor } from '../executor/pool-executor.js'
 
@@ -11,16 +11,22 @@ declare module 'fastify' {
   }
 }
 
+export interface ExecutorPluginOptions {
+  config: Config
+  tasks: ExecutorOptions['tasks']
+}
+
 /** Owns the worker pool (or the inline stand-in) and closes it after the last request has finished. */
-async function executorPlugin (app: FastifyInstance, { config }: { config: Config }) {
+async function executorPlugin (app: FastifyInstance, { config, tasks }: ExecutorPluginOptions) {
   const executor = config.EXECUTOR === 'pool'
     ? createPoolExecutor({
       threads: config.POOL_THREADS,
       maxQueue: config.POOL_MAX_QUEUE,
       maxOldGenerationMb: config.WORKER_MAX_OLD_GENERATION_MB,
-      workerNice: config.POOL_WORKER_NICE
+      workerNice: config.POOL_WORKER_NICE,
+      tasks
     })
-    : createInlineExecutor()
+    : createInlineExecutor({ threads: config.POOL_THREADS, tasks })
   app.decorate('executor', executor)
   app.addHook('onClose', async () => {
     await executor.close()

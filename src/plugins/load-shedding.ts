@@ -12,18 +12,22 @@ export interface LoadSheddingOptions {
 }
 
 /**
- * Sheds compute requests with a 503 when the event loop itself is in trouble (its delay or the
- * heap), before they add to it. Health, probe and metrics keep answering: they are how operators
- * see the trouble, and readiness reports it.
+ * Watches the event loop's delay and the heap for the whole app (`app.isUnderPressure()`), and
+ * refuses nothing itself: the compute scope sheds its own requests (`shedUnderPressure`), so
+ * health, probe and metrics keep answering and show the trouble.
  */
 async function loadShedding (app: FastifyInstance, options: LoadSheddingOptions) {
   await app.register(underPressure, {
     maxEventLoopDelay: options.maxEventLoopDelayMs,
     maxHeapUsedBytes: options.maxHeapUsedBytes ?? Math.floor(getHeapStatistics().heap_size_limit * 0.9),
-    retryAfter: 1,
-    pressureHandler: async (request) => {
-      if (request.routeOptions.config.compute === true) throw new OverloadedError()
-    }
+    pressureHandler: () => undefined
+  })
+}
+
+/** The compute scope's guard: 503 with Retry-After while the event loop or the heap is in trouble. */
+export function shedUnderPressure (app: FastifyInstance) {
+  app.addHook('onRequest', async () => {
+    if (app.isUnderPressure()) throw new OverloadedError()
   })
 }
 

@@ -27,7 +27,7 @@ async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) 
   const registry = new Registry()
   const recordHttp = createHttpMetrics(registry)
   registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot() })
-  const unsubscribe = app.executor.on(createExecutorMetrics(registry))
+  const unsubscribe = app.executor.on(createExecutorMetrics(registry, app.executor.tasks))
   const served = Registry.merge([processMetrics(), registry])
 
   app.addHook('onResponse', async (request, reply) => { recordHttp(request, reply) })

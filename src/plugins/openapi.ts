@@ -4,16 +4,14 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import { projectPath } from '../paths.js'
 
 export interface OpenApiOptions {
-  /** Whether compute routes require an API key, so the document says so. */
+  /** Whether compute routes require an API key: the document then describes the scheme (the compute scope marks its routes). */
   requireApiKey: boolean
 }
 
-const packageJson = JSON.parse(readFileSync(new URL(
-  import.meta.url.endsWith('.ts') ? '../../package.json' : '../../../package.json',
-  import.meta.url
-), 'utf8')) as { name: string, version: string, description: string }
+const packageJson = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { name: string, version: string, description: string }
 
 /**
  * The OpenAPI 3.1 document, generated from the same zod schemas that validate requests, at
@@ -27,13 +25,7 @@ async function openApiPlugin (app: FastifyInstance, { requireApiKey }: OpenApiOp
       info: { title: packageJson.name, version: packageJson.version, description: packageJson.description },
       ...(requireApiKey ? { components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of the keys in API_KEYS' } } } } : {})
     },
-    transform (input) {
-      const output = transformBodyByContentType(input) ?? jsonSchemaTransform(input)
-      if (requireApiKey && input.route.config?.compute === true && output.schema.hide !== true) {
-        output.schema = { ...output.schema, security: [{ bearerAuth: [] }] }
-      }
-      return output
-    },
+    transform: (input) => transformBodyByContentType(input) ?? jsonSchemaTransform(input),
     transformObject: jsonSchemaTransformObject
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })

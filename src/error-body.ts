@@ -1,12 +1,14 @@
 import { z } from 'zod'
 
+const issue = z.object({ path: z.string(), message: z.string() })
+
 /** The one error shape every route answers with. */
 export const errorBody = z.object({
   statusCode: z.int(),
   error: z.string(),
   message: z.string(),
   requestId: z.string(),
-  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional()
+  issues: z.array(issue).optional()
 }).meta({
   id: 'ErrorBody',
   examples: [{
@@ -18,13 +20,17 @@ export const errorBody = z.object({
   }]
 })
 
-/** Error statuses every compute route (/v1/*) can answer with, for its response schema. */
-export const errorResponses = {
+export type ErrorBody = z.output<typeof errorBody>
+export type ErrorIssue = z.output<typeof issue>
+
+/** Error statuses every compute route can answer with; the compute scope adds them to each route's schema. */
+export const computeErrorResponses = {
   400: errorBody.describe('Malformed body or one that fails validation; `issues` names each field'),
   401: errorBody.describe('Missing or wrong API key (only when the service runs with API_KEYS)'),
   413: errorBody.describe('Body over the size limit'),
-  415: errorBody.describe('Unsupported content type'),
+  415: errorBody.describe('Unsupported content type; the message names the accepted ones'),
   429: errorBody.describe('Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX); `Retry-After` says when to retry'),
   500: errorBody.describe('Internal failure; the message never carries internals'),
-  503: errorBody.describe('Shutting down or overloaded; retry elsewhere or later')
+  503: errorBody.describe('Shutting down, queue full or overloaded; `Retry-After` says when to retry'),
+  504: errorBody.describe('The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted')
 }

@@ -3,13 +3,10 @@ import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
+import { compiledPath } from '../../src/paths.js'
 
-/** The compiled server entry point (this file compiles to dist/load-tests/lib/, its source lives in load-tests/lib/). */
-export const serverEntry = fileURLToPath(new URL(
-  import.meta.url.endsWith('.ts') ? '../../dist/src/server.js' : '../../src/server.js',
-  import.meta.url
-))
+/** The compiled server entry point. */
+export const serverEntry = compiledPath('src/server.js')
 
 export interface Exit {
   code: number | null

@@ -4,12 +4,10 @@ import { z } from 'zod'
 
 /**
  * Makes worker faults reproducible for tests and the soak run. Registered only when
- * ENABLE_TEST_FAULTS is set, so production never exposes it.
+ * ENABLE_TEST_FAULTS is set, so production never exposes it; hidden from the OpenAPI document.
  */
-export default async function testFaultRoutes (app: FastifyInstance) {
-  app.withTypeProvider<ZodTypeProvider>().post('/v1/test/fault', {
-    config: { compute: true },
-    // Hidden from the OpenAPI document: it is not part of the service's contract.
+export default async function testFaultRoute (app: FastifyInstance) {
+  app.withTypeProvider<ZodTypeProvider>().post('/v1/test-fault', {
     schema: {
       hide: true,
       body: z.strictObject({

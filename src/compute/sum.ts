@@ -1,0 +1,114 @@
+import { addValues, everyNegativeZero, firstNonFinite } from './float64-bins.js'
+import type { Mode } from './modes.js'
+import {
+  createSuperaccumulator,
+  isExactZero,
+  mergeSuperaccumulators,
+  roundSuperaccumulator,
+  type Superaccumulator
+} from './superaccumulator.js'
+
+/** Fewest values worth a chunk of their own: below 2^19 (under 1 ms exact) the hand-off costs more than a thread gains. */
+export const MIN_VALUES_PER_CHUNK = 2 ** 19
+
+/**
+ * One chunk of a sum: values [start, end) of a buffer of float64 values. The buffer is a
+ * SharedArrayBuffer when it comes from a request, so every chunk reads the same memory in place.
+ */
+export interface SumChunk {
+  buffer: ArrayBufferLike
+  start: number
+  end: number
+  mode: Mode
+}
+
+export interface ExactSumPartial {
+  mode: 'exact'
+  /** The chunk's exact sum, carries propagated: 68 doubles, cheap to send back. */
+  state: Superaccumulator
+  /** Index in the buffer of the chunk's first NaN or infinity, or -1. */
+  firstNonFinite: number
+  everyNegativeZero: boolean
+}
+
+export interface FastSumPartial {
+  mode: 'fast'
+  sum: number
+  firstNonFinite: number
+}
+
+export type SumPartial = ExactSumPartial | FastSumPartial
+
+export type SumResult =
+  | { kind: 'sum', sum: number }
+  /** `index` is into the buffer: the first NaN or infinity of the whole input. */
+  | { kind: 'non-finite', index: number }
+  | { kind: 'overflow' }
+
+/** A chunk's partial result; runs in a worker thread (or inline). */
+export function sumChunk ({ buffer, start, end, mode }: SumChunk): SumPartial {
+  const values = new Float64Array(buffer, start * 8, end - start)
+  if (mode === 'fast') {
+    const sum = naiveSum(values)
+    // Only a non-finite chunk sum is worth a second look for a non-finite value.
+    const at = Number.isFinite(sum) ? -1 : firstNonFinite(values)
+    return { mode, sum, firstNonFinite: at < 0 ? -1 : start + at }
+  }
+  const state = createSuperaccumulator()
+  if (addValues(state, values)) return { mode, state, firstNonFinite: start + firstNonFinite(values), everyNegativeZero: false }
+  // Only an exact zero sum can come from values that are all -0.
+  return { mode, state, firstNonFinite: -1, everyNegativeZero: isExactZero(state) && everyNegativeZero(values) }
+}
+
+/**
+ * Combines the chunks' partials, in chunk order. Exact partials are added exactly and rounded once:
+ * rounding each chunk first would round twice and could miss the nearest double.
+ */
+export function mergeSumPartials (partials: SumPartial[]): SumResult {
+  const nonFinite = partials.map((partial) => partial.firstNonFinite).filter((index) => index >= 0)
+  if (nonFinite.length > 0) return { kind: 'non-finite', index: Math.min(...nonFinite) }
+
+  let sum: number
+  if (partials.every((partial) => partial.mode === 'fast')) {
+    sum = partials.reduce((total, partial) => total + partial.sum, 0)
+  } else {
+    const total = createSuperaccumulator()
+    for (const partial of partials as ExactSumPartial[]) mergeSuperaccumulators(total, partial.state)
+    sum = roundSuperaccumulator(total)
+    if (sum === 0 && partials.every((partial) => (partial as ExactSumPartial).everyNegativeZero)) sum = -0
+  }
+  return Number.isFinite(sum) ? { kind: 'sum', sum } : { kind: 'overflow' }
+}
+
+/** What Math.sumPrecise returns for values containing a NaN or an infinity. */
+function nonFiniteSum (values: Float64Array): number {
+  let positive = false
+  let negative = false
+  for (const value of values) {
+    if (Number.isNaN(value)) return NaN
+    if (value === Infinity) positive = true
+    else if (value === -Infinity) negative = true
+  }
+  if (positive && negative) return NaN
+  return positive ? Infinity : -Infinity
+}
+
+/**
+ * The exact sum of `values`, rounded once to the nearest double (ties to even), with the semantics
+ * of ECMAScript's Math.sumPrecise: ±Infinity when the result overflows (never because a partial sum
+ * did), NaN for a NaN or for both infinities, -0 when every value is -0 (or there are none).
+ * Python's math.fsum agrees on every finite result except the sign of a zero: it returns +0.
+ */
+export function sumPrecise (values: Float64Array): number {
+  const acc = createSuperaccumulator()
+  if (addValues(acc, values)) return nonFiniteSum(values)
+  if (isExactZero(acc)) return everyNegativeZero(values) ? -0 : 0
+  return roundSuperaccumulator(acc)
+}
+
+/** The plain float64 loop: each addition rounds, so the result depends on order and can overflow early. */
+export function naiveSum (values: Float64Array): number {
+  let sum = 0
+  for (let i = 0; i < values.length; i++) sum += values[i]!
+  return sum
+}
