@@ -17,8 +17,8 @@ const apiKeys = z.string().transform((list) => list.split(',').map((key) => key.
     .regex(BEARER_TOKEN, 'each key must be a bearer token: letters, digits and - . _ ~ + / only'))
     .min(1, 'expected at least one key'))
 
-/** Variables whose values are never echoed, not even in a configuration error. */
-const SECRET = new Set(['API_KEYS'])
+/** Variables whose values are never echoed, not even in a configuration error (a Redis URL may hold a password). */
+const SECRET = new Set(['API_KEYS', 'REDIS_URL'])
 
 export const configSchema = z.object({
   PORT: int(0, 65535).default(3000),
@@ -80,6 +80,11 @@ export const configSchema = z.object({
    */
   RATE_LIMIT_MAX: int(1, 1_000_000_000).optional(),
   RATE_LIMIT_WINDOW_MS: int(1000, 86_400_000).default(60_000),
+  /**
+   * Redis shared by every replica (redis:// or rediss://): the job queue and the rate limiter keep
+   * their state there. Unset: both live in this process.
+   */
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
   /** Serves GET /metrics on this port, on a listener of its own, instead of on PORT. */
   METRICS_PORT: int(1, 65535).optional()
 })
