@@ -1,6 +1,6 @@
 /**
  * `npm run loadtest`: the pool and inline executors side by side under the same compute load,
- * with the event loop's responsiveness measured from outside. See `--help` and the README.
+ * with the event loop's responsiveness measured from outside. See `--help` and docs/performance.md.
  */
 import { once } from 'node:events'
 import { copyFile, mkdir, writeFile } from 'node:fs/promises'

@@ -10,7 +10,7 @@ import { formatSoakReport, type SoakReport, type Sample } from './lib/soak-repor
  * `npm run soak`: a bounded mixed run against the real server over loopback: valid requests of
  * many sizes, invalid ones, overload bursts, early disconnects, short deadlines and worker faults.
  * Ends with a table and exits non-zero on an unexplained 5xx, a wrong answer, a dead server or
- * RSS that grew more than 20% past its post-warm-up value.
+ * RSS that grew more than 20% over the run (median of its last sixth against its first sixth).
  */
 const { values: args } = parseArgs({
   options: {

@@ -5,7 +5,7 @@ import { splitRange } from '../src/compute/split-range.js'
 import type { Mode } from '../src/compute/modes.js'
 import { mergeSumPartials, sumChunk } from '../src/compute/sum.js'
 
-/** What runSum does across the pool, done in-process: split, sum each chunk, merge. */
+/** What POST /v1/sum does across the pool (offload: split, run, merge), done in-process. */
 function sumInChunks (values: number[], chunks: number, mode: Mode) {
   const buffer = Float64Array.from(values).buffer
   const partials = splitRange({ start: 0, end: values.length }, chunks).map(({ start, end }) => sumChunk({ buffer, start, end, mode }))

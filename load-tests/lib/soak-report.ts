@@ -22,7 +22,7 @@ export interface SoakReport {
   finishedAt: string
 }
 
-/** RSS may end at most this much above its value after warm-up. */
+/** The median RSS of the run's last sixth may be at most this much above that of its first sixth. */
 const RSS_GROWTH_LIMIT = 0.2
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`

@@ -7,7 +7,7 @@
  * chunks in int64 so that many additions can land in one chunk before a carry has to move up; JavaScript
  * has no fast int64, so here a chunk is a float64 holding an integer. A float64 is exact up to 2^53,
  * which leaves 21 bits of headroom above a 32-bit digit: about two million additions to one chunk
- * between carry propagations, far more than one flush of the exponent bins (`exact-sum.ts`) adds.
+ * between carry propagations, far more than one flush of the exponent bins (`float64-bins.ts`) adds.
  *
  * After `propagateCarries` every chunk but the top one is in [0, 2^32); the top one is a signed integer,
  * so a negative total needs no separate sign. Merging two accumulators is chunk-wise addition, exact for
