@@ -25,8 +25,9 @@ export async function followJob (jobs: Jobs, id: string, caller: JobCaller, sink
   let last: JobDocument | undefined
   let lastSentAt = 0
   let timer: NodeJS.Timeout | undefined
-  let reading = false
-  let readAgain = false
+  // Reads run one after another; one waiting read stands for any number of changes.
+  let reads = Promise.resolve()
+  let readWaiting = false
   let ended = false
 
   const end = () => {
@@ -47,40 +48,50 @@ export async function followJob (jobs: Jobs, id: string, caller: JobCaller, sink
     end()
   }
 
-  async function refresh (now: boolean): Promise<void> {
+  async function readAndDeliver () {
+    readWaiting = false
     if (ended) return
-    const wait = lastSentAt + throttleMs - Date.now()
-    if (!now && wait > 0) {
-      timer ??= setTimeout(() => { timer = undefined; refresh(true).catch(end) }, wait)
-      return
-    }
-    if (reading) {
-      readAgain = true
-      return
-    }
-    reading = true
+    let document: JobDocument | undefined
     try {
-      const document = await jobs.get(id, caller)
-      if (document === undefined) return end() // deleted or expired meanwhile
-      if (document.status !== last?.status || document.progress.done !== last.progress.done) await deliver(document)
+      document = await jobs.get(id, caller)
     } catch {
-      // The job store is unreachable for now: the next change or poll tries again.
-    } finally {
-      reading = false
+      return // the job store is unreachable for now: the next change or poll tries again
     }
-    if (readAgain) {
-      readAgain = false
-      await refresh(false)
-    }
+    if (document === undefined) return end() // deleted or expired meanwhile
+    if (document.status !== last?.status || document.progress.done !== last.progress.done) await deliver(document).catch(end)
   }
 
+  function read (): Promise<void> {
+    if (!readWaiting) {
+      readWaiting = true
+      reads = reads.then(readAndDeliver)
+    }
+    return reads
+  }
+
+  /** Progress only: at most one event per throttleMs. */
+  function readSoon () {
+    if (timer !== undefined) return
+    const wait = lastSentAt + throttleMs - Date.now()
+    if (wait <= 0) return read()
+    timer = setTimeout(() => { timer = undefined; read() }, wait)
+  }
+
+  // Changes before the first event is sent are answered after it, so events never go back in time.
+  let early: JobChange | undefined
   const onChange = (change: JobChange) => {
-    if (change === 'closing') return end()
-    refresh(change === 'status').catch(end)
+    if (last === undefined) {
+      early = change === 'closing' || early === 'closing' ? 'closing' : change
+      return
+    }
+    // Closing: the latest document, then the end of the stream (the client reconnects elsewhere).
+    if (change === 'closing') read().then(end, end)
+    else if (change === 'status') read()
+    else readSoon()
   }
   // Watch before the first read, so no change between the two is missed.
   const unwatch = jobs.watch(id, onChange)
-  const poll = setInterval(() => { refresh(false).catch(end) }, pollMs).unref()
+  const poll = setInterval(readSoon, pollMs).unref()
   const first = await jobs.get(id, caller).catch((error: unknown) => {
     clearInterval(poll)
     unwatch()
@@ -93,5 +104,6 @@ export async function followJob (jobs: Jobs, id: string, caller: JobCaller, sink
   }
   sink.onClose(end)
   await deliver(first).catch(end)
+  if (early !== undefined) onChange(early)
   return true
 }
