@@ -47,7 +47,6 @@ export const jobDocument = z.object({
   finishedAt: z.iso.datetime().optional(),
   elapsedMs: z.number().optional().describe('From startedAt to finishedAt, or to now while it runs')
 }).meta({
-  id: 'Job',
   examples: [{
     id: '0b5e3c1e-5a8f-4f7c-9a51-4e1e29f5c6a2',
     task: 'sum-of-squares',
