@@ -19,6 +19,8 @@ export interface RedisJobsOptions extends JobsOptions {
 export const CHUNKS_AHEAD = 64
 /** A chunk whose replica dies this many times more fails its job: something in it may be killing replicas. */
 export const MAX_STALLS = 2
+/** Runs of a chunk that throws before its job fails. */
+const CHUNK_ATTEMPTS = 3
 /** BullMQ's largest priority (lower runs first). */
 const MAX_PRIORITY = 2 ** 21
 
@@ -107,7 +109,9 @@ export async function createBullmqJobs ({ executor, config, log }: RedisJobsOpti
   const notifier = new JobNotifier()
   const queue = new Queue<ChunkData>(QUEUE, {
     connection: commands,
-    defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 }
+    // Retries are for the bookkeeping around a chunk (a Redis hiccup must not fail a job of hours);
+    // the kernel itself is deterministic.
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: CHUNK_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 } }
   })
   /** Chunk ids running here, by job id: what a cancel aborts. */
   const local = new Map<string, Set<string>>()
@@ -218,10 +222,11 @@ export async function createBullmqJobs ({ executor, config, log }: RedisJobsOpti
   // A lost lock means the chunk may run elsewhere: stop spending CPU on it here.
   worker.on('lockRenewalFailed', (ids) => { for (const id of ids) worker.cancelJob(id, 'lock lost') })
   worker.on('failed', (chunk, error) => {
-    if (chunk === undefined) return
+    // finishedOn is set once BullMQ gives up on the chunk; before that it is retried.
+    if (chunk?.finishedOn === undefined) return
     const stalled = error.name === 'UnrecoverableError' && /stalled/.test(error.message)
     log.error({ err: error, job: chunk.data.job, chunk: chunk.data.index }, 'a job chunk failed; failing the job')
-    const reason = stalled ? `a chunk was interrupted more than ${MAX_STALLS} times (its replicas stopped while running it)` : 'a chunk could not be computed'
+    const reason = stalled ? `a chunk was interrupted more than ${MAX_STALLS} times (its replicas stopped while running it)` : `a chunk failed ${CHUNK_ATTEMPTS} times`
     const fail = async () => {
       const record = await read(chunk.data.job)
       const body = errorBodyOf(new JobFailedError(reason), record?.requestId ?? '')

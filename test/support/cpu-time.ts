@@ -48,6 +48,11 @@ export async function processCpuMs (pid: number): Promise<number> {
   return cpuMsOfFile(`/proc/${pid}/stat`)
 }
 
+/** CPU milliseconds of a process's main thread (its event loop), living or exited; 0 once it is gone. */
+export async function mainThreadCpuMs (pid: number): Promise<number> {
+  return cpuMsOfFile(`/proc/${pid}/task/${pid}/stat`)
+}
+
 /** Where the CPU time goes, from /proc; undefined off Linux. */
 export async function cpuSnapshot (serverPid: number, samplerPid: number): Promise<CpuSnapshot | undefined> {
   if (process.platform !== 'linux') return undefined
