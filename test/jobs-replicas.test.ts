@@ -29,7 +29,7 @@ async function cpuOver (servers: ServerProcess[], windowMs: number): Promise<num
 const metric = async (server: ServerProcess, name: string) => sample(await (await fetch(`${server.url}/metrics`)).text(), name) ?? 0
 
 for (const mode of ['embedded', 'redis'] as const) {
-  describe.runIf(process.platform === 'linux')(`cancelling a job (${mode})`, () => {
+  describe.runIf(process.platform === 'linux')(`stopping a job: DELETE, and shutdown (${mode})`, () => {
     let deployment: Deployment
     beforeAll(async () => { deployment = await deploy(mode, mode === 'redis' ? 3 : 1, { JOB_CHUNK_TERMS: String(CHUNK_TERMS) }) }, 60_000)
     afterAll(async () => { await deployment?.stop() })
@@ -50,6 +50,21 @@ for (const mode of ['embedded', 'redis'] as const) {
       // Busy: at least a fifth of a core (three replicas share two cores with the rest of the machine).
       for (const ms of busy) expect(ms).toBeGreaterThan(100)
       for (const ms of idle) expect(ms).toBeLessThan(40)
+    }, 60_000)
+
+    it.runIf(mode === 'embedded')('on shutdown, ends active jobs as cancelled with the reason, and the event stream says so before it closes', async () => {
+      const [server] = deployment.replicas as [ServerProcess]
+      const { body: job } = await client.submit(server, { end: 1e12 })
+      const followed = client.events(server, job.id)
+      await until(async () => await runningChunks(server) > 0 ? true : undefined)
+      const exit = server.stop('SIGTERM')
+      const stream = await followed
+      expect(await exit).toEqual({ code: 0, signal: null })
+      expect(stream.events.at(-1)!.event).toBe('done')
+      expect(JSON.parse(stream.events.at(-1)!.data)).toMatchObject({
+        status: 'cancelled',
+        error: { statusCode: 503, message: expect.stringMatching(/embedded jobs do not survive a restart/) }
+      })
     }, 60_000)
   })
 }
@@ -101,26 +116,4 @@ describe('a job shared by three replicas through Redis', () => {
     expect(finished).toMatchObject({ status: 'succeeded', result: closedForm(input.start, input.end).toString() })
     expect(await metric(a, 'job_chunk_retries_total') + await metric(b, 'job_chunk_retries_total')).toBeGreaterThan(retriesBefore)
   }, 120_000)
-})
-
-describe('embedded jobs on shutdown', () => {
-  it('end as cancelled, with the reason in the document, and the event stream says so before it closes', async () => {
-    const deployment = await deploy('embedded', 1, { JOB_CHUNK_TERMS: String(CHUNK_TERMS) })
-    try {
-      const [server] = deployment.replicas as [ServerProcess]
-      const { body: job } = await client.submit(server, { end: 1e12 })
-      const followed = client.events(server, job.id)
-      await until(async () => await runningChunks(server) > 0 ? true : undefined)
-      const exit = server.stop('SIGTERM')
-      const stream = await followed
-      expect(await exit).toEqual({ code: 0, signal: null })
-      expect(stream.events.at(-1)!.event).toBe('done')
-      expect(JSON.parse(stream.events.at(-1)!.data)).toMatchObject({
-        status: 'cancelled',
-        error: { statusCode: 503, message: expect.stringMatching(/embedded jobs do not survive a restart/) }
-      })
-    } finally {
-      await deployment.stop()
-    }
-  }, 60_000)
 })
