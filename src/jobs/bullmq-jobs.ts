@@ -5,10 +5,11 @@ import { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import { errorBodyOf } from '../error-body.js'
 import { hasPublicMessage, JobFailedError, JobsUnavailableError, ShuttingDownError, TooManyJobsError } from '../errors.js'
-import { isActive, toDocument, type JobRecord, type JobRequest, type JobStatus } from './job-document.js'
+import { isActive, toDocument, type JobRequest } from './job-document.js'
 import { chunkInput, newJobRecord } from './job-plan.js'
 import { JobNotifier, visibleTo, type JobChange, type Jobs } from './jobs.js'
 import type { JobsOptions } from './embedded-jobs.js'
+import { ACTIVE, bitOf, CANCELLED, CHANGED, fromHash, keysOf, toHash } from './redis-records.js'
 import { defineScripts } from './redis-scripts.js'
 
 export interface RedisJobsOptions extends JobsOptions {
@@ -25,10 +26,6 @@ const CHUNK_ATTEMPTS = 3
 const MAX_PRIORITY = 2 ** 21
 
 const QUEUE = 'compute-chunks'
-const keysOf = (id: string) => ({ job: `compute:job:${id}`, done: `compute:job:${id}:done` })
-const ACTIVE = 'compute:jobs:active'
-const CHANGED = 'compute:jobs:changed'
-const CANCELLED = 'compute:jobs:cancelled'
 const chunkId = (id: string, index: number) => `${id}.${index}`
 
 interface ChunkData {
@@ -37,51 +34,6 @@ interface ChunkData {
   chunks: number
   request: JobRequest
 }
-
-function toHash (record: JobRecord): string[] {
-  const fields: Record<string, string | number | undefined> = {
-    id: record.id,
-    task: record.task,
-    input: JSON.stringify(record.input),
-    status: record.status,
-    owner: record.owner,
-    requestId: record.requestId,
-    total: record.total,
-    done: record.done,
-    chunks: record.chunks,
-    chunksDone: 0,
-    sum: '0',
-    result: record.result,
-    createdAt: record.createdAt,
-    finishedAt: record.finishedAt
-  }
-  return Object.entries(fields).flatMap(([field, value]) => value === undefined ? [] : [field, String(value)])
-}
-
-function fromHash (hash: Record<string, string>): JobRecord | undefined {
-  if (hash.id === undefined) return undefined
-  const number = (value: string | undefined) => value === undefined ? undefined : Number(value)
-  const record: JobRecord = {
-    id: hash.id,
-    task: hash.task as JobRecord['task'],
-    input: JSON.parse(hash.input!),
-    status: hash.status as JobStatus,
-    requestId: hash.requestId!,
-    total: Number(hash.total),
-    done: Number(hash.done),
-    chunks: Number(hash.chunks),
-    createdAt: Number(hash.createdAt)
-  }
-  if (hash.owner !== undefined) record.owner = hash.owner
-  if (hash.result !== undefined) record.result = hash.result
-  if (hash.error !== undefined) record.error = JSON.parse(hash.error)
-  if (hash.startedAt !== undefined) record.startedAt = number(hash.startedAt)
-  if (hash.finishedAt !== undefined) record.finishedAt = number(hash.finishedAt)
-  return record
-}
-
-/** Bit `index` of a Redis bitmap (bit 0 is the high bit of the first byte). */
-const bitOf = (bitmap: Buffer, index: number) => ((bitmap[index >> 3] ?? 0) >> (7 - (index & 7))) & 1
 
 /**
  * Jobs in Redis, their chunks in a BullMQ queue that every replica started with the same REDIS_URL
