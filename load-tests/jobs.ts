@@ -15,6 +15,7 @@ const usage = `Usage: npm run loadtest:jobs -- [options]
   --terms N          terms of each measured job                      (default 20000000000)
   --chunk-terms N    JOB_CHUNK_TERMS of the servers                  (default: the service's)
   --rounds N         measured jobs per deployment, alternating modes  (default 2)
+  --first MODE       embedded or redis: the mode each round starts with (default embedded)
   --sync-terms N     terms per synchronous request                    (default 10000000)
   --sync-seconds S   seconds of synchronous requests per phase        (default 8)
   --server-env K=V   extra environment for every server (repeatable)
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     terms: { type: 'string' },
     'chunk-terms': { type: 'string' },
     rounds: { type: 'string' },
+    first: { type: 'string', default: 'embedded' },
     'sync-terms': { type: 'string' },
     'sync-seconds': { type: 'string' },
     'server-env': { type: 'string', multiple: true },
@@ -52,6 +54,9 @@ const options: JobsScenarioOptions = {
   serverEnv: Object.fromEntries((values['server-env'] ?? []).map((pair) => pair.split(/=(.*)/s, 2) as [string, string]))
 }
 const rounds = number(values.rounds, quick ? 1 : 2)
+if (values.first !== 'embedded' && values.first !== 'redis') { console.error(`--first takes embedded or redis\n\n${usage}`); process.exit(2) }
+// Alternating, so that drift in the machine's speed falls on both modes alike.
+const modes: JobsMode[] = values.first === 'redis' ? ['redis', 'embedded'] : ['embedded', 'redis']
 
 process.on('exit', () => { for (const child of runningServers) child.kill('SIGKILL') })
 process.on('SIGINT', () => process.exit(130))
@@ -69,7 +74,7 @@ const jobs: JobRun[] = []
 const latency: LatencyRun[] = []
 
 for (let round = 0; round < rounds; round++) {
-  for (const mode of ['embedded', 'redis'] as JobsMode[]) {
+  for (const mode of modes) {
     const deployment = await startDeployment(mode, 1, options)
     try {
       if (round === 0) {
