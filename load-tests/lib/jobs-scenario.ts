@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { mainThreadCpuMs, processCpuMs } from '../../test/support/cpu-time.js'
+import { processCpuMs, threadsCpuMs } from '../../test/support/cpu-time.js'
 import { startRedis, type RedisServer } from '../../test/support/redis-server.js'
 import { startServer, type ServerProcess } from '../../test/support/server-process.js'
 import { summarize, type Summary } from './stats.js'
@@ -23,8 +23,8 @@ interface Deployment {
   replicas: ServerProcess[]
   redis?: RedisServer
   pids: () => number[]
-  /** CPU outside the worker threads: every replica's event loop, and redis-server. */
-  coordinationCpuMs: () => Promise<number>
+  /** CPU of the pool's worker threads (the reniced ones: POOL_WORKER_NICE > 0), summed over replicas. */
+  poolCpuMs: () => Promise<number>
   stop(): Promise<void>
 }
 
@@ -51,9 +51,9 @@ export async function startDeployment (mode: JobsMode, replicas: number, options
     replicas: servers,
     redis,
     pids: () => [...servers.map((server) => server.child.pid!), ...(redis === undefined ? [] : [redis.child.pid!])],
-    coordinationCpuMs: async () => {
-      const loops = await Promise.all(servers.map((server) => mainThreadCpuMs(server.child.pid!)))
-      return loops.reduce((sum, ms) => sum + ms, redis === undefined ? 0 : await processCpuMs(redis.child.pid!))
+    poolCpuMs: async () => {
+      const threads = (await Promise.all(servers.map((server) => threadsCpuMs(server.child.pid!)))).flat()
+      return threads.filter((thread) => thread.nice > 0).reduce((sum, thread) => sum + thread.cpuMs, 0)
     },
     stop
   }
@@ -103,8 +103,12 @@ export interface JobRun {
   /** Server-side, from the job's startedAt to its finishedAt. */
   elapsedMs: number
   termsPerSecond: number
-  /** CPU of every replica and of redis-server while the job ran; the part of it outside the worker threads. */
+  /**
+   * CPU of every replica and of redis-server while the job ran; of it, the pool threads' (the kernel),
+   * and the rest (event loops, V8's and libuv's helper threads, redis-server): the coordination.
+   */
   cpuMs: number
+  poolMs: number
   coordinationMs: number
   chunks: number
 }
@@ -113,12 +117,13 @@ export interface JobRun {
 export async function runJob (mode: JobsMode, deployment: Deployment, terms: number): Promise<JobRun> {
   const chunksBefore = await metricSum(deployment.replicas, 'job_chunk_run_seconds_count')
   const cpuBefore = await Promise.all(deployment.pids().map(processCpuMs))
-  const coordinationBefore = await deployment.coordinationCpuMs()
+  const poolBefore = await deployment.poolCpuMs()
   const job = await submit(deployment.replicas[0]!, terms)
   const done = await finished(deployment.replicas[0]!, job.id)
   const cpuAfter = await Promise.all(deployment.pids().map(processCpuMs))
-  const coordinationAfter = await deployment.coordinationCpuMs()
+  const poolAfter = await deployment.poolCpuMs()
   if (done.status !== 'succeeded') throw new Error(`the job ended ${done.status}`)
+  const cpuMs = cpuAfter.reduce((sum, ms, i) => sum + ms - cpuBefore[i]!, 0)
   const elapsedMs = Date.parse(done.finishedAt!) - Date.parse(done.startedAt!)
   return {
     mode,
@@ -126,8 +131,9 @@ export async function runJob (mode: JobsMode, deployment: Deployment, terms: num
     terms,
     elapsedMs,
     termsPerSecond: terms / (elapsedMs / 1000),
-    cpuMs: cpuAfter.reduce((sum, ms, i) => sum + ms - cpuBefore[i]!, 0),
-    coordinationMs: coordinationAfter - coordinationBefore,
+    cpuMs,
+    poolMs: poolAfter - poolBefore,
+    coordinationMs: cpuMs - (poolAfter - poolBefore),
     chunks: await metricSum(deployment.replicas, 'job_chunk_run_seconds_count') - chunksBefore
   }
 }
