@@ -59,13 +59,17 @@ for (const mode of ['embedded', 'redis'] as const) {
       })
     })
 
-    it('validates the input as the synchronous route does, with JOB_MAX_TERMS as the limit', async () => {
+    it('validates the input as the synchronous route does, with JOB_MAX_TERMS as the limit, and answers errors in the one shape', async () => {
       const tooMany = await client.submit(a(), { end: 1e13 + 1 })
       expect(tooMany.status).toBe(400)
       expect(tooMany.body.message).toMatch(/body\.input\.end: end - start must be at most 10000000000000/)
       expect((await client.submit(a(), { start: 5, end: 4 })).status).toBe(400)
       expect((await client.submit(a(), { end: 10 }, 'sum')).status).toBe(400)
       expect((await client.get(a(), 'not-a-uuid')).status).toBe(400)
+      const { body: job } = await client.submit(a(), { end: 10 })
+      const json = await fetch(`${a().url}/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${KEY}`, accept: 'application/json' } })
+      expect(json.status).toBe(406)
+      expect(await json.json()).toMatchObject({ statusCode: 406, error: 'Not Acceptable', requestId: expect.any(String) })
       const unknown = await client.get(a(), crypto.randomUUID())
       expect(unknown.status).toBe(404)
       expect(unknown.body).toEqual({ statusCode: 404, error: 'Not Found', message: expect.stringMatching(/not found/), requestId: expect.any(String) })
