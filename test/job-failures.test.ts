@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.js'
@@ -5,7 +6,9 @@ import type { Executor } from '../src/executor/executor.js'
 import { createBullmqJobs } from '../src/jobs/bullmq-jobs.js'
 import { createEmbeddedJobs } from '../src/jobs/embedded-jobs.js'
 import type { JobDocument } from '../src/jobs/job-document.js'
+import { newJobRecord } from '../src/jobs/job-plan.js'
 import type { Jobs } from '../src/jobs/jobs.js'
+import { ACTIVE, keysOf, toHash } from '../src/jobs/redis-records.js'
 import { until } from './support/jobs.js'
 import { startRedis, type RedisServer } from './support/redis-server.js'
 
@@ -58,5 +61,28 @@ describe.each(['embedded', 'redis'] as const)('a job whose chunk fails (%s)', (m
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect((await jobs.get(submitted.id, caller))!.progress.done).toBe(done)
     expect(done).toBeLessThan(50_000)
+  })
+})
+
+describe('a job whose replica stopped between creating it and queueing its chunks (redis)', () => {
+  it('gets its first chunks queued again by a live replica, and succeeds', async () => {
+    const redis = await startRedis()
+    const client = new Redis(redis.url)
+    const jobs = await createBullmqJobs({ executor: failingExecutor(-1), config: { ...config, REDIS_URL: redis.url }, log, orphanAfterMs: 400 })
+    try {
+      // What the submit script leaves behind, without the chunks that would have followed it.
+      const record = newJobRecord({ task: 'sum-of-squares', input: { start: 0, end: 5000 } }, caller, 1000)
+      await client.multi().hset(keysOf(record.id).job, toHash(record)).sadd(ACTIVE, record.id).exec()
+      const done = await until(async () => {
+        const document = await jobs.get(record.id, caller)
+        return document?.status === 'succeeded' ? document : undefined
+      }, 10_000)
+      expect(done).toMatchObject({ result: '5', progress: { done: 5000 } })
+    } finally {
+      await jobs.stop()
+      await jobs.close()
+      await client.quit()
+      await redis.stop()
+    }
   })
 })

@@ -14,6 +14,8 @@ import { defineScripts } from './redis-scripts.js'
 
 export interface RedisJobsOptions extends JobsOptions {
   config: JobsOptions['config'] & Pick<Config, 'JOB_LOCK_MS' | 'SHUTDOWN_GRACE_MS'> & { REDIS_URL: string }
+  /** A job queued this long without its first chunk in the queue lost it with its replica, and gets it again (tests shorten it). */
+  orphanAfterMs?: number
 }
 
 /** Chunks of one job waiting in the queue at once: enough to keep 64 threads on it, few enough to cancel quickly. */
@@ -41,7 +43,7 @@ interface ChunkData {
  * redis-scripts.ts; BullMQ carries the chunks, and its lock and stalled check give a dead replica's
  * chunks to another. Cancels and progress travel by pub/sub. Design: docs/jobs.md.
  */
-export async function createBullmqJobs ({ executor, config, log }: RedisJobsOptions): Promise<Jobs> {
+export async function createBullmqJobs ({ executor, config, log, orphanAfterMs = 30_000 }: RedisJobsOptions): Promise<Jobs> {
   const connection = (maxRetriesPerRequest: number | null) => {
     const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest, lazyConnect: true })
     redis.on('error', (error: Error) => { log.warn({ err: error }, 'redis connection error') })
@@ -203,6 +205,22 @@ export async function createBullmqJobs ({ executor, config, log }: RedisJobsOpti
     }
   }, 1000).unref()
 
+  // A replica that died between creating a job and queueing its first chunks left it queued with
+  // nothing to run. Its chunk ids are deterministic and none has run (it is still queued), so
+  // queueing them again is safe, whichever replica does it, however often.
+  async function requeueOrphans () {
+    for (const id of await commands.smembers(ACTIVE)) {
+      const record = await read(id)
+      if (record?.status !== 'queued' || Date.now() - record.createdAt < orphanAfterMs) continue
+      if (await queue.getJob(chunkId(id, 0)) !== undefined) continue
+      log.warn({ job: id }, 'queueing the first chunks of a job whose replica stopped before it could')
+      await addChunks(id, { task: record.task, input: record.input }, record.chunks, Array.from({ length: Math.min(CHUNKS_AHEAD, record.chunks) }, (_, index) => index))
+    }
+  }
+  const orphans = setInterval(() => {
+    requeueOrphans().catch((error: unknown) => log.warn({ err: error }, 'could not look for orphaned jobs'))
+  }, orphanAfterMs / 2).unref()
+
   return {
     backend: 'redis',
     submit: (request, caller) => guarded(async () => {
@@ -258,6 +276,7 @@ export async function createBullmqJobs ({ executor, config, log }: RedisJobsOpti
         await stopping
       }
       clearInterval(sweep)
+      clearInterval(orphans)
       await queue.close()
       for (const redis of [subscriber, workerConnection, commands]) await redis.quit().catch(() => redis.disconnect())
     }
