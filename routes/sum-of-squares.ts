@@ -7,15 +7,25 @@ import { offload } from '../src/executor/offload.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
 import { serverTiming } from '../src/server-timing.js'
 
-export const sumOfSquaresBody = (maxTerms: number) => z.strictObject({
+const range = {
   start: z.int().default(0).describe('First integer of the range (inclusive); a safe integer, may be negative'),
-  end: z.int().describe('End of the range (exclusive); a safe integer, at least `start`'),
+  end: z.int().describe('End of the range (exclusive); a safe integer, at least `start`')
+}
+
+function withRangeChecks<T extends z.ZodType<{ start: number, end: number }>> (schema: T, maxTerms: number) {
+  return schema
+    .refine((body) => body.end >= body.start, { path: ['end'], message: 'end must be greater than or equal to start' })
+    .refine((body) => body.end - body.start <= maxTerms, { path: ['end'], message: `end - start must be at most ${maxTerms}` })
+}
+
+export const sumOfSquaresBody = (maxTerms: number) => withRangeChecks(z.strictObject({
+  ...range,
   chunks: z.int().min(1).max(256).optional()
     .describe('Sub-ranges to split the work into (never more than the range has terms); chosen by the service when omitted')
-})
-  .refine((body) => body.end >= body.start, { path: ['end'], message: 'end must be greater than or equal to start' })
-  .refine((body) => body.end - body.start <= maxTerms, { path: ['end'], message: `end - start must be at most ${maxTerms}` })
-  .meta({ examples: [{ start: -3, end: 1_000_000_000 }] })
+}), maxTerms).meta({ examples: [{ start: -3, end: 1_000_000_000 }] })
+
+/** The range alone, checked as the synchronous route checks it: a job's input (the service chooses its chunks). */
+export const sumOfSquaresRange = (maxTerms: number) => withRangeChecks(z.strictObject(range), maxTerms)
 
 export const sumOfSquaresReply = z.object({
   result: z.string().describe('The exact sum as a base-10 integer string: it can exceed 2^53'),

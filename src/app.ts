@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type onRouteHookHandler } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import healthRoutes from '../routes/health.js'
+import jobsRoutes from '../routes/jobs.js'
 import probeRoute from '../routes/probe.js'
 import sumOfSquaresRoute from '../routes/sum-of-squares.js'
 import sumRoute from '../routes/sum.js'
@@ -12,6 +13,7 @@ import { loggerOptions } from './logger.js'
 import computeScope, { type ComputeRoute } from './plugins/compute-scope.js'
 import errorHandler from './plugins/error-handler.js'
 import executor from './plugins/executor.js'
+import jobs from './plugins/jobs.js'
 import lifecycle from './plugins/lifecycle.js'
 import loadMonitor from './plugins/load-monitor.js'
 import loadShedding from './plugins/load-shedding.js'
@@ -27,7 +29,7 @@ declare module './executor/executor.js' {
 }
 
 /** Every route that runs CPU work: each gets the compute scope's guards without asking for them. */
-const computeRoutes: ComputeRoute[] = [sumOfSquaresRoute, sumRoute]
+const computeRoutes: ComputeRoute[] = [sumOfSquaresRoute, sumRoute, jobsRoutes]
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger']
@@ -55,6 +57,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(errorHandler)
   await app.register(lifecycle)
   await app.register(executor, { config, tasks: { names: Object.keys(tasks), run: runTask } })
+  await app.register(jobs, { config })
   await app.register(loadMonitor)
   await app.register(loadShedding, {
     maxEventLoopDelayMs: config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,

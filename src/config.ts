@@ -17,6 +17,9 @@ const apiKeys = z.string().transform((list) => list.split(',').map((key) => key.
     .regex(BEARER_TOKEN, 'each key must be a bearer token: letters, digits and - . _ ~ + / only'))
     .min(1, 'expected at least one key'))
 
+/** Most chunks one job may be cut into. */
+export const MAX_JOB_CHUNKS = 2 ** 24
+
 /** Variables whose values are never echoed, not even in a configuration error (a Redis URL may hold a password). */
 const SECRET = new Set(['API_KEYS', 'REDIS_URL'])
 
@@ -85,11 +88,39 @@ export const configSchema = z.object({
    * their state there. Unset: both live in this process.
    */
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
+  /** Upper bound on `end - start` for one job (POST /v1/jobs). */
+  JOB_MAX_TERMS: int(1, Number.MAX_SAFE_INTEGER).default(100_000_000_000_000),
+  /**
+   * Terms per job chunk: 10^9 runs in about 1 s on one thread of the reference machine (0.5 s to
+   * 2 s as other work competes for the core; docs/jobs.md). A replica that dies loses at most a chunk.
+   */
+  JOB_CHUNK_TERMS: int(1, Number.MAX_SAFE_INTEGER).default(1_000_000_000),
+  /** Jobs that may be queued or running at once (in Redis mode: across every replica); 503 beyond. */
+  JOBS_MAX_ACTIVE: int(1, 100_000).default(256),
+  /** Seconds a finished job stays readable before it answers 404. */
+  JOB_TTL_S: int(1, 30 * 86_400).default(3600),
+  /** Pool threads that may run job chunks at once; default all but one, so a request always finds a thread. */
+  JOB_THREADS: int(1, 256).optional(),
+  /**
+   * Redis mode: how long a replica's claim on a chunk lasts without renewal. A replica that dies
+   * holds its chunks this long, plus up to the same again for the stalled check, before another takes them.
+   */
+  JOB_LOCK_MS: int(1000, 600_000).default(10_000),
   /** Serves GET /metrics on this port, on a listener of its own, instead of on PORT. */
   METRICS_PORT: int(1, 65535).optional()
 })
   .refine((config) => config.METRICS_PORT !== config.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
-  .transform((config) => ({ ...config, POOL_MAX_QUEUE: config.POOL_MAX_QUEUE ?? config.POOL_THREADS * 8 }))
+  .refine((config) => config.JOB_THREADS === undefined || config.JOB_THREADS <= config.POOL_THREADS, { path: ['JOB_THREADS'], message: 'must be at most POOL_THREADS' })
+  // A job keeps one bit per chunk (docs/jobs.md): 2^24 chunks is a 2 MiB bitmap.
+  .refine((config) => Math.ceil(config.JOB_MAX_TERMS / config.JOB_CHUNK_TERMS) <= MAX_JOB_CHUNKS, {
+    path: ['JOB_CHUNK_TERMS'],
+    message: `must be at least JOB_MAX_TERMS / ${MAX_JOB_CHUNKS}: a job is cut into at most ${MAX_JOB_CHUNKS} chunks`
+  })
+  .transform((config) => ({
+    ...config,
+    POOL_MAX_QUEUE: config.POOL_MAX_QUEUE ?? config.POOL_THREADS * 8,
+    JOB_THREADS: config.JOB_THREADS ?? Math.max(1, config.POOL_THREADS - 1)
+  }))
 
 export type Config = z.output<typeof configSchema>
 export type Env = Record<string, string | undefined>

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import { z } from 'zod'
 
 const issue = z.object({ path: z.string(), message: z.string() })
@@ -33,4 +34,9 @@ export const computeErrorResponses = {
   500: errorBody.describe('Internal failure; the message never carries internals'),
   503: errorBody.describe('Shutting down, queue full or overloaded; `Retry-After` says when to retry'),
   504: errorBody.describe('The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted')
+}
+
+/** The error shape of an error kept outside a response (a failed job's document). */
+export function errorBodyOf (error: { statusCode: number, message: string }, requestId: string): ErrorBody {
+  return { statusCode: error.statusCode, error: STATUS_CODES[error.statusCode] ?? 'Error', message: error.message, requestId }
 }

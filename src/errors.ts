@@ -26,3 +26,11 @@ export const BinaryLengthError = serviceError('SVC_BINARY_LENGTH', 'An applicati
 export function hasPublicMessage (error: { code?: string }): boolean {
   return error.code !== undefined && publicCodes.has(error.code)
 }
+
+export const JobNotFoundError = serviceError('SVC_JOB_NOT_FOUND', 'Job %s not found: unknown, expired or deleted', 404)
+export const TooManyJobsError = serviceError('SVC_TOO_MANY_JOBS', 'At most %s jobs may be queued or running at once; retry when one has finished', 503)
+export const JobsUnavailableError = serviceError('SVC_JOBS_UNAVAILABLE', 'The job store (Redis) is unreachable; retry shortly', 503)
+export const NotAcceptableError = serviceError('SVC_NOT_ACCEPTABLE', 'This endpoint answers text/event-stream only, which Accept: %s excludes', 406)
+// Messages of errors that end up in a job document.
+export const JobFailedError = serviceError('SVC_JOB_FAILED', 'The job failed: %s', 500)
+export const JobInterruptedError = serviceError('SVC_JOB_INTERRUPTED', 'The job was cancelled because the service shut down; embedded jobs do not survive a restart', 503)

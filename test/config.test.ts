@@ -30,6 +30,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ POOL_THREADS: '3', POOL_MAX_QUEUE: '0' }).POOL_MAX_QUEUE).toBe(0)
   })
 
+  it('sizes jobs: 10^14 terms at most, chunks of 10^9, every pool thread but one for chunks', () => {
+    expect(loadConfig({ POOL_THREADS: '4' })).toMatchObject({ JOB_MAX_TERMS: 1e14, JOB_CHUNK_TERMS: 1e9, JOBS_MAX_ACTIVE: 256, JOB_TTL_S: 3600, JOB_THREADS: 3, JOB_LOCK_MS: 10_000 })
+    expect(loadConfig({ POOL_THREADS: '1' }).JOB_THREADS).toBe(1)
+    expect(loadConfig({ POOL_THREADS: '4', JOB_THREADS: '4' }).JOB_THREADS).toBe(4)
+    expect(() => loadConfig({ POOL_THREADS: '2', JOB_THREADS: '3' })).toThrow(/JOB_THREADS="3": must be at most POOL_THREADS/)
+    // One bit per chunk is kept: a job may not be cut into more than 2^24 chunks.
+    expect(() => loadConfig({ JOB_CHUNK_TERMS: '1000' })).toThrow(/JOB_CHUNK_TERMS="1000": must be at least JOB_MAX_TERMS/)
+  })
+
   it('leaves API keys, rate limit and the separate metrics port off by default', () => {
     const { API_KEYS, RATE_LIMIT_MAX, METRICS_PORT } = loadConfig({})
     expect([API_KEYS, RATE_LIMIT_MAX, METRICS_PORT]).toEqual([undefined, undefined, undefined])

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { splitRange } from '../src/compute/split-range.js'
+import { nthRange, splitRange } from '../src/compute/split-range.js'
 
 describe('splitRange', () => {
   it('covers the range exactly once, in order, with lengths differing by at most one', () => {
@@ -20,5 +20,15 @@ describe('splitRange', () => {
 
   it('splits 10 terms into 3 chunks of 4, 3 and 3', () => {
     expect(splitRange({ start: 0, end: 10 }, 3)).toEqual([{ start: 0, end: 4 }, { start: 4, end: 7 }, { start: 7, end: 10 }])
+  })
+
+  it('gives, by nthRange, each of the ranges splitRange returns, computed alone', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: -1e15, max: 1e15 }), fc.integer({ min: 0, max: 1e12 }), fc.integer({ min: 1, max: 300 }),
+      (start, terms, parts) => {
+        const range = { start, end: start + terms }
+        expect(splitRange(range, parts).map((_, index) => nthRange(range, parts, index))).toEqual(splitRange(range, parts))
+      }
+    ))
   })
 })

@@ -20,3 +20,12 @@ export function splitRange ({ start, end }: Range, parts: number): Range[] {
   }
   return ranges
 }
+
+/** The `index`-th of the `parts` sub-ranges splitRange returns, computed alone: jobs cut millions of chunks lazily. */
+export function nthRange ({ start, end }: Range, parts: number, index: number): Range {
+  const terms = end - start
+  const base = Math.floor(terms / parts)
+  const remainder = terms - base * parts
+  const first = start + index * base + Math.min(index, remainder)
+  return { start: first, end: first + base + (index < remainder ? 1 : 0) }
+}

@@ -41,6 +41,11 @@ export interface ExecuteOptions {
   signal?: TaskSignal
   /** Buffers in the input to move to the worker instead of copying them. */
   transferList?: TransferListItem[]
+  /**
+   * `job` work (chunks of a long job) yields to `request` work (the default): it waits while requests
+   * wait, uses at most the pool's job threads, and waits for capacity instead of being refused.
+   */
+  priority?: 'request' | 'job'
 }
 
 export interface ExecutorStats {
@@ -133,9 +138,11 @@ export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }
   const listeners = new Set<ExecutorListener>()
   const emit = (event: ExecutorEvent) => { for (const listener of listeners) listener(event) }
   let inFlight = 0
+  let jobsInFlight = 0
   let busyMs = 0
   let threadsReplaced = 0
-  const full = () => maxQueue !== null && inFlight - runner.threads() >= maxQueue
+  // Job chunks are bounded by the job back end's concurrency, not by the request queue.
+  const full = () => maxQueue !== null && inFlight - jobsInFlight - runner.threads() >= maxQueue
 
   function admit (task: TaskName) {
     if (!full()) return
@@ -145,7 +152,9 @@ export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }
 
   async function run<N extends TaskName> (task: N, input: TaskInput<N>, options: ExecuteOptions) {
     const submitted = performance.now()
+    const job = options.priority === 'job'
     inFlight++
+    if (job) jobsInFlight++
     try {
       const outcome = await runner.run({ task, input }, options)
       busyMs += outcome.kernelMs
@@ -158,6 +167,7 @@ export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }
       throw abortReason === 'deadline' || abortReason === 'disconnect' ? (error as Error).cause : error
     } finally {
       inFlight--
+      if (job) jobsInFlight--
     }
   }
 
@@ -165,7 +175,7 @@ export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }
     kind: runner.kind,
     tasks: tasks.names as TaskName[],
     async execute (task, input, options = {}) {
-      admit(task)
+      if (options.priority !== 'job') admit(task)
       return run(task, input, options)
     },
     async executeAll (task, inputs, options = {}) {

@@ -11,6 +11,8 @@ export interface PoolExecutorOptions {
   /** Nice value of the worker threads (0-19), so the event loop gets a core first; see workers/pool-worker.ts. */
   workerNice?: number
   tasks: ExecutorOptions['tasks']
+  /** Threads that may run `job` work at once (default: all but one), so a request always finds one free. */
+  jobThreads?: number
   /** The worker entry point, by path: the pool never imports it. Tests substitute their own. */
   filename?: string
 }
@@ -37,9 +39,10 @@ interface Waiting {
  * Piscina's queue stays empty: Piscina 5.3 hands queued tasks to workers still booting, and an
  * abort of such a task stops it replacing crashed threads for good (docs/how-it-works.md;
  * test/pool-executor.test.ts reproduces it). Aborting a task queued here is a plain removal;
- * aborting a running one is Piscina's: it terminates and replaces that thread.
+ * aborting a running one is Piscina's: it terminates and replaces that thread. Job chunks wait in a
+ * lane of their own, behind requests, and take at most `jobThreads` threads (docs/jobs.md).
  */
-export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, workerNice = 0, tasks, filename = workerEntry }: PoolExecutorOptions): Executor {
+export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, workerNice = 0, tasks, jobThreads = Math.max(1, threads - 1), filename = workerEntry }: PoolExecutorOptions): Executor {
   const pool = new Piscina<TaskMessage, TaskOutcome>({
     filename,
     // A fixed-size pool, started up front: CPU-bound work gains nothing from more threads than
@@ -51,21 +54,30 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
     workerData: { nice: workerNice }
   })
   const ready = new Set<PoolWorker>()
+  // Two lanes: job work leaves the threads to request work whenever requests wait.
   const waiting: Waiting[] = []
+  const waitingJobs: Waiting[] = []
   let running = 0
+  let runningJobs = 0
+  const jobMayStart = () => waiting.length === 0 && runningJobs < jobThreads
 
   function pump () {
-    while (running < ready.size && waiting.length > 0) {
-      const entry = waiting.shift()!
+    while (running < ready.size) {
+      const lane = waiting.length > 0 ? waiting : waitingJobs.length > 0 && jobMayStart() ? waitingJobs : undefined
+      if (lane === undefined) return
+      const entry = lane.shift()!
       entry.release()
       dispatch(entry.message, entry.options).then(entry.resolve, entry.reject)
     }
   }
 
-  function dispatch (message: TaskMessage, { signal, transferList }: ExecuteOptions): Promise<TaskOutcome> {
+  function dispatch (message: TaskMessage, { signal, transferList, priority }: ExecuteOptions): Promise<TaskOutcome> {
+    const job = priority === 'job'
     running++
+    if (job) runningJobs++
     return pool.run(message, { signal, transferList }).finally(() => {
       running--
+      if (job) runningJobs--
       pump()
     })
   }
@@ -75,21 +87,23 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
     run: (message, options) => {
       const { signal } = options
       if (signal?.aborted === true) return Promise.reject(abortError(signal.reason))
+      const lane = options.priority === 'job' ? waitingJobs : waiting
       // A free thread and nobody waiting: straight to Piscina, which then runs it at once.
-      if (running < ready.size && waiting.length === 0) return dispatch(message, options)
+      const mayStart = lane === waiting ? waiting.length === 0 : waitingJobs.length === 0 && jobMayStart()
+      if (running < ready.size && mayStart) return dispatch(message, options)
       return new Promise<TaskOutcome>((resolve, reject) => {
         const entry: Waiting = { message, options, resolve, reject, release: () => {} }
         if (signal !== undefined) {
           entry.release = onAbort(signal, () => {
-            waiting.splice(waiting.indexOf(entry), 1)
+            lane.splice(lane.indexOf(entry), 1)
             reject(abortError(signal.reason))
           })
         }
-        waiting.push(entry)
+        lane.push(entry)
       })
     },
     threads: () => pool.threads.length,
-    queued: () => waiting.length,
+    queued: () => waiting.length + waitingJobs.length,
     close: () => pool.close()
   }, { maxQueue, threads, tasks })
 

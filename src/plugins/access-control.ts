@@ -55,10 +55,15 @@ async function accessControlPlugin (app: FastifyInstance, { config }: AccessCont
   })
 }
 
-/** A digest, not the key itself, names the client in the rate limiter's store. */
-function apiKeyOf (request: FastifyRequest): string {
+/** A digest of the request's API key, never the key itself: what the service keeps to recognise a client. */
+export function apiKeyDigest (request: FastifyRequest): string {
   const token = (request.headers.authorization ?? '').slice('Bearer '.length).trim()
-  return 'key:' + createHash('sha256').update(token).digest('base64url').slice(0, 22)
+  return createHash('sha256').update(token).digest('base64url')
+}
+
+/** Names the client in the rate limiter's store. */
+function apiKeyOf (request: FastifyRequest): string {
+  return 'key:' + apiKeyDigest(request).slice(0, 22)
 }
 
 export default fp(accessControlPlugin, { name: 'access-control' })

@@ -24,6 +24,7 @@ async function executorPlugin (app: FastifyInstance, { config, tasks }: Executor
       maxQueue: config.POOL_MAX_QUEUE,
       maxOldGenerationMb: config.WORKER_MAX_OLD_GENERATION_MB,
       workerNice: config.POOL_WORKER_NICE,
+      jobThreads: config.JOB_THREADS,
       tasks
     })
     : createInlineExecutor({ threads: config.POOL_THREADS, tasks })

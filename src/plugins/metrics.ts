@@ -5,6 +5,7 @@ import { z } from 'zod'
 import type { Config } from '../config.js'
 import { createExecutorMetrics } from '../metrics/executor-metrics.js'
 import { createHttpMetrics } from '../metrics/http-metrics.js'
+import { createJobMetrics } from '../metrics/job-metrics.js'
 import { registerLoadGauges } from '../metrics/load-gauges.js'
 import { processMetrics } from '../metrics/process-metrics.js'
 import { requestId } from '../request-id.js'
@@ -20,18 +21,21 @@ const exposition = z.string().meta({
 
 /**
  * Prometheus metrics at GET /metrics: process defaults, HTTP durations by route, the pool's
- * gauges read at scrape time, and counters fed by executor events. One registry per app, so
+ * gauges read at scrape time, and counters fed by executor and job events. One registry per app, so
  * tests can build many apps in one process.
  */
 async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) {
   const registry = new Registry()
   const recordHttp = createHttpMetrics(registry)
   registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot() })
-  const unsubscribe = app.executor.on(createExecutorMetrics(registry, app.executor.tasks))
+  const unsubscribe = [
+    app.executor.on(createExecutorMetrics(registry, app.executor.tasks)),
+    app.jobs.on(createJobMetrics(registry, app.jobs))
+  ]
   const served = Registry.merge([processMetrics(), registry])
 
   app.addHook('onResponse', async (request, reply) => { recordHttp(request, reply) })
-  app.addHook('onClose', async () => { unsubscribe() })
+  app.addHook('onClose', async () => { for (const stop of unsubscribe) stop() })
 
   const route: RouteShorthandOptions = {
     config: { servedWhileClosing: true },
@@ -57,4 +61,4 @@ async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) 
   app.addHook('onClose', async () => { await listener.close() })
 }
 
-export default fp(metricsPlugin, { name: 'metrics', dependencies: ['executor', 'load-monitor'] })
+export default fp(metricsPlugin, { name: 'metrics', dependencies: ['executor', 'load-monitor', 'jobs'] })

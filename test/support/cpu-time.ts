@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 
 /** Linux accounts CPU time in clock ticks of 1/100 s (USER_HZ) on every common build. */
 const TICK_MS = 10
@@ -46,6 +46,23 @@ async function cpuMsOfFile (path: string): Promise<number> {
 /** CPU milliseconds (user + system, every thread, living or exited) a process has used; 0 once it is gone. */
 export async function processCpuMs (pid: number): Promise<number> {
   return cpuMsOfFile(`/proc/${pid}/stat`)
+}
+
+/** CPU milliseconds and nice value of each living thread of a process (a thread that exited is not listed). */
+export async function threadsCpuMs (pid: number): Promise<Array<{ tid: number, nice: number, cpuMs: number }>> {
+  const tids = await readdir(`/proc/${pid}/task`).catch(() => [])
+  const threads = await Promise.all(tids.map(async (tid) => {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => undefined)
+    if (stat === undefined) return undefined
+    // Field 19 is the nice value; fields are counted after the parenthesised command name.
+    return { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]), cpuMs: cpuMsOf(stat) }
+  }))
+  return threads.filter((thread) => thread !== undefined)
+}
+
+/** CPU milliseconds of a process's main thread (its event loop), living or exited; 0 once it is gone. */
+export async function mainThreadCpuMs (pid: number): Promise<number> {
+  return cpuMsOfFile(`/proc/${pid}/task/${pid}/stat`)
 }
 
 /** Where the CPU time goes, from /proc; undefined off Linux. */

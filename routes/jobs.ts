@@ -1,0 +1,110 @@
+import sse, { type fastifySSE } from '@fastify/sse'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { errorBody } from '../src/error-body.js'
+import { JobNotFoundError, NotAcceptableError } from '../src/errors.js'
+import { jobDocument } from '../src/jobs/job-document.js'
+import { followJob } from '../src/jobs/job-stream.js'
+import type { JobCaller } from '../src/jobs/jobs.js'
+import { apiKeyDigest } from '../src/plugins/access-control.js'
+import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
+import { sumOfSquaresRange } from './sum-of-squares.js'
+
+export const jobBody = (maxTerms: number) => z.strictObject({
+  task: z.literal('sum-of-squares').describe('The task, as the synchronous route of the same name runs it'),
+  input: sumOfSquaresRange(maxTerms).describe('The task\'s input, checked as the synchronous route checks it, up to JOB_MAX_TERMS terms')
+}).meta({ examples: [{ task: 'sum-of-squares', input: { start: 0, end: 1_000_000_000_000 } }] })
+
+const jobNotFound = errorBody.describe('No such job for this API key: unknown, expired or deleted')
+
+const jobId = z.strictObject({ id: z.uuid().describe('The id POST /v1/jobs answered with') })
+
+const eventStream = z.string().meta({
+  examples: [
+    'event: progress\ndata: {"id":"0b5e3c1e-5a8f-4f7c-9a51-4e1e29f5c6a2","status":"running","progress":{"done":250000000000,"total":1000000000000,"fraction":0.25},...}\n\n' +
+    ': heartbeat\n\n' +
+    'event: done\ndata: {"id":"0b5e3c1e-5a8f-4f7c-9a51-4e1e29f5c6a2","status":"succeeded","result":"333333332833333333500000000000",...}\n\n'
+  ]
+})
+
+/** A stream that lives as long as the job: heartbeats keep proxies from closing it while nothing changes. */
+const HEARTBEAT_MS = 15_000
+
+export default async function jobsRoutes (app: FastifyInstance, { config }: ComputeRouteOptions) {
+  // The package's default export is the plugin wrapped in fastify-plugin (so its route hook reaches
+  // these routes); its types describe the module namespace instead.
+  await app.register(sse as unknown as typeof fastifySSE, { heartbeatInterval: HEARTBEAT_MS })
+  const caller = (request: FastifyRequest): JobCaller => ({
+    owner: config.API_KEYS === undefined ? undefined : apiKeyDigest(request),
+    requestId: String(request.id)
+  })
+  const routes = app.withTypeProvider<ZodTypeProvider>()
+
+  routes.post('/v1/jobs', {
+    schema: {
+      summary: 'Start a job: a computation too long for one request',
+      description: 'Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished.',
+      body: jobBody(config.JOB_MAX_TERMS),
+      response: {
+        202: jobDocument.describe('Accepted: the job is queued'),
+        503: errorBody.describe('Shutting down, overloaded, or JOBS_MAX_ACTIVE jobs already queued or running; `Retry-After` says when to retry')
+      }
+    }
+  }, async (request, reply) => {
+    const document = await app.jobs.submit(request.body, caller(request))
+    return reply.code(202).header('location', `/v1/jobs/${document.id}`).send(document)
+  })
+
+  routes.get('/v1/jobs/:id', {
+    schema: {
+      summary: 'A job\'s document: status, progress, and once finished its result or error',
+      params: jobId,
+      response: { 200: jobDocument, 404: jobNotFound }
+    }
+  }, async (request) => {
+    const document = await app.jobs.get(request.params.id, caller(request))
+    if (document === undefined) throw new JobNotFoundError(request.params.id)
+    return document
+  })
+
+  routes.delete('/v1/jobs/:id', {
+    schema: {
+      summary: 'Cancel a job, or delete a finished one',
+      description: 'An active job is cancelled: its queued chunks are dropped and its running ones aborted on every replica. A finished job is removed (404 from then on).',
+      params: jobId,
+      response: { 200: jobDocument.describe('The job as it ends: `cancelled`, or as it had finished'), 404: jobNotFound }
+    }
+  }, async (request) => {
+    const document = await app.jobs.cancel(request.params.id, caller(request))
+    if (document === undefined) throw new JobNotFoundError(request.params.id)
+    return document
+  })
+
+  routes.get('/v1/jobs/:id/events', {
+    sse: { kind: 'manual' },
+    schema: {
+      summary: 'Follow a job: Server-Sent Events until it has finished',
+      description: 'A `progress` event (data: the job document) at once, on every status change, and at most every 250 ms while chunks finish; ' +
+        `a comment line every ${HEARTBEAT_MS / 1000} s; a final \`done\` event with the finished document, then the stream closes. ` +
+        'The stream is not bound by the request deadline. On shutdown the stream ends without `done`: reconnect, to any replica.',
+      params: jobId,
+      response: {
+        200: { description: 'The event stream', content: { 'text/event-stream': { schema: eventStream } } },
+        404: jobNotFound,
+        406: errorBody.describe('The Accept header excludes text/event-stream')
+      }
+    }
+  }, async (request, reply) => {
+    const accept = request.headers.accept
+    if (accept !== undefined && !/text\/event-stream|text\/\*|\*\/\*/.test(accept)) throw new NotAcceptableError(accept)
+    const found = await followJob(app.jobs, request.params.id, caller(request), {
+      send: (event, document) => reply.sse.send({ event, data: document }),
+      close: () => reply.sse.close(),
+      onClose: (callback) => reply.sse.onClose(callback)
+    })
+    if (!found) throw new JobNotFoundError(request.params.id)
+    // The stream outlives the handler: followJob closes it after `done`, or when the service shuts down.
+    reply.sse.keepAlive()
+  })
+}

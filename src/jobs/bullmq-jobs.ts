@@ -1,0 +1,284 @@
+import { hostname } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Queue, WaitingError, Worker, type Job } from 'bullmq'
+import { Redis } from 'ioredis'
+import type { Config } from '../config.js'
+import { errorBodyOf } from '../error-body.js'
+import { hasPublicMessage, JobFailedError, JobsUnavailableError, ShuttingDownError, TooManyJobsError } from '../errors.js'
+import { isActive, toDocument, type JobRequest } from './job-document.js'
+import { chunkInput, newJobRecord } from './job-plan.js'
+import { JobNotifier, visibleTo, type JobChange, type Jobs } from './jobs.js'
+import type { JobsOptions } from './embedded-jobs.js'
+import { ACTIVE, bitOf, CANCELLED, CHANGED, fromHash, keysOf, toHash } from './redis-records.js'
+import { defineScripts } from './redis-scripts.js'
+
+export interface RedisJobsOptions extends JobsOptions {
+  config: JobsOptions['config'] & Pick<Config, 'JOB_LOCK_MS' | 'SHUTDOWN_GRACE_MS'> & { REDIS_URL: string }
+  /** A job queued this long without its first chunk in the queue lost it with its replica, and gets it again (tests shorten it). */
+  orphanAfterMs?: number
+}
+
+/** Chunks of one job waiting in the queue at once: enough to keep 64 threads on it, few enough to cancel quickly. */
+export const CHUNKS_AHEAD = 64
+/** A chunk whose replica dies this many times more fails its job: something in it may be killing replicas. */
+export const MAX_STALLS = 2
+/** Runs of a chunk that throws before its job fails. */
+const CHUNK_ATTEMPTS = 3
+/** BullMQ's largest priority (lower runs first). */
+const MAX_PRIORITY = 2 ** 21
+
+const QUEUE = 'compute-chunks'
+const chunkId = (id: string, index: number) => `${id}.${index}`
+
+interface ChunkData {
+  job: string
+  index: number
+  chunks: number
+  request: JobRequest
+}
+
+/**
+ * Jobs in Redis, their chunks in a BullMQ queue that every replica started with the same REDIS_URL
+ * works on with its own pool. The job document is a hash changed only by the Lua scripts of
+ * redis-scripts.ts; BullMQ carries the chunks, and its lock and stalled check give a dead replica's
+ * chunks to another. Cancels and progress travel by pub/sub. Design: docs/jobs.md.
+ */
+export async function createBullmqJobs ({ executor, config, log, orphanAfterMs = 30_000 }: RedisJobsOptions): Promise<Jobs> {
+  const connection = (maxRetriesPerRequest: number | null) => {
+    const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest, lazyConnect: true })
+    redis.on('error', (error: Error) => { log.warn({ err: error }, 'redis connection error') })
+    return redis
+  }
+  // Requests fail fast while Redis is away (503); the worker's and the subscriber's connections wait for it.
+  const commands = connection(1)
+  const subscriber = connection(null)
+  const workerConnection = connection(null)
+  try {
+    await Promise.all([commands.connect(), subscriber.connect(), workerConnection.connect()])
+  } catch (error) {
+    for (const redis of [commands, subscriber, workerConnection]) redis.disconnect()
+    throw new Error(`cannot reach Redis at REDIS_URL: ${(error as Error).message}`)
+  }
+  const run = defineScripts(commands)
+  const notifier = new JobNotifier()
+  const queue = new Queue<ChunkData>(QUEUE, {
+    connection: commands,
+    // Retries are for the bookkeeping around a chunk (a Redis hiccup must not fail a job of hours);
+    // the kernel itself is deterministic.
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: CHUNK_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 } }
+  })
+  /** Chunk ids running here, by job id: what a cancel aborts. */
+  const local = new Map<string, Set<string>>()
+  let returning = false
+  let stopping: Promise<void> | undefined
+  let stoppedAt = 0
+
+  const publish = (id: string, change: JobChange) => commands.publish(CHANGED, `${id} ${change}`)
+  const guarded = async <T>(operation: () => Promise<T>): Promise<T> => {
+    try {
+      return await operation()
+    } catch (error) {
+      if (hasPublicMessage(error as { code?: string })) throw error
+      log.warn({ err: error }, 'job store request failed')
+      throw new JobsUnavailableError()
+    }
+  }
+  const read = async (id: string) => fromHash(await commands.hgetall(keysOf(id).job))
+
+  async function addChunks (id: string, request: JobRequest, chunks: number, indices: number[]) {
+    await queue.addBulk(indices.map((index) => ({
+      name: request.task,
+      data: { job: id, index, chunks, request },
+      // Deterministic ids make adding a chunk twice a no-op; lower indices first spreads the
+      // cluster over every active job.
+      opts: { jobId: chunkId(id, index), priority: Math.min(index + 1, MAX_PRIORITY) }
+    })))
+  }
+
+  function abortLocal (id: string, reason: string) {
+    for (const chunk of local.get(id) ?? []) worker.cancelJob(chunk, reason)
+  }
+
+  async function endJob (id: string, status: 'failed' | 'cancelled', fields: string[] = []): Promise<boolean> {
+    const keys = keysOf(id)
+    const ended = await run('jobFinish', [keys.job, keys.done, ACTIVE], [status, Date.now(), config.JOB_TTL_S, id, ...fields]) === 1
+    if (!ended) return false
+    notifier.emit({ type: 'job-status', status })
+    await commands.publish(CANCELLED, id)
+    await publish(id, 'status')
+    return true
+  }
+
+  /** Removes the chunks of a cancelled job still waiting in the queue: at most CHUNKS_AHEAD of them. */
+  async function removeQueuedChunks (id: string, chunks: number, bitmap: Buffer) {
+    const queued = new Set<number>()
+    for (let index = 0; index < Math.min(CHUNKS_AHEAD, chunks); index++) if (bitOf(bitmap, index) === 0) queued.add(index)
+    for (let done = 0; done < Math.min(bitmap.length * 8, chunks); done++) {
+      const next = done + CHUNKS_AHEAD
+      if (bitOf(bitmap, done) === 1 && next < chunks && bitOf(bitmap, next) === 0) queued.add(next)
+    }
+    // A chunk running somewhere is locked and stays; its replica aborts it on the cancel message.
+    await Promise.all([...queued].map((index) => queue.remove(chunkId(id, index)).catch(() => 0)))
+  }
+
+  async function processChunk (chunk: Job<ChunkData>, token?: string, signal?: AbortSignal): Promise<string> {
+    const { job: id, index, chunks, request } = chunk.data
+    const keys = keysOf(id)
+    if (chunk.attemptsStarted > 1) notifier.emit({ type: 'chunk-retried' })
+    const started = await run('jobChunkStart', [keys.job], [Date.now()])
+    if (started === 0) return 'dropped: the job is no longer active'
+    if (started === 2) {
+      notifier.emit({ type: 'job-status', status: 'running' })
+      await publish(id, 'status')
+    }
+    const input = chunkInput(request, chunks, index)
+    let running = local.get(id)
+    if (running === undefined) local.set(id, running = new Set())
+    running.add(chunk.id!)
+    let value: bigint
+    try {
+      const outcome = await executor.execute(request.task, input, { signal, priority: 'job' })
+      notifier.emit({ type: 'chunk-completed', kernelMs: outcome.kernelMs })
+      value = outcome.value
+    } catch (error) {
+      if (signal?.aborted !== true) throw error
+      if (!returning) return 'aborted: the job was cancelled'
+      // Shutting down: back to the queue at once, for another replica, rather than after the lock expires.
+      await chunk.moveToWait(token)
+      throw new WaitingError()
+    } finally {
+      running.delete(chunk.id!)
+      if (running.size === 0) local.delete(id)
+    }
+    const recorded = await run('jobChunkDone', [keys.job, keys.done, ACTIVE], [index, value.toString(), input.end - input.start, Date.now(), config.JOB_TTL_S, id])
+    if (recorded === 0) return 'dropped: the job is no longer active'
+    if (recorded === 3) {
+      notifier.emit({ type: 'job-status', status: 'succeeded' })
+      await publish(id, 'status')
+      return 'the job succeeded'
+    }
+    // Each chunk brings in the one CHUNKS_AHEAD after it, also when it was counted before (its first
+    // run died between counting and adding).
+    if (index + CHUNKS_AHEAD < chunks) await addChunks(id, request, chunks, [index + CHUNKS_AHEAD])
+    if (recorded === 2) await publish(id, 'progress')
+    return 'counted'
+  }
+
+  const worker = new Worker<ChunkData, string>(QUEUE, processChunk, {
+    connection: workerConnection,
+    name: `${hostname()}:${process.pid}`,
+    concurrency: config.JOB_THREADS,
+    lockDuration: config.JOB_LOCK_MS,
+    stalledInterval: Math.max(500, Math.floor(config.JOB_LOCK_MS / 2)),
+    maxStalledCount: MAX_STALLS
+  })
+  worker.on('error', (error) => { log.warn({ err: error }, 'job worker error') })
+  // A lost lock means the chunk may run elsewhere: stop spending CPU on it here.
+  worker.on('lockRenewalFailed', (ids) => { for (const id of ids) worker.cancelJob(id, 'lock lost') })
+  worker.on('failed', (chunk, error) => {
+    // finishedOn is set once BullMQ gives up on the chunk; before that it is retried.
+    if (chunk?.finishedOn === undefined) return
+    const stalled = error.name === 'UnrecoverableError' && /stalled/.test(error.message)
+    log.error({ err: error, job: chunk.data.job, chunk: chunk.data.index }, 'a job chunk failed; failing the job')
+    const reason = stalled ? `a chunk was interrupted more than ${MAX_STALLS} times (its replicas stopped while running it)` : `a chunk failed ${CHUNK_ATTEMPTS} times`
+    const fail = async () => {
+      const record = await read(chunk.data.job)
+      const body = errorBodyOf(new JobFailedError(reason), record?.requestId ?? '')
+      await endJob(chunk.data.job, 'failed', ['error', JSON.stringify(body)])
+    }
+    fail().catch((failure: unknown) => log.error({ err: failure }, 'could not record a failed job'))
+  })
+
+  await subscriber.subscribe(CHANGED, CANCELLED)
+  subscriber.on('message', (channel: string, message: string) => {
+    if (channel === CANCELLED) return abortLocal(message, 'cancelled')
+    const [id, change] = message.split(' ') as [string, JobChange]
+    notifier.changed(id, change)
+  })
+
+  // A cancel message missed (a dropped connection) still stops local chunks within a second.
+  const sweep = setInterval(() => {
+    for (const id of local.keys()) {
+      commands.hget(keysOf(id).job, 'status').then((status) => {
+        if (status !== 'running') abortLocal(id, 'cancelled')
+      }, () => {})
+    }
+  }, 1000).unref()
+
+  // A replica that died between creating a job and queueing its first chunks left it queued with
+  // nothing to run. Its chunk ids are deterministic and none has run (it is still queued), so
+  // queueing them again is safe, whichever replica does it, however often.
+  async function requeueOrphans () {
+    for (const id of await commands.smembers(ACTIVE)) {
+      const record = await read(id)
+      if (record?.status !== 'queued' || Date.now() - record.createdAt < orphanAfterMs) continue
+      if (await queue.getJob(chunkId(id, 0)) !== undefined) continue
+      log.warn({ job: id }, 'queueing the first chunks of a job whose replica stopped before it could')
+      await addChunks(id, { task: record.task, input: record.input }, record.chunks, Array.from({ length: Math.min(CHUNKS_AHEAD, record.chunks) }, (_, index) => index))
+    }
+  }
+  const orphans = setInterval(() => {
+    requeueOrphans().catch((error: unknown) => log.warn({ err: error }, 'could not look for orphaned jobs'))
+  }, orphanAfterMs / 2).unref()
+
+  return {
+    backend: 'redis',
+    submit: (request, caller) => guarded(async () => {
+      if (stopping !== undefined) throw new ShuttingDownError()
+      const record = newJobRecord(request, caller, config.JOB_CHUNK_TERMS)
+      const keys = keysOf(record.id)
+      if (record.status === 'succeeded') {
+        await commands.multi().hset(keys.job, toHash(record)).expire(keys.job, config.JOB_TTL_S).exec()
+        notifier.emit({ type: 'job-status', status: 'queued' })
+        notifier.emit({ type: 'job-status', status: 'succeeded' })
+        return toDocument(record)
+      }
+      if (await run('jobSubmit', [keys.job, ACTIVE], [config.JOBS_MAX_ACTIVE, record.id, ...toHash(record)]) !== 1) {
+        throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
+      }
+      notifier.emit({ type: 'job-status', status: 'queued' })
+      await addChunks(record.id, request, record.chunks, Array.from({ length: Math.min(CHUNKS_AHEAD, record.chunks) }, (_, index) => index))
+      return toDocument(record)
+    }),
+    get: (id, caller) => guarded(async () => {
+      const record = await read(id)
+      return record !== undefined && visibleTo(record, caller) ? toDocument(record) : undefined
+    }),
+    cancel: (id, caller) => guarded(async () => {
+      const record = await read(id)
+      if (record === undefined || !visibleTo(record, caller)) return undefined
+      if (!isActive(record.status)) {
+        await commands.del(keysOf(id).job)
+        return toDocument(record)
+      }
+      const bitmap = await commands.getBuffer(keysOf(id).done) ?? Buffer.alloc(0)
+      if (await endJob(id, 'cancelled')) await removeQueuedChunks(id, record.chunks, bitmap)
+      const now = await read(id)
+      return toDocument(now ?? record)
+    }),
+    watch: (id, listener) => notifier.watch(id, listener),
+    activeCount: () => guarded(() => commands.scard(ACTIVE)),
+    on: (listener) => notifier.on(listener),
+    async stop () {
+      stoppedAt = Date.now()
+      // Takes no more chunks from here on; resolves once the ones running here have finished.
+      stopping = worker.close()
+      notifier.closing()
+    },
+    async close () {
+      stopping ??= worker.close()
+      const returnAt = stoppedAt + config.SHUTDOWN_GRACE_MS / 2
+      const finished = await Promise.race([stopping.then(() => true), sleep(Math.max(0, returnAt - Date.now()), false)])
+      if (!finished) {
+        log.info({ chunks: [...local.values()].reduce((sum, set) => sum + set.size, 0) }, 'handing running job chunks back to the queue')
+        returning = true
+        worker.cancelAllJobs('shutdown')
+        await stopping
+      }
+      clearInterval(sweep)
+      clearInterval(orphans)
+      await queue.close()
+      for (const redis of [subscriber, workerConnection, commands]) await redis.quit().catch(() => redis.disconnect())
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Config } from '../config.js'
+import { errorBodyOf } from '../error-body.js'
+import { JobFailedError, JobInterruptedError, ShuttingDownError, TooManyJobsError } from '../errors.js'
+import { Cancellation } from '../executor/cancellation.js'
+import type { Executor } from '../executor/executor.js'
+import { isActive, toDocument, type JobRecord, type JobStatus } from './job-document.js'
+import { chunkInput, newJobRecord } from './job-plan.js'
+import { JobNotifier, visibleTo, type JobCaller, type Jobs } from './jobs.js'
+
+export interface JobsOptions {
+  executor: Executor
+  config: Pick<Config, 'JOB_CHUNK_TERMS' | 'JOBS_MAX_ACTIVE' | 'JOB_TTL_S' | 'JOB_THREADS'>
+  log: FastifyBaseLogger
+}
+
+interface EmbeddedJob {
+  record: JobRecord
+  /** The next chunk to start, and the running ones by index. */
+  next: number
+  running: Map<number, Cancellation>
+  chunksDone: number
+  sum: bigint
+  expiry?: NodeJS.Timeout
+}
+
+/** The reason running chunks of a cancelled job are aborted with. */
+class JobEnded extends Error {}
+
+/**
+ * Jobs in this process's memory, their chunks on this process's pool. At most JOB_THREADS chunks
+ * run at once, taken from the job with the fewest chunks started (so a small job is not stuck
+ * behind a large one). Nothing survives the process: on shutdown active jobs end as cancelled.
+ */
+export function createEmbeddedJobs ({ executor, config, log }: JobsOptions): Jobs {
+  const jobs = new Map<string, EmbeddedJob>()
+  /** Queued and running jobs, oldest first. */
+  const active = new Set<EmbeddedJob>()
+  const notifier = new JobNotifier()
+  let runningChunks = 0
+  let stopped = false
+
+  const find = (id: string, caller: JobCaller) => {
+    const job = jobs.get(id)
+    return job !== undefined && visibleTo(job.record, caller) ? job : undefined
+  }
+
+  function changeStatus (job: EmbeddedJob, status: JobStatus, fields: Partial<JobRecord> = {}) {
+    Object.assign(job.record, fields, { status })
+    notifier.emit({ type: 'job-status', status })
+    if (isActive(status)) return notifier.changed(job.record.id, 'status')
+    job.record.finishedAt = Date.now()
+    active.delete(job)
+    for (const signal of job.running.values()) signal.abort(new JobEnded())
+    job.expiry = setTimeout(() => jobs.delete(job.record.id), config.JOB_TTL_S * 1000).unref()
+    notifier.changed(job.record.id, 'status')
+  }
+
+  function nextJob (): EmbeddedJob | undefined {
+    let next: EmbeddedJob | undefined
+    for (const job of active) if (job.next < job.record.chunks && (next === undefined || job.next < next.next)) next = job
+    return next
+  }
+
+  function pump () {
+    if (stopped) return
+    while (runningChunks < config.JOB_THREADS) {
+      const job = nextJob()
+      if (job === undefined) return
+      runChunk(job, job.next++).catch((error: unknown) => { log.error({ err: error }, 'job chunk bookkeeping failed') })
+    }
+  }
+
+  async function runChunk (job: EmbeddedJob, index: number) {
+    const { record } = job
+    const signal = new Cancellation()
+    runningChunks++
+    job.running.set(index, signal)
+    if (record.status === 'queued') changeStatus(job, 'running', { startedAt: Date.now() })
+    const input = chunkInput(record, record.chunks, index)
+    try {
+      const outcome = await executor.execute(record.task, input, { signal, priority: 'job' })
+      if (!isActive(record.status)) return
+      notifier.emit({ type: 'chunk-completed', kernelMs: outcome.kernelMs })
+      job.sum += outcome.value
+      record.done += input.end - input.start
+      if (++job.chunksDone === record.chunks) changeStatus(job, 'succeeded', { result: job.sum.toString() })
+      else notifier.changed(record.id, 'progress')
+    } catch (error) {
+      if (signal.aborted || !isActive(record.status)) return
+      log.error({ err: error, job: record.id, chunk: index }, 'a job chunk failed; failing the job')
+      changeStatus(job, 'failed', { error: errorBodyOf(new JobFailedError('a chunk could not be computed'), record.requestId) })
+    } finally {
+      job.running.delete(index)
+      runningChunks--
+      pump()
+    }
+  }
+
+  return {
+    backend: 'embedded',
+    async submit (request, caller) {
+      if (stopped) throw new ShuttingDownError()
+      if (active.size >= config.JOBS_MAX_ACTIVE) throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
+      const record = newJobRecord(request, caller, config.JOB_CHUNK_TERMS)
+      const job: EmbeddedJob = { record, next: 0, running: new Map(), chunksDone: 0, sum: 0n }
+      jobs.set(record.id, job)
+      notifier.emit({ type: 'job-status', status: 'queued' })
+      if (record.status === 'succeeded') {
+        notifier.emit({ type: 'job-status', status: 'succeeded' })
+        job.expiry = setTimeout(() => jobs.delete(record.id), config.JOB_TTL_S * 1000).unref()
+      } else {
+        active.add(job)
+        pump()
+      }
+      return toDocument(record)
+    },
+    async get (id, caller) {
+      const job = find(id, caller)
+      return job === undefined ? undefined : toDocument(job.record)
+    },
+    async cancel (id, caller) {
+      const job = find(id, caller)
+      if (job === undefined) return undefined
+      if (isActive(job.record.status)) {
+        changeStatus(job, 'cancelled')
+      } else {
+        clearTimeout(job.expiry)
+        jobs.delete(id)
+      }
+      return toDocument(job.record)
+    },
+    watch: (id, listener) => notifier.watch(id, listener),
+    activeCount: async () => active.size,
+    on: (listener) => notifier.on(listener),
+    async stop () {
+      stopped = true
+      for (const job of [...active]) {
+        changeStatus(job, 'cancelled', { error: errorBodyOf(new JobInterruptedError(), job.record.requestId) })
+      }
+      notifier.closing()
+    },
+    async close () {
+      for (const job of jobs.values()) clearTimeout(job.expiry)
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import type { JobDocument, JobRecord, JobRequest, JobStatus } from './job-document.js'
+
+export const JOB_BACKENDS = ['embedded', 'redis'] as const
+export type JobBackend = typeof JOB_BACKENDS[number]
+
+/** Who asks: the digest of their API key (undefined without API_KEYS), and the request's id. */
+export interface JobCaller {
+  owner?: string | undefined
+  requestId: string
+}
+
+/**
+ * What a job's watcher is told: it may have changed (`status` when its status did, `progress` when a
+ * chunk finished), or the service is closing and the watcher should let go.
+ */
+export type JobChange = 'status' | 'progress' | 'closing'
+
+/** What the back ends report, for metrics. */
+export type JobsEvent =
+  /** A job entered this status here (each transition is reported by exactly one replica). */
+  | { type: 'job-status', status: JobStatus }
+  /** A chunk ran to completion on this replica. */
+  | { type: 'chunk-completed', kernelMs: number }
+  /** A chunk started again after an earlier attempt was interrupted (its replica died or shut down). */
+  | { type: 'chunk-retried' }
+
+export type JobsListener = (event: JobsEvent) => void
+
+/** Long computations, cut into chunks that run on the executor's pool: in this process, or on every replica through Redis. */
+export interface Jobs {
+  readonly backend: JobBackend
+  /** Creates a job; a TooManyJobsError (503) when JOBS_MAX_ACTIVE jobs are active. */
+  submit(request: JobRequest, caller: JobCaller): Promise<JobDocument>
+  /** The job, or undefined when it is unknown, expired, or belongs to another key. */
+  get(id: string, caller: JobCaller): Promise<JobDocument | undefined>
+  /** Cancels an active job, or removes a finished one; returns the document (undefined as for get). */
+  cancel(id: string, caller: JobCaller): Promise<JobDocument | undefined>
+  /** Calls `listener` when the job may have changed; returns the function that stops it. */
+  watch(id: string, listener: (change: JobChange) => void): () => void
+  /** Queued and running jobs (every replica's in Redis mode). */
+  activeCount(): Promise<number>
+  on(listener: JobsListener): () => void
+  /** Shutdown's first step: take no more chunks, and let watchers go. */
+  stop(): Promise<void>
+  /** Shutdown's last step, within the grace period: finish or hand back running chunks, close connections. */
+  close(): Promise<void>
+}
+
+/** A job is visible to the key that created it; without API_KEYS, to everyone. */
+export function visibleTo (record: Pick<JobRecord, 'owner'>, caller: JobCaller): boolean {
+  return caller.owner === undefined || record.owner === caller.owner
+}
+
+/** Watchers by job id, and event listeners: the part of a back end that only talks to this process. */
+export class JobNotifier {
+  readonly #watchers = new Map<string, Set<(change: JobChange) => void>>()
+  readonly #listeners = new Set<JobsListener>()
+
+  watch (id: string, listener: (change: JobChange) => void): () => void {
+    let set = this.#watchers.get(id)
+    if (set === undefined) this.#watchers.set(id, set = new Set())
+    set.add(listener)
+    return () => {
+      set.delete(listener)
+      if (set.size === 0) this.#watchers.delete(id)
+    }
+  }
+
+  changed (id: string, change: JobChange): void {
+    for (const listener of this.#watchers.get(id) ?? []) listener(change)
+  }
+
+  closing (): void {
+    for (const [id] of this.#watchers) this.changed(id, 'closing')
+  }
+
+  on (listener: JobsListener): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  emit (event: JobsEvent): void {
+    for (const listener of this.#listeners) listener(event)
+  }
+}

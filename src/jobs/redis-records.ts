@@ -1,0 +1,56 @@
+import type { JobRecord, JobStatus } from './job-document.js'
+
+/** Where a job lives in Redis: its document (a hash) and its bitmap of counted chunks. */
+export const keysOf = (id: string) => ({ job: `compute:job:${id}`, done: `compute:job:${id}:done` })
+/** Ids of queued and running jobs: its size is what JOBS_MAX_ACTIVE bounds. */
+export const ACTIVE = 'compute:jobs:active'
+/** Pub/sub: `<id> status` or `<id> progress` when a job may have changed. */
+export const CHANGED = 'compute:jobs:changed'
+/** Pub/sub: the id of a job just cancelled or failed, whose running chunks every replica aborts. */
+export const CANCELLED = 'compute:jobs:cancelled'
+
+/** A new job's hash fields, as HSET takes them; `sum` and `chunksDone` are the chunk-done script's. */
+export function toHash (record: JobRecord): string[] {
+  const fields: Record<string, string | number | undefined> = {
+    id: record.id,
+    task: record.task,
+    input: JSON.stringify(record.input),
+    status: record.status,
+    owner: record.owner,
+    requestId: record.requestId,
+    total: record.total,
+    done: record.done,
+    chunks: record.chunks,
+    chunksDone: 0,
+    sum: '0',
+    result: record.result,
+    createdAt: record.createdAt,
+    finishedAt: record.finishedAt
+  }
+  return Object.entries(fields).flatMap(([field, value]) => value === undefined ? [] : [field, String(value)])
+}
+
+/** The record in a job's hash; undefined for an empty hash (no such job, or expired). */
+export function fromHash (hash: Record<string, string>): JobRecord | undefined {
+  if (hash.id === undefined) return undefined
+  const record: JobRecord = {
+    id: hash.id,
+    task: hash.task as JobRecord['task'],
+    input: JSON.parse(hash.input!),
+    status: hash.status as JobStatus,
+    requestId: hash.requestId!,
+    total: Number(hash.total),
+    done: Number(hash.done),
+    chunks: Number(hash.chunks),
+    createdAt: Number(hash.createdAt)
+  }
+  if (hash.owner !== undefined) record.owner = hash.owner
+  if (hash.result !== undefined) record.result = hash.result
+  if (hash.error !== undefined) record.error = JSON.parse(hash.error)
+  if (hash.startedAt !== undefined) record.startedAt = Number(hash.startedAt)
+  if (hash.finishedAt !== undefined) record.finishedAt = Number(hash.finishedAt)
+  return record
+}
+
+/** Bit `index` of a Redis bitmap (bit 0 is the high bit of the first byte). */
+export const bitOf = (bitmap: Buffer, index: number) => ((bitmap[index >> 3] ?? 0) >> (7 - (index & 7))) & 1

@@ -1,0 +1,98 @@
+import type { Redis } from 'ioredis'
+
+/**
+ * The job document's state changes in Redis, each one Lua script: atomic, so replicas racing on the
+ * same job (a chunk finishing while another replica cancels it, a chunk run twice after its replica
+ * died) always leave one consistent document. Keys: the job's hash, its bitmap of finished chunks,
+ * the set of active job ids.
+ */
+
+/** Adds two non-negative decimal integer strings: Redis has no big integers, and a chunk's partial sum can pass 2^53. */
+const decimalAdd = `
+local function decimalAdd(a, b)
+  local digits = {}
+  local i, j, carry = #a, #b, 0
+  while i > 0 or j > 0 or carry > 0 do
+    local s = carry
+    if i > 0 then s = s + string.byte(a, i) - 48; i = i - 1 end
+    if j > 0 then s = s + string.byte(b, j) - 48; j = j - 1 end
+    digits[#digits + 1] = string.char(48 + s % 10)
+    carry = math.floor(s / 10)
+  end
+  local sum = string.reverse(table.concat(digits)):gsub('^0+', '')
+  if sum == '' then return '0' end
+  return sum
+end
+`
+
+const scripts = {
+  /** KEYS job, active; ARGV maxActive, id, field, value...: 0 when JOBS_MAX_ACTIVE jobs are already active. */
+  jobSubmit: {
+    keys: 2,
+    lua: `
+if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('SADD', KEYS[2], ARGV[2])
+return 1`
+  },
+  /** KEYS job; ARGV now: 2 if this chunk started the job, 1 if it was running already, 0 if it is no longer active. */
+  jobChunkStart: {
+    keys: 1,
+    lua: `
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'queued' then
+  redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[1])
+  return 2
+end
+if status == 'running' then return 1 end
+return 0`
+  },
+  /**
+   * KEYS job, done, active; ARGV index, partial, terms, now, ttl, id. Counts a chunk exactly once (its
+   * bit in the bitmap): 0 job no longer running, 1 chunk counted before, 2 counted now, 3 counted now
+   * and the job has succeeded.
+   */
+  jobChunkDone: {
+    keys: 3,
+    lua: decimalAdd + `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+if redis.call('SETBIT', KEYS[2], ARGV[1], 1) == 1 then return 1 end
+local sum = decimalAdd(redis.call('HGET', KEYS[1], 'sum'), ARGV[2])
+redis.call('HSET', KEYS[1], 'sum', sum)
+redis.call('HINCRBY', KEYS[1], 'done', ARGV[3])
+local finished = redis.call('HINCRBY', KEYS[1], 'chunksDone', 1)
+if finished < tonumber(redis.call('HGET', KEYS[1], 'chunks')) then return 2 end
+redis.call('HSET', KEYS[1], 'status', 'succeeded', 'result', sum, 'finishedAt', ARGV[4])
+redis.call('SREM', KEYS[3], ARGV[6])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('DEL', KEYS[2])
+return 3`
+  },
+  /** KEYS job, done, active; ARGV status, now, ttl, id, field, value...: ends an active job; 0 if it had ended. */
+  jobFinish: {
+    keys: 3,
+    lua: `
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'queued' and status ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finishedAt', ARGV[2], unpack(ARGV, 5))
+redis.call('SREM', KEYS[3], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('DEL', KEYS[2])
+return 1`
+  },
+  /** The Lua addition alone, for tests against BigInt. */
+  decimalAdd: {
+    keys: 0,
+    lua: decimalAdd + 'return decimalAdd(ARGV[1], ARGV[2])'
+  }
+} as const
+
+export type ScriptName = keyof typeof scripts
+export type RunScript = (name: ScriptName, keys: string[], args: Array<string | number>) => Promise<unknown>
+
+/** Loads the scripts into a connection (ioredis runs them by SHA, sending the source only once). */
+export function defineScripts (redis: Redis): RunScript {
+  for (const [name, { keys, lua }] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: keys, lua })
+  const commands = redis as unknown as Record<ScriptName, (...args: Array<string | number>) => Promise<unknown>>
+  return (name, keys, args) => commands[name](...keys, ...args)
+}

@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import { createBullmqJobs } from '../jobs/bullmq-jobs.js'
+import { createEmbeddedJobs } from '../jobs/embedded-jobs.js'
+import type { Jobs } from '../jobs/jobs.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    jobs: Jobs
+  }
+}
+
+/**
+ * The job back end: in this process (embedded) without REDIS_URL, shared by every replica through
+ * BullMQ with it. On shutdown it stops taking chunks first (preClose, so event streams end and the
+ * listener can close), then finishes or hands back its running chunks before the pool closes.
+ */
+async function jobsPlugin (app: FastifyInstance, { config }: { config: Config }) {
+  const log = app.log.child({ component: 'jobs' })
+  const jobs = config.REDIS_URL === undefined
+    ? createEmbeddedJobs({ executor: app.executor, config, log })
+    : await createBullmqJobs({ executor: app.executor, config: { ...config, REDIS_URL: config.REDIS_URL }, log })
+  app.decorate('jobs', jobs)
+  app.addHook('preClose', async () => { await jobs.stop() })
+  // onClose hooks run in reverse order of registration: this one before the executor's closes the pool.
+  app.addHook('onClose', async () => { await jobs.close() })
+}
+
+export default fp(jobsPlugin, { name: 'jobs', dependencies: ['executor'] })

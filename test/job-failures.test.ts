@@ -1,0 +1,88 @@
+import { Redis } from 'ioredis'
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config.js'
+import type { Executor } from '../src/executor/executor.js'
+import { createBullmqJobs } from '../src/jobs/bullmq-jobs.js'
+import { createEmbeddedJobs } from '../src/jobs/embedded-jobs.js'
+import type { JobDocument } from '../src/jobs/job-document.js'
+import { newJobRecord } from '../src/jobs/job-plan.js'
+import type { Jobs } from '../src/jobs/jobs.js'
+import { ACTIVE, keysOf, toHash } from '../src/jobs/redis-records.js'
+import { until } from './support/jobs.js'
+import { startRedis, type RedisServer } from './support/redis-server.js'
+
+/** An executor whose chunk starting at `failAt` throws, as a crashed kernel would; the others take 20 ms. */
+function failingExecutor (failAt: number): Executor {
+  return {
+    execute: async (_task: string, input: { start: number, end: number }) => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      if (input.start === failAt) throw new Error('kernel crashed')
+      return { value: 1n, kernelMs: 20 }
+    }
+  } as unknown as Executor
+}
+
+const config = loadConfig({ JOB_CHUNK_TERMS: '1000', JOB_MAX_TERMS: '100000', POOL_THREADS: '2', REDIS_URL: undefined })
+const log = pino({ level: 'silent' })
+const caller = { requestId: 'req-1' }
+
+describe.each(['embedded', 'redis'] as const)('a job whose chunk fails (%s)', (mode) => {
+  let redis: RedisServer | undefined
+  let jobs: Jobs
+  beforeAll(async () => {
+    const executor = failingExecutor(3000)
+    if (mode === 'embedded') {
+      jobs = createEmbeddedJobs({ executor, config, log })
+    } else {
+      redis = await startRedis()
+      jobs = await createBullmqJobs({ executor, config: { ...config, REDIS_URL: redis.url }, log })
+    }
+  })
+  afterAll(async () => {
+    await jobs?.stop()
+    await jobs?.close()
+    await redis?.stop()
+  })
+
+  it('ends failed, with the reason in the error shape and the POST\'s request id, and runs no more chunks', async () => {
+    const submitted = await jobs.submit({ task: 'sum-of-squares', input: { start: 0, end: 50_000 } }, caller)
+    const failed = await until(async () => {
+      const document = await jobs.get(submitted.id, caller)
+      return document?.status === 'failed' ? document : undefined
+    }, 20_000) as JobDocument
+    expect(failed.error).toEqual({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: expect.stringMatching(/^The job failed: a chunk (could not be computed|failed 3 times)$/),
+      requestId: 'req-1'
+    })
+    const done = failed.progress.done
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect((await jobs.get(submitted.id, caller))!.progress.done).toBe(done)
+    expect(done).toBeLessThan(50_000)
+  })
+})
+
+describe('a job whose replica stopped between creating it and queueing its chunks (redis)', () => {
+  it('gets its first chunks queued again by a live replica, and succeeds', async () => {
+    const redis = await startRedis()
+    const client = new Redis(redis.url)
+    const jobs = await createBullmqJobs({ executor: failingExecutor(-1), config: { ...config, REDIS_URL: redis.url }, log, orphanAfterMs: 400 })
+    try {
+      // What the submit script leaves behind, without the chunks that would have followed it.
+      const record = newJobRecord({ task: 'sum-of-squares', input: { start: 0, end: 5000 } }, caller, 1000)
+      await client.multi().hset(keysOf(record.id).job, toHash(record)).sadd(ACTIVE, record.id).exec()
+      const done = await until(async () => {
+        const document = await jobs.get(record.id, caller)
+        return document?.status === 'succeeded' ? document : undefined
+      }, 10_000)
+      expect(done).toMatchObject({ result: '5', progress: { done: 5000 } })
+    } finally {
+      await jobs.stop()
+      await jobs.close()
+      await client.quit()
+      await redis.stop()
+    }
+  })
+})

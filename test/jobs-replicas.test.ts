@@ -1,0 +1,119 @@
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { closedForm } from './support/closed-form.js'
+import { processCpuMs } from './support/cpu-time.js'
+import { deploy, jobClient, until, type Deployment, type JobDoc } from './support/jobs.js'
+import type { ServerProcess } from './support/server-process.js'
+import { sample } from './helper.js'
+
+/**
+ * Jobs against failures, on real processes: cancels that must stop CPU work on every replica,
+ * replicas killed or stopped mid-chunk. Chunks of 2*10^9 terms take seconds here, so work a cancel
+ * failed to stop would still be burning CPU when it is measured.
+ */
+const CHUNK_TERMS = 2_000_000_000
+const client = jobClient()
+
+const runningChunks = async (server: ServerProcess) =>
+  ((await (await fetch(`${server.url}/probe`)).json()) as { pool: { running: number } }).pool.running
+
+/** CPU milliseconds each process uses over the next `windowMs`. */
+async function cpuOver (servers: ServerProcess[], windowMs: number): Promise<number[]> {
+  const before = await Promise.all(servers.map((server) => processCpuMs(server.child.pid!)))
+  await sleep(windowMs)
+  const after = await Promise.all(servers.map((server) => processCpuMs(server.child.pid!)))
+  return after.map((ms, i) => ms - before[i]!)
+}
+
+const metric = async (server: ServerProcess, name: string) => sample(await (await fetch(`${server.url}/metrics`)).text(), name) ?? 0
+
+for (const mode of ['embedded', 'redis'] as const) {
+  describe.runIf(process.platform === 'linux')(`stopping a job: DELETE, and shutdown (${mode})`, () => {
+    let deployment: Deployment
+    beforeAll(async () => { deployment = await deploy(mode, mode === 'redis' ? 3 : 1, { JOB_CHUNK_TERMS: String(CHUNK_TERMS) }) }, 60_000)
+    afterAll(async () => { await deployment?.stop() })
+
+    it('brings every replica\'s CPU back to idle within 1 s of the DELETE', async () => {
+      const replicas = deployment.replicas
+      const { body: job } = await client.submit(replicas[0]!, { end: 1e12 })
+      await until(async () => (await Promise.all(replicas.map(runningChunks))).every((running) => running > 0) || undefined)
+      const busy = await cpuOver(replicas, 500)
+
+      const deleted = performance.now()
+      const answer = await client.cancel(replicas.at(-1)!, job.id)
+      expect(answer.body.status).toBe('cancelled')
+      await sleep(1000 - (performance.now() - deleted))
+      const idle = await cpuOver(replicas, 500)
+
+      console.log(`${mode}: CPU ms per replica over 500 ms, before the DELETE ${busy.join(', ')}; from 1 s after it ${idle.join(', ')}`)
+      // Busy: at least a fifth of a core (three replicas share two cores with the rest of the machine).
+      for (const ms of busy) expect(ms).toBeGreaterThan(100)
+      for (const ms of idle) expect(ms).toBeLessThan(40)
+    }, 60_000)
+
+    it.runIf(mode === 'embedded')('on shutdown, ends active jobs as cancelled with the reason, and the event stream says so before it closes', async () => {
+      const [server] = deployment.replicas as [ServerProcess]
+      const { body: job } = await client.submit(server, { end: 1e12 })
+      const followed = client.events(server, job.id)
+      await until(async () => await runningChunks(server) > 0 ? true : undefined)
+      const exit = server.stop('SIGTERM')
+      const stream = await followed
+      expect(await exit).toEqual({ code: 0, signal: null })
+      expect(stream.events.at(-1)!.event).toBe('done')
+      expect(JSON.parse(stream.events.at(-1)!.data)).toMatchObject({
+        status: 'cancelled',
+        error: { statusCode: 503, message: expect.stringMatching(/embedded jobs do not survive a restart/) }
+      })
+    }, 60_000)
+  })
+}
+
+describe('a job shared by three replicas through Redis', () => {
+  // Shorter chunks: a dozen of them still take several seconds in all.
+  const CHUNK_TERMS = 500_000_000
+  let deployment: Deployment
+  beforeAll(async () => {
+    deployment = await deploy('redis', 3, { JOB_CHUNK_TERMS: String(CHUNK_TERMS), JOB_LOCK_MS: '2000', LOG_LEVEL: 'info' })
+  }, 60_000)
+  afterAll(async () => { await deployment?.stop() })
+
+  it('loses nothing when a replica is killed with SIGKILL a third of the way: the result equals the closed form', async () => {
+    const [a, b, c] = deployment.replicas as [ServerProcess, ServerProcess, ServerProcess]
+    const input = { start: 0, end: 12 * CHUNK_TERMS }
+    const { body: job } = await client.submit(a, input)
+    const documents: JobDoc[] = []
+    const followed = client.events(b, job.id, (event) => documents.push(JSON.parse(event.data)))
+
+    // A third done, and C in the middle of a chunk: that chunk dies with it.
+    await until(async () => (documents.at(-1)?.progress.fraction ?? 0) >= 1 / 3 && await runningChunks(c) > 0 ? true : undefined, 60_000, 20)
+    c.child.kill('SIGKILL')
+    const stream = await followed
+
+    expect(stream.events.at(-1)!.event).toBe('done')
+    const done = documents.map((document) => document.progress.done)
+    expect(done).toEqual([...done].sort((x, y) => x - y))
+    expect(documents.at(-1)).toMatchObject({ status: 'succeeded', progress: { done: input.end, total: input.end }, result: closedForm(input.start, input.end).toString() })
+    // C's chunk ran again on A or B, and was counted once.
+    expect(await metric(a, 'job_chunk_retries_total') + await metric(b, 'job_chunk_retries_total')).toBeGreaterThan(0)
+  }, 120_000)
+
+  it('on SIGTERM a replica hands its running chunks back within its grace period and exits 0; the job stays exact', async () => {
+    const d = await deployment.addReplica({ SHUTDOWN_GRACE_MS: '1000' })
+    const [a, b] = deployment.replicas as [ServerProcess, ServerProcess]
+    const retriesBefore = await metric(a, 'job_chunk_retries_total') + await metric(b, 'job_chunk_retries_total')
+    const input = { start: -5 * CHUNK_TERMS, end: 4 * CHUNK_TERMS }
+    const { body: job } = await client.submit(d, input)
+    await until(async () => await runningChunks(d) > 0 ? true : undefined)
+
+    const stopped = performance.now()
+    const exit = await d.stop('SIGTERM')
+    expect(exit).toEqual({ code: 0, signal: null })
+    expect(performance.now() - stopped).toBeLessThan(1000 + 1000)
+    expect(d.logs.some((line) => line.msg === 'handing running job chunks back to the queue')).toBe(true)
+
+    const finished = await client.finished(a, job.id, 60_000)
+    expect(finished).toMatchObject({ status: 'succeeded', result: closedForm(input.start, input.end).toString() })
+    expect(await metric(a, 'job_chunk_retries_total') + await metric(b, 'job_chunk_retries_total')).toBeGreaterThan(retriesBefore)
+  }, 120_000)
+})
