@@ -106,7 +106,8 @@ export const configSchema = z.object({
   /**
    * Which peers may say who the client is (X-Forwarded-For, -Proto, -Host): false, true (any), a hop
    * count, or comma-separated addresses and CIDRs of the proxies (safest). Rate limits and logs then
-   * see the client, not the balancer. Set it only where clients cannot reach the service directly.
+   * see the client, not the balancer. true or a hop count only where clients cannot reach the
+   * service but through the proxies (docs/deploying-replicas.md).
    */
   TRUST_PROXY: trustProxy.default(false),
   /**
