@@ -34,8 +34,8 @@ COPY --from=build /app/dist/workers dist/workers
 USER node
 EXPOSE 3000
 # Node's own fetch, since the slim image has no curl. Liveness, not readiness: whatever acts on an
-# unhealthy container (Swarm replaces it; plain Docker only marks it) must not act on a busy one, and
-# readiness is 503 whenever the queue is full, which is load, not a fault.
+# unhealthy container (Swarm replaces it; plain Docker only marks it) must not act on one that is
+# draining, which is shutdown, not a fault.
 # Probes 127.0.0.1, so it assumes HOST is left at 0.0.0.0 (or a loopback address). Ignored by the
 # OCI image format: build with `--format docker` under podman/buildah to keep it.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

@@ -1,29 +1,28 @@
 #!/usr/bin/env bash
-# npm run test:container: builds the Dockerfile with Podman, runs the image the way a container
-# runtime would (its own command, user, workdir and environment, via ../shared/container/run-image.sh,
-# on the host network), and checks it end to end: ready, a real computation, a non-root process,
-# the image's own HEALTHCHECK (passing while up, failing when nothing answers), SIGTERM -> exit 0.
-# Prints the image size and the time each phase took. Needs root and apt (CI has both); not part
-# of `npm test`.
+# npm run test:container: builds the Dockerfile, runs the image, and checks it end to end: ready, a
+# real computation, the server as the image's exec-form CMD under a non-root uid, the image's own
+# HEALTHCHECK (passing while up, failing when nothing answers), SIGTERM -> readiness 503 while
+# draining, then exit 0. Prints the image size and the time each phase took. Not part of `npm test`.
+#
+# Where Docker or Podman can run containers, that is what it uses: the official node base image,
+# a real build and a real run. Where no container runtime can start (no daemon, no namespaces),
+# it falls back to the stand-ins in shared/container beside the checkout: a local node:24-slim
+# made with debootstrap, a Podman (vfs) build, and a chroot run on the host network; those need
+# root and apt. CONTAINER_RUNTIME=docker|podman|stand-in picks one; CONTAINER_TOOLS=DIR points at
+# the stand-ins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$(pwd)
 
-# The helper scripts live in ../shared/container beside the checkout; a clone made elsewhere on this
-# machine (a CI run in a temporary folder) finds them at the workplace's own path.
-tools=${CONTAINER_TOOLS:-../shared/container}
-[ -d "$tools" ] || tools=/work/shared/container
-[ -f "$tools/base-image.sh" ] || { echo "test-container: no base-image.sh in ../shared/container or $tools (set CONTAINER_TOOLS)" >&2; exit 1; }
 tag=localhost/compute-service:container-test
-store=(--storage-driver vfs)
+base_image=docker.io/library/node:24-slim
 work=$(mktemp -d)
-runner=''   # pid of run-image.sh
-node_pid='' # pid of the server inside the image
 started=$SECONDS
 
 step () { printf '\n::: %s (%ss)\n' "$*" "$((SECONDS - started))"; }
 fail () {
   echo "FAIL: $*" >&2
-  [ -s "$work/server.log" ] && { echo '--- last server log lines:' >&2; tail -n 20 "$work/server.log" >&2; }
+  server_log 2>/dev/null | tail -n 20 | sed '1i --- last server log lines:' >&2 || true
   exit 1
 }
 pass () { echo "ok: $*"; }
@@ -38,50 +37,137 @@ within () {
   done
 }
 
-cleanup () {
-  # SIGTERM first, so run-image.sh unmounts the image and removes its working container;
-  # SIGKILL only the server process, never the runner, so that cleanup still happens.
-  if alive "$runner"; then
-    if alive "$node_pid"; then kill -TERM "$node_pid" 2>/dev/null || true; else kill -TERM "$runner" 2>/dev/null || true; fi
-    within 20 eval '! alive "$runner"' || { alive "$node_pid" && kill -KILL "$node_pid" 2>/dev/null; }
-    within 20 eval '! alive "$runner"' || echo "warning: run-image.sh (pid $runner) still running" >&2
-  fi
-  podman "${store[@]}" rmi --force "$tag" >/dev/null 2>&1 || true
-  rm -rf "$work"
+# The stand-ins live in shared/container in a folder above the checkout: beside it in CI, or
+# further up for a worktree.
+stand_in_tools () {
+  if [ -n "${CONTAINER_TOOLS:-}" ]; then echo "$CONTAINER_TOOLS"; return; fi
+  local dir=$repo
+  while [ "$dir" != / ]; do
+    dir=$(dirname "$dir")
+    if [ -f "$dir/shared/container/base-image.sh" ]; then echo "$dir/shared/container"; return; fi
+  done
+  return 1
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+
+# A runtime counts if it runs a container of the official base image (pulled if missing), not
+# merely if its command exists.
+can_run () {
+  command -v "$1" >/dev/null && "$1" info >/dev/null 2>&1 \
+    && timeout 600 "$1" run --rm --pull=missing "$base_image" node --version >/dev/null 2>&1
+}
+runtime=${CONTAINER_RUNTIME:-}
+if [ -z "$runtime" ]; then
+  if can_run docker; then runtime=docker
+  elif can_run podman; then runtime=podman
+  else runtime=stand-in
+  fi
+fi
+case $runtime in docker | podman | stand-in) ;; *) echo "test-container: CONTAINER_RUNTIME must be docker, podman or stand-in" >&2; exit 2;; esac
 
 for cmd in curl pgrep; do
   command -v "$cmd" >/dev/null || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl procps >/dev/null; }
 done
 
-step "base image (node:24-slim stand-in)"
-base=$(timeout 900 bash "$tools/base-image.sh" 24)
-echo "$base"
-
-step "build $tag"
-# --format docker keeps HEALTHCHECK (the OCI format has no such field); --layers=false commits one
-# layer per stage instead of caching every step, each of which is a full copy under vfs.
-build_started=$SECONDS
-timeout 1800 podman "${store[@]}" build --pull=never --isolation chroot --format docker --layers=false -t "$tag" . \
-  >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; fail "image build failed"; }
-build_seconds=$((SECONDS - build_started))
-pass "built in ${build_seconds}s"
-
 free_port () { node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close() })"; }
 port=$(free_port)
 url=http://127.0.0.1:$port
 
+if [ "$runtime" = stand-in ]; then
+  tools=$(stand_in_tools) || { echo "test-container: no container runtime can start here, and no shared/container/base-image.sh above $repo (set CONTAINER_TOOLS)" >&2; exit 1; }
+  rt=(podman --storage-driver vfs)
+  # --layers=false commits one layer per stage instead of caching every step, each a full copy under vfs.
+  build=(--pull=never --isolation chroot --format docker --layers=false)
+  runner=''   # pid of run-image.sh
+  node_pid='' # pid of the server inside the image
+
+  # On the host network the container's bind is the host's, so bind loopback (a real container binds
+  # 0.0.0.0 inside its own network namespace).
+  start_container () {
+    bash "$tools/run-image.sh" "$tag" -e PORT="$port" -e HOST=127.0.0.1 -e SHUTDOWN_DRAIN_DELAY_MS=1500 >"$work/server.log" 2>&1 &
+    runner=$!
+  }
+  container_running () { alive "$runner"; }
+  runner_gone () { ! alive "$runner"; }
+  server_log () { cat "$work/server.log"; }
+  find_server () {
+    node_pid=$(pgrep -P "$runner" | head -n1)
+    [ -n "$node_pid" ] || fail "no server process under run-image.sh"
+  }
+  server_proc () { cat "/proc/$node_pid/$1"; }
+  # As the runtime would: inside the image's file system, as its user, with its environment.
+  run_healthcheck () {
+    local gid
+    read -r _ gid _ < <(grep '^Gid:' "/proc/$node_pid/status")
+    chroot --userspec="$euid:$gid" "/proc/$node_pid/root" /usr/bin/env -i "${image_env[@]}" PORT="$1" "${check[@]:1}"
+  }
+  healthcheck_port_up=$port
+  healthcheck_port_closed=$(free_port)
+  send_sigterm () { kill -TERM "$node_pid"; }
+  wait_for_exit () { within 60 runner_gone || return 1; code=0; wait "$runner" || code=$?; }
+  cleanup_container () {
+    # SIGTERM first, so run-image.sh unmounts the image and removes its working container;
+    # SIGKILL only the server process, never the runner, so that cleanup still happens.
+    if alive "$runner"; then
+      if alive "$node_pid"; then kill -TERM "$node_pid" 2>/dev/null || true; else kill -TERM "$runner" 2>/dev/null || true; fi
+      within 20 runner_gone || { alive "$node_pid" && kill -KILL "$node_pid" 2>/dev/null; }
+      within 20 runner_gone || echo "warning: run-image.sh (pid $runner) still running" >&2
+    fi
+  }
+else
+  rt=("$runtime")
+  build=()
+  # Podman writes OCI images unless told otherwise, and the OCI format has no HEALTHCHECK.
+  [ "$runtime" = podman ] && build=(--format docker)
+  ctr=compute-service-container-test-$$
+  start_container () {
+    "${rt[@]}" run -d --name "$ctr" -p "127.0.0.1:$port:3000" -e SHUTDOWN_DRAIN_DELAY_MS=1500 "$tag" >/dev/null
+  }
+  container_running () { [ "$("${rt[@]}" inspect --format '{{.State.Running}}' "$ctr" 2>/dev/null)" = true ]; }
+  server_log () { "${rt[@]}" logs "$ctr" 2>&1; }
+  # Exec form: the server is the container's PID 1.
+  find_server () { :; }
+  server_proc () { "${rt[@]}" exec "$ctr" cat "/proc/1/$1"; }
+  run_healthcheck () { "${rt[@]}" exec -e PORT="$1" "$ctr" "${check[@]:1}"; }
+  healthcheck_port_up=3000
+  healthcheck_port_closed=3001
+  send_sigterm () { "${rt[@]}" kill --signal TERM "$ctr" >/dev/null; }
+  wait_for_exit () { code=$(timeout 60 "${rt[@]}" wait "$ctr"); }
+  cleanup_container () { "${rt[@]}" rm --force "$ctr" >/dev/null 2>&1 || true; }
+fi
+
+cleanup () {
+  cleanup_container
+  "${rt[@]}" rmi --force "$tag" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ "$runtime" = stand-in ]; then
+  step "base image: node:24-slim stand-in ($tools; no container runtime can start here)"
+  base=$(timeout 900 bash "$tools/base-image.sh" 24)
+else
+  step "base image: $base_image ($runtime)"
+  # Pulled each time, so a local image of the same name (a stand-in made here earlier) gives way to the official one.
+  if ! timeout 900 "${rt[@]}" pull "$base_image" >/dev/null; then
+    "${rt[@]}" image inspect "$base_image" >/dev/null 2>&1 || fail "could not pull $base_image"
+    echo "warning: could not pull $base_image; using the local copy" >&2
+  fi
+  base=$base_image
+fi
+echo "$base"
+
+step "build $tag"
+build_started=$SECONDS
+timeout 1800 "${rt[@]}" build "${build[@]}" -t "$tag" . >"$work/build.log" 2>&1 \
+  || { tail -n 40 "$work/build.log" >&2; fail "image build failed"; }
+build_seconds=$((SECONDS - build_started))
+pass "built in ${build_seconds}s"
+
 step "run $tag on port $port"
-# On the host network the container's bind is the host's, so bind loopback (a real container binds
-# 0.0.0.0 inside its own network namespace). The drain delay makes readiness visibly 503 before
-# the listener closes.
 run_started=$SECONDS
-bash "$tools/run-image.sh" "$tag" -e PORT="$port" -e HOST=127.0.0.1 -e SHUTDOWN_DRAIN_DELAY_MS=1500 \
-  >"$work/server.log" 2>&1 &
-runner=$!
-ready () { alive "$runner" || fail "container exited before it was ready"; curl -sf "$url/health/ready" >/dev/null; }
+start_container
+ready () { container_running || fail "container exited before it was ready"; curl -sf "$url/health/ready" >/dev/null; }
 within 120 ready || fail "/health/ready did not answer 200 within 120s"
 pass "/health/ready answered 200 after $((SECONDS - run_started))s"
 
@@ -99,45 +185,43 @@ node -e '
 pass "result equals the closed form"
 
 step "process identity"
-node_pid=$(pgrep -P "$runner" | head -n1)
-[ -n "$node_pid" ] || fail "no server process under run-image.sh"
-cmdline=$(tr '\0' ' ' <"/proc/$node_pid/cmdline")
+find_server
+cmdline=$(server_proc cmdline | tr '\0' ' ')
 [ "$cmdline" = "node dist/src/server.js " ] || fail "server process runs '$cmdline', not the image's exec-form CMD"
-read -r _ ruid euid suid fsuid < <(grep '^Uid:' "/proc/$node_pid/status")
-echo "pid $node_pid: $cmdline(uid real/effective/saved/fs: $ruid $euid $suid $fsuid)"
+read -r _ ruid euid suid fsuid < <(server_proc status | grep '^Uid:')
+echo "server: $cmdline(uid real/effective/saved/fs: $ruid $euid $suid $fsuid)"
 for uid in "$ruid" "$euid" "$suid" "$fsuid"; do [ "$uid" -ne 0 ] || fail "server runs as root"; done
 pass "runs as non-root uid $euid"
 
 step "image HEALTHCHECK"
-mapfile -t check < <(podman "${store[@]}" image inspect --format '{{range .Config.Healthcheck.Test}}{{println .}}{{end}}' "$tag" | sed '/^$/d')
+mapfile -t check < <("${rt[@]}" image inspect --format '{{range .Config.Healthcheck.Test}}{{println .}}{{end}}' "$tag" | sed '/^$/d')
 [ "${check[0]:-}" = CMD ] || fail "image has no exec-form HEALTHCHECK (got '${check[*]:-}')"
-# Run it as the runtime would: inside the image's file system, as its user, with its environment.
-mapfile -t image_env < <(podman "${store[@]}" image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$tag" | sed '/^$/d')
-read -r _ gid _ < <(grep '^Gid:' "/proc/$node_pid/status")
-healthcheck () {
-  chroot --userspec="$euid:$gid" "/proc/$node_pid/root" /usr/bin/env -i "${image_env[@]}" PORT="$1" "${check[@]:1}"
-}
-healthcheck "$port" || fail "HEALTHCHECK failed while the service is up"
+mapfile -t image_env < <("${rt[@]}" image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$tag" | sed '/^$/d')
+run_healthcheck "$healthcheck_port_up" || fail "HEALTHCHECK failed while the service is up"
 pass "HEALTHCHECK exits 0 while the service is up"
-closed_port=$(free_port)
-if healthcheck "$closed_port"; then fail "HEALTHCHECK passed with nothing listening"; fi
+if run_healthcheck "$healthcheck_port_closed"; then fail "HEALTHCHECK passed with nothing listening"; fi
 pass "HEALTHCHECK exits non-zero when nothing answers"
+if [ "$runtime" = docker ]; then
+  # The daemon runs it on its own schedule (every 10 s): wait for its verdict too.
+  healthy () { [ "$(docker inspect --format '{{.State.Health.Status}}' "$ctr")" = healthy ]; }
+  within 60 healthy || fail "docker never reported the container healthy"
+  pass "docker reports the container healthy"
+fi
 
 step "SIGTERM"
-kill -TERM "$node_pid"
+send_sigterm
 draining () { [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/health/ready")" = 503 ]; }
 within 10 draining || fail "readiness did not turn 503 after SIGTERM"
 pass "readiness 503 while draining"
-within 60 eval '! alive "$runner"' || fail "still running 60s after SIGTERM"
-code=0; wait "$runner" || code=$?
-grep -q '"signal":"SIGTERM"' "$work/server.log" || fail "the server never logged receiving SIGTERM"
+wait_for_exit || fail "still running 60s after SIGTERM"
+server_log | grep -q '"signal":"SIGTERM"' || fail "the server never logged receiving SIGTERM"
 [ "$code" -eq 0 ] || fail "exit code $code after SIGTERM"
 pass "exit code 0 after SIGTERM"
 
 step "image size"
-bytes () { podman "${store[@]}" image inspect --format '{{.Size}}' "$1"; }
+bytes () { "${rt[@]}" image inspect --format '{{.Size}}' "$1"; }
 mb () { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
 size=$(bytes "$tag"); base_size=$(bytes "$base")
 echo "$tag: $(mb "$size") = base $base $(mb "$base_size") + application $(mb $((size - base_size)))"
-echo "build ${build_seconds}s, total $((SECONDS - started))s"
+echo "runtime $runtime, build ${build_seconds}s, total $((SECONDS - started))s"
 echo "PASS"

@@ -16,7 +16,6 @@ import executor from './plugins/executor.js'
 import jobs from './plugins/jobs.js'
 import lifecycle from './plugins/lifecycle.js'
 import loadMonitor from './plugins/load-monitor.js'
-import loadShedding from './plugins/load-shedding.js'
 import metrics from './plugins/metrics.js'
 import openApi from './plugins/openapi.js'
 import { requestId } from './request-id.js'
@@ -44,6 +43,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.LOG_LEVEL, false),
     genReqId: requestId,
+    trustProxy: trustProxy(config.TRUST_PROXY),
     // The lifecycle plugin answers during shutdown itself, in the service's error shape.
     return503OnClosing: false
   })
@@ -59,10 +59,6 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(executor, { config, tasks: { names: Object.keys(tasks), run: runTask } })
   await app.register(jobs, { config })
   await app.register(loadMonitor)
-  await app.register(loadShedding, {
-    maxEventLoopDelayMs: config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
-    maxHeapUsedBytes: config.PRESSURE_MAX_HEAP_USED_MB === undefined ? undefined : config.PRESSURE_MAX_HEAP_USED_MB * 2 ** 20
-  })
   // Before every route: swagger and metrics learn routes from their onRoute hooks.
   await app.register(openApi, { requireApiKey: config.API_KEYS !== undefined })
   await app.register(metrics, { config })
@@ -78,4 +74,13 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     ]
   })
   return app
+}
+
+/**
+ * Fastify's trustProxy for TRUST_PROXY. Fastify 5.12 ignores a plain hop count (it trusts no peer,
+ * since the nearest one is not checked); a count here means "the last n hops are proxies", as documented.
+ */
+function trustProxy (setting: Config['TRUST_PROXY']): FastifyServerOptions['trustProxy'] {
+  if (typeof setting !== 'number') return setting
+  return setting === 0 ? false : (_address: string, hop: number) => hop < setting
 }

@@ -20,6 +20,29 @@ const apiKeys = z.string().transform((list) => list.split(',').map((key) => key.
 /** Most chunks one job may be cut into. */
 export const MAX_JOB_CHUNKS = 2 ** 24
 
+// proxy-addr's names for address ranges, accepted in TRUST_PROXY beside addresses and CIDRs.
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal']
+const proxyAddress = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6(), z.enum(PROXY_RANGES)])
+const trustProxy = z.string().trim().transform((value, context): boolean | number | string[] => {
+  if (value === 'true' || value === 'false') return value === 'true'
+  if (/^\d+$/.test(value)) {
+    if (Number(value) <= 16) return Number(value)
+    context.issues.push({ code: 'custom', input: value, message: 'a hop count is at most 16' })
+    return z.NEVER
+  }
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean)
+  const wrong = entries.filter((entry) => !proxyAddress.safeParse(entry).success)
+  if (entries.length > 0 && wrong.length === 0) return entries
+  context.issues.push({
+    code: 'custom',
+    input: value,
+    message: wrong.length > 0
+      ? `${wrong.join(', ')}: not an IP address, a CIDR range or one of ${PROXY_RANGES.join(', ')}`
+      : 'expected true, false, a hop count (0-16), or comma-separated proxy addresses and CIDR ranges'
+  })
+  return z.NEVER
+})
+
 /** Variables whose values are never echoed, not even in a configuration error (a Redis URL may hold a password). */
 const SECRET = new Set(['API_KEYS', 'REDIS_URL'])
 
@@ -83,6 +106,13 @@ export const configSchema = z.object({
    */
   RATE_LIMIT_MAX: int(1, 1_000_000_000).optional(),
   RATE_LIMIT_WINDOW_MS: int(1000, 86_400_000).default(60_000),
+  /**
+   * Which peers may say who the client is (X-Forwarded-For, -Proto, -Host): false, true (any), a hop
+   * count, or comma-separated addresses and CIDRs of the proxies (safest). Rate limits and logs then
+   * see the client, not the balancer. true or a hop count only where clients cannot reach the
+   * service but through the proxies (docs/deploying-replicas.md).
+   */
+  TRUST_PROXY: trustProxy.default(false),
   /**
    * Redis shared by every replica (redis:// or rediss://): the job queue and the rate limiter keep
    * their state there. Unset: both live in this process.

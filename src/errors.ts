@@ -13,6 +13,7 @@ export const ShuttingDownError = serviceError('SVC_SHUTTING_DOWN', 'The service 
 export const UnauthorizedError = serviceError('SVC_UNAUTHORIZED', 'A valid API key is required: send "Authorization: Bearer <key>"', 401)
 export const RateLimitedError = serviceError('SVC_RATE_LIMITED', 'Rate limit exceeded: at most %s requests per %s; retry in %s', 429)
 export const QueueFullError = serviceError('SVC_QUEUE_FULL', 'The service is at capacity; retry shortly', 503)
+export const NoWorkersError = serviceError('SVC_NO_WORKERS', 'No worker thread is running; retry on another instance', 503)
 export const DeadlineExceededError = serviceError('SVC_DEADLINE_EXCEEDED', 'The request did not finish within its deadline of %s ms', 504)
 export const ClientDisconnectedError = serviceError('SVC_CLIENT_DISCONNECTED', 'The client closed the connection before the answer', 499)
 export const InvalidTimeoutError = serviceError('SVC_INVALID_TIMEOUT', 'X-Timeout-Ms must be a whole number of milliseconds from 1 to %s', 400)

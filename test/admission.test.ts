@@ -32,16 +32,18 @@ describe('backpressure', () => {
     expect(after.json().result).toBe('285')
   })
 
-  it('reports not ready while saturated, and ready again once the queue has room', async () => {
+  it('stays ready while saturated: the refusal is each request\'s 503, and the probe shows the full queue', async () => {
     app = await buildTestApp({ POOL_THREADS: '1', POOL_MAX_QUEUE: '0', ENABLE_TEST_FAULTS: 'true' })
-    expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200)
     const running = spin(app, 500)
     await waitFor(() => app.executor.stats().running === 1)
-    const busy = await app.inject({ method: 'GET', url: '/health/ready' })
-    expect(busy.statusCode).toBe(503)
-    expect(busy.json().message).toMatch(/capacity/)
+    const refused = await app.inject({ method: 'POST', url: '/v1/sum-of-squares', headers: json, payload: { end: 1_000_000 } })
+    const ready = await app.inject({ method: 'GET', url: '/health/ready' })
+    const probe = await app.inject({ method: 'GET', url: '/probe' })
     await running
-    expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200)
+    expect([refused.statusCode, refused.headers['retry-after'], refused.json().message]).toEqual([503, '1', expect.stringMatching(/capacity/)])
+    // A balancer that took every saturated replica out would be left with none, and answer with its own error.
+    expect([ready.statusCode, ready.json()]).toEqual([200, { status: 'ready' }])
+    expect(probe.json().pool).toMatchObject({ threads: 1, running: 1, queued: 0, maxQueue: 0 })
   })
 
   it('admits a request of many chunks whole, beyond the queue bound, rather than starving it', async () => {

@@ -95,6 +95,26 @@ describe('loadConfig', () => {
       .toMatchObject({ RATE_LIMIT_MAX: 100, RATE_LIMIT_WINDOW_MS: 1000, METRICS_PORT: 9100 })
   })
 
+  it('trusts no proxy unless TRUST_PROXY says which', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false)
+  })
+
+  it.each([
+    ['false', false],
+    ['true', true],
+    ['1', 1],
+    ['2', 2],
+    ['127.0.0.1', ['127.0.0.1']],
+    [' 10.0.0.0/8, ::1,fd00::/8 ,', ['10.0.0.0/8', '::1', 'fd00::/8']],
+    ['loopback,uniquelocal', ['loopback', 'uniquelocal']]
+  ])('reads TRUST_PROXY=%j as %j', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected)
+  })
+
+  it.each(['yes', '10.0.0.300', '10.0.0.0/33', 'proxy.internal', '127.0.0.1,somewhere', ',', '100'])('rejects TRUST_PROXY=%j, naming the entry', (value) => {
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(new RegExp(`TRUST_PROXY=${JSON.stringify(value)}`))
+  })
+
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', EXECUTOR: 'y' })).toThrow(/PORT=.*\n.*EXECUTOR=/)
   })

@@ -2,14 +2,16 @@ import { readdirSync, readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler'
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment'
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy'
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget'
 import { Service } from 'kubernetes-models/v1/Service'
 import type { IContainer } from 'kubernetes-models/v1/Container'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import type { ZodObject } from 'zod'
 import { configSchema, loadConfig, type Config } from '../src/config.js'
 import { buildTestApp } from './helper.js'
+import { freePort } from './support/server-process.js'
 
 /** deploy/kubernetes/ as `kubectl apply -f` reads it: every document of every .yaml file. */
 const directory = new URL('../deploy/kubernetes/', import.meta.url)
@@ -23,12 +25,14 @@ const models: Record<string, new (data: never) => { validate (): void }> = {
   'apps/v1 Deployment': Deployment,
   'v1 Service': Service,
   'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler,
-  'policy/v1 PodDisruptionBudget': PodDisruptionBudget
+  'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1 NetworkPolicy': NetworkPolicy
 }
 
-function only (key: keyof typeof models) {
-  const found = manifests.filter(({ object }) => `${object.apiVersion} ${object.kind}` === key)
-  if (found.length !== 1) throw new Error(`expected one ${key} in deploy/kubernetes/, found ${found.length}`)
+/** The one object of this kind and name (the service's own objects are named compute-service). */
+function only (key: keyof typeof models, name = 'compute-service') {
+  const found = manifests.filter(({ object }) => `${object.apiVersion} ${object.kind}` === key && (object as { metadata?: { name?: string } }).metadata?.name === name)
+  if (found.length !== 1) throw new Error(`expected one ${key} named ${name} in deploy/kubernetes/, found ${found.length}`)
   return found[0]!.object as never
 }
 
@@ -36,6 +40,9 @@ const deployment = only('apps/v1 Deployment') as Deployment
 const service = only('v1 Service') as Service
 const autoscaler = only('autoscaling/v2 HorizontalPodAutoscaler') as HorizontalPodAutoscaler
 const budget = only('policy/v1 PodDisruptionBudget') as PodDisruptionBudget
+const redisDeployment = only('apps/v1 Deployment', 'compute-service-redis') as Deployment
+const redisService = only('v1 Service', 'compute-service-redis') as Service
+const redisPolicy = only('networking.k8s.io/v1 NetworkPolicy', 'compute-service-redis') as NetworkPolicy
 const pod = deployment.spec!.template.spec!
 const container: IContainer = pod.containers[0]!
 const env = Object.fromEntries((container.env ?? []).map(({ name, value }) => [name, value]))
@@ -79,8 +86,16 @@ describe('the Deployment, checked against the config it sets', () => {
   let config: Config
   beforeAll(() => { config = loadConfig(env) })
 
-  it('exposes PORT as its one container port', () => {
-    expect(container.ports?.map(({ containerPort }) => containerPort)).toEqual([config.PORT])
+  it('exposes PORT for the API and METRICS_PORT for Prometheus, and nothing else', () => {
+    expect(container.ports?.map(({ name, containerPort }) => [name, containerPort])).toEqual([['http', config.PORT], ['metrics', config.METRICS_PORT]])
+  })
+
+  it('asks Prometheus to scrape /metrics on METRICS_PORT', () => {
+    expect(deployment.spec!.template.metadata!.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(config.METRICS_PORT),
+      'prometheus.io/path': '/metrics'
+    })
   })
 
   it('requests one CPU per pool thread', () => {
@@ -100,13 +115,29 @@ describe('the Deployment, checked against the config it sets', () => {
 
 describe('the Deployment probes, against the app built from its environment', () => {
   let app: FastifyInstance
-  beforeAll(async () => { app = await buildTestApp({ ...env, LOG_LEVEL: 'silent' }) })
+  let metricsPort: number
+  beforeAll(async () => {
+    // The metrics listener opens on a free loopback port here, not on the manifest's.
+    metricsPort = await freePort()
+    app = await buildTestApp({ ...env, METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', LOG_LEVEL: 'silent' })
+  })
   afterAll(async () => { await app.close() })
   const get = (url: string | undefined) => app.inject({ method: 'GET', url: url ?? '(no path)' })
 
   it('reach real routes that answer 200 while the service runs', async () => {
     expect((await get(container.readinessProbe?.httpGet?.path)).statusCode).toBe(200)
     expect((await get(container.livenessProbe?.httpGet?.path)).statusCode).toBe(200)
+  })
+
+  it('find /metrics on the metrics port only: 404 on the public one', async () => {
+    expect((await get('/metrics')).statusCode).toBe(404)
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(200)
+  })
+
+  it('keep the pod ready while its queue is full: that is a 503 per request, not a reason to lose the endpoint', async () => {
+    const stats = app.executor.stats()
+    vi.spyOn(app.executor, 'stats').mockReturnValueOnce({ ...stats, queued: stats.maxQueue ?? 0, saturated: true })
+    expect((await get(container.readinessProbe?.httpGet?.path)).statusCode).toBe(200)
   })
 
   it('turn readiness, and only readiness, to failing while the service drains', async () => {
@@ -134,7 +165,7 @@ describe('the Deployment security context', () => {
 describe('the Service, the autoscaler and the disruption budget', () => {
   const podLabels = deployment.spec!.template.metadata!.labels!
 
-  it('route to the container port', () => {
+  it('route to the API port only, never to the metrics port', () => {
     expect(service.spec!.ports!.map(({ targetPort }) => containerPort(targetPort))).toEqual([loadConfig(env).PORT])
   })
 
@@ -148,5 +179,37 @@ describe('the Service, the autoscaler and the disruption budget', () => {
     expect(autoscaler.spec!.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata!.name })
     expect(autoscaler.spec!.metrics).toContainEqual(expect.objectContaining({ type: 'Resource', resource: expect.objectContaining({ name: 'cpu' }) }))
     expect(deployment.spec!.replicas, 'a replicas field is reset by every kubectl apply').toBeUndefined()
+  })
+})
+
+describe('the Redis the pods share', () => {
+  const redisPod = redisDeployment.spec!.template
+  const redisContainer = redisPod.spec!.containers[0]!
+  const url = new URL(loadConfig(env).REDIS_URL!)
+
+  it('is what REDIS_URL names: its Service, on its port', () => {
+    expect(url.hostname).toBe(redisService.metadata!.name)
+    expect(redisService.spec!.ports!.map(({ port }) => String(port))).toEqual([url.port || '6379'])
+    const target = redisService.spec!.ports![0]!.targetPort
+    expect(redisContainer.ports!.find(({ name }) => name === target)?.containerPort).toBe(6379)
+    expect(redisPod.metadata!.labels).toMatchObject(redisService.spec!.selector!)
+  })
+
+  it('is one pod, replaced rather than doubled, so there is one count', () => {
+    expect(redisDeployment.spec!.replicas).toBe(1)
+    expect(redisDeployment.spec!.strategy?.type).toBe('Recreate')
+  })
+
+  it('takes connections from the service\'s pods only', () => {
+    expect(redisPod.metadata!.labels).toMatchObject(redisPolicy.spec!.podSelector.matchLabels!)
+    const from = redisPolicy.spec!.ingress![0]!.from![0]!.podSelector!.matchLabels!
+    expect(deployment.spec!.template.metadata!.labels).toMatchObject(from)
+    expect(redisPolicy.spec!.ingress![0]!.ports).toEqual([{ port: redisService.spec!.ports![0]!.targetPort }])
+  })
+
+  it('runs unprivileged on a read-only root file system, writing to its own volume', () => {
+    expect(redisPod.spec!.securityContext).toMatchObject({ runAsNonRoot: true })
+    expect(redisContainer.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } })
+    expect(redisContainer.volumeMounts).toEqual([{ name: 'data', mountPath: '/data' }])
   })
 })

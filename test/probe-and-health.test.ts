@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildTestApp, json } from './helper.js'
 
 describe('GET /probe', () => {
@@ -45,5 +45,38 @@ describe('health', () => {
     await app.close()
     expect([live.statusCode, live.json()]).toEqual([200, { status: 'ok' }])
     expect([ready.statusCode, ready.json()]).toEqual([200, { status: 'ready' }])
+  })
+})
+
+describe('readiness: send this instance traffic', () => {
+  const ready = async (app: FastifyInstance) => {
+    const response = await app.inject({ method: 'GET', url: '/health/ready' })
+    return [response.statusCode, response.json().message ?? response.json().status]
+  }
+
+  it('turns 503 once draining starts, while liveness stays 200', async () => {
+    const app = await buildTestApp()
+    app.drain()
+    const live = await app.inject({ method: 'GET', url: '/health/live' })
+    const answer = await ready(app)
+    await app.close()
+    expect(answer).toEqual([503, expect.stringMatching(/shutting down/)])
+    expect(live.statusCode).toBe(200)
+  })
+
+  it('is 503 while the pool has no worker thread', async () => {
+    const app = await buildTestApp()
+    const stats = app.executor.stats()
+    vi.spyOn(app.executor, 'stats').mockReturnValue({ ...stats, threads: 0 })
+    const answer = await ready(app)
+    await app.close()
+    expect(answer).toEqual([503, expect.stringMatching(/No worker thread/)])
+  })
+
+  it('is 200 with the inline executor, which has no threads to lose', async () => {
+    const app = await buildTestApp({ EXECUTOR: 'inline' })
+    const answer = await ready(app)
+    await app.close()
+    expect(answer).toEqual([200, 'ready'])
   })
 })

@@ -5,9 +5,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { RateLimitedError, UnauthorizedError } from '../errors.js'
+import { createRedisClient } from '../redis-client.js'
 
 export interface AccessControlOptions {
-  config: Pick<Config, 'API_KEYS' | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_MS'>
+  config: Pick<Config, 'API_KEYS' | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_MS' | 'REDIS_URL'>
 }
 
 type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
@@ -15,7 +16,7 @@ type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
 /**
  * An API key when API_KEYS is set, then a per-client rate limit when RATE_LIMIT_MAX is set, for
  * every route of the scope it is registered in (the compute scope). Both run in onRequest, before
- * the body is read.
+ * the body is read. With REDIS_URL the counts live in Redis: one limit across every replica.
  */
 async function accessControlPlugin (app: FastifyInstance, { config }: AccessControlOptions) {
   const guards: Guard[] = []
@@ -36,13 +37,20 @@ async function accessControlPlugin (app: FastifyInstance, { config }: AccessCont
 
   if (config.RATE_LIMIT_MAX !== undefined) {
     const window = `${config.RATE_LIMIT_WINDOW_MS / 1000} s`
+    const redis = config.REDIS_URL === undefined ? undefined : createRedisClient(config.REDIS_URL, app.log.child({ store: 'rate-limit' }))
+    // disconnect, not quit: quit would wait for a Redis that may be gone.
+    if (redis !== undefined) app.addHook('onClose', async () => { redis.disconnect() })
     await app.register(rateLimit, {
       global: false,
       max: config.RATE_LIMIT_MAX,
       timeWindow: config.RATE_LIMIT_WINDOW_MS,
       // With keys, a client is its key (the key has been verified by then): many clients behind one
-      // proxy are not lumped together. Without, the default: the IP address (IPv6 by /64).
+      // proxy are not lumped together. Without, the default: request.ip (IPv6 by /64), which is the
+      // forwarded client address when TRUST_PROXY trusts the peer.
       ...(config.API_KEYS !== undefined ? { keyGenerator: apiKeyOf } : {}),
+      // While Redis does not answer, requests go through uncounted: the limit is for fairness, and
+      // admission control still guards the service.
+      ...(redis !== undefined ? { redis, nameSpace: 'compute-service:rate-limit:', skipOnError: true } : {}),
       // Seconds, as Retry-After says.
       errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, window, `${Math.ceil(context.ttl / 1000)} s`)
     })

@@ -4,7 +4,7 @@ import { computeErrorResponses } from '../error-body.js'
 import { UnsupportedMediaTypeError } from '../errors.js'
 import accessControl from './access-control.js'
 import computeRequests from './compute-requests.js'
-import { shedUnderPressure } from './load-shedding.js'
+import loadShedding from './load-shedding.js'
 
 export interface ComputeRouteOptions {
   config: Config
@@ -27,7 +27,10 @@ export interface ComputeScopeOptions {
 export default async function computeScope (app: FastifyInstance, { config, routes }: ComputeScopeOptions) {
   app.addHook('onRoute', (route) => { documentGuards(route, config.API_KEYS !== undefined) })
   await app.register(accessControl, { config })
-  shedUnderPressure(app)
+  await app.register(loadShedding, {
+    maxEventLoopDelayMs: config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapUsedBytes: config.PRESSURE_MAX_HEAP_USED_MB === undefined ? undefined : config.PRESSURE_MAX_HEAP_USED_MB * 2 ** 20
+  })
   await app.register(computeRequests, { requestTimeoutMs: config.REQUEST_TIMEOUT_MS })
   refuseOtherMediaTypes(app)
   for (const route of routes) await app.register(route, { config })

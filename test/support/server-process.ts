@@ -40,12 +40,13 @@ export async function freePort (): Promise<number> {
 }
 
 /**
- * Starts the real server (dist/src/server.js) in a child process on a loopback port and resolves
- * once /health/ready answers 200. For tests and tools where a real socket, signal, crash or
- * blocked event loop is the point. `nodeArgs` go to Node itself (e.g. `--trace-deopt`).
+ * Starts the real server (dist/src/server.js) in a child process on a loopback port (a free one
+ * unless `env.PORT` names one) and resolves once /health/ready answers 200. For tests and tools
+ * where a real socket, signal, crash or blocked event loop is the point. `nodeArgs` go to Node
+ * itself (e.g. `--trace-deopt`).
  */
 export async function startServer (env: Record<string, string> = {}, timeoutMs = 20_000, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const port = await freePort()
+  const port = env.PORT !== undefined ? Number(env.PORT) : await freePort()
   const child = spawn(process.execPath, [...nodeArgs, serverEntry], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe']
