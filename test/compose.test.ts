@@ -6,6 +6,7 @@ import { parse } from 'yaml'
 import type { ZodObject } from 'zod'
 import { configSchema, loadConfig } from '../src/config.js'
 import { buildTestApp } from './helper.js'
+import { startRedis, type RedisServer } from './support/redis-server.js'
 import { freePort } from './support/server-process.js'
 import { haproxyConfig, REPLICA_NAMES } from './support/haproxy.js'
 
@@ -131,13 +132,16 @@ describe('deploy/compose.yaml and deploy/haproxy/haproxy.cfg together', () => {
 
 describe('the HAProxy health check, against the app built from the replicas\' environment', () => {
   let app: FastifyInstance
+  let redis: RedisServer
   const check = /meth (\S+) uri (\S+)/.exec(setting('http-check send'))!
   const expected = Number(/^status (\d+)$/.exec(setting('http-check expect'))![1])
   beforeAll(async () => {
-    // The metrics listener goes to a free loopback port rather than the real one.
-    app = await buildTestApp({ ...env, METRICS_PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'silent' })
+    // The metrics listener goes to a free loopback port rather than the real one, and a throwaway
+    // Redis on loopback stands in for the compose service named in REDIS_URL.
+    redis = await startRedis()
+    app = await buildTestApp({ ...env, METRICS_PORT: String(await freePort()), REDIS_URL: redis.url, HOST: '127.0.0.1', LOG_LEVEL: 'silent' })
   })
-  afterAll(async () => { await app?.close() })
+  afterAll(async () => { await app?.close(); await redis?.stop() })
 
   it('reaches a real route that passes while the replica runs, and fails once it drains', async () => {
     expect((await app.inject({ method: check[1] as 'GET', url: check[2]! })).statusCode).toBe(expected)

@@ -11,6 +11,7 @@ import { parseAllDocuments } from 'yaml'
 import type { ZodObject } from 'zod'
 import { configSchema, loadConfig, type Config } from '../src/config.js'
 import { buildTestApp } from './helper.js'
+import { startRedis, type RedisServer } from './support/redis-server.js'
 import { freePort } from './support/server-process.js'
 
 /** deploy/kubernetes/ as `kubectl apply -f` reads it: every document of every .yaml file. */
@@ -115,13 +116,16 @@ describe('the Deployment, checked against the config it sets', () => {
 
 describe('the Deployment probes, against the app built from its environment', () => {
   let app: FastifyInstance
+  let redis: RedisServer
   let metricsPort: number
   beforeAll(async () => {
     // The metrics listener opens on a free loopback port here, not on the manifest's.
     metricsPort = await freePort()
-    app = await buildTestApp({ ...env, METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', LOG_LEVEL: 'silent' })
+    // The manifest's Redis is a service name; a throwaway Redis stands in for it on loopback.
+    redis = await startRedis()
+    app = await buildTestApp({ ...env, METRICS_PORT: String(metricsPort), REDIS_URL: redis.url, HOST: '127.0.0.1', LOG_LEVEL: 'silent' })
   })
-  afterAll(async () => { await app.close() })
+  afterAll(async () => { await app.close(); await redis.stop() })
   const get = (url: string | undefined) => app.inject({ method: 'GET', url: url ?? '(no path)' })
 
   it('reach real routes that answer 200 while the service runs', async () => {

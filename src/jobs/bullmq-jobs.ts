@@ -221,6 +221,20 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
     requeueOrphans().catch((error: unknown) => log.warn({ err: error }, 'could not look for orphaned jobs'))
   }, orphanAfterMs / 2).unref()
 
+
+  async function closeInOrder () {
+    stopping ??= worker.close()
+    const returnAt = stoppedAt + config.SHUTDOWN_GRACE_MS / 2
+    const finished = await Promise.race([stopping.then(() => true), sleep(Math.max(0, returnAt - Date.now()), false)])
+    if (!finished) {
+      log.info({ chunks: [...local.values()].reduce((sum, set) => sum + set.size, 0) }, 'handing running job chunks back to the queue')
+      returning = true
+      worker.cancelAllJobs('shutdown')
+      await stopping
+    }
+    await queue.close()
+    for (const redis of [subscriber, workerConnection, commands]) await redis.quit().catch(() => {})
+  }
   return {
     backend: 'redis',
     submit: (request, caller) => guarded(async () => {
@@ -266,19 +280,15 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
       notifier.closing()
     },
     async close () {
-      stopping ??= worker.close()
-      const returnAt = stoppedAt + config.SHUTDOWN_GRACE_MS / 2
-      const finished = await Promise.race([stopping.then(() => true), sleep(Math.max(0, returnAt - Date.now()), false)])
-      if (!finished) {
-        log.info({ chunks: [...local.values()].reduce((sum, set) => sum + set.size, 0) }, 'handing running job chunks back to the queue')
-        returning = true
-        worker.cancelAllJobs('shutdown')
-        await stopping
-      }
+      // Every step below talks to Redis; with Redis gone none of them would ever settle.
+      const graceful = commands.status === 'ready' && await Promise.race([
+        closeInOrder().then(() => true, () => true),
+        sleep(config.SHUTDOWN_GRACE_MS, false)
+      ])
+      if (!graceful) log.warn('Redis is unreachable: dropping job connections without handing chunks back')
       clearInterval(sweep)
       clearInterval(orphans)
-      await queue.close()
-      for (const redis of [subscriber, workerConnection, commands]) await redis.quit().catch(() => redis.disconnect())
+      for (const redis of [subscriber, workerConnection, commands]) redis.disconnect()
     }
   }
 }
