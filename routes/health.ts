@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { OverloadedError, QueueFullError, ShuttingDownError } from '../src/errors.js'
+import { OverloadedError, QueueFullError, ShuttingDownError, UploadMemoryFullError } from '../src/errors.js'
 import { errorBody } from '../src/error-body.js'
 
 const live = z.object({ status: z.literal('ok') }).describe('The process runs').meta({ examples: [{ status: 'ok' }] })
@@ -20,12 +20,13 @@ export default async function healthRoutes (app: FastifyInstance) {
     config,
     logLevel,
     schema: {
-      summary: 'Readiness: 503 while shutting down, while the queue is full or under pressure',
+      summary: 'Readiness: 503 while shutting down, while the queue is full, while upload memory could not take a body of the largest size, or under pressure',
       response: { 200: ready, 503: errorBody.describe('Shutting down or saturated: send work elsewhere for now') }
     }
   }, async () => {
     if (!app.isReady()) throw new ShuttingDownError()
     if (app.executor.stats().saturated) throw new QueueFullError()
+    if (app.uploads.stats().saturated) throw new UploadMemoryFullError()
     if (app.isUnderPressure()) throw new OverloadedError()
     return { status: 'ready' as const }
   })

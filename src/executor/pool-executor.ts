@@ -1,11 +1,17 @@
+import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
 import { compiledPath } from '../paths.js'
-import { onAbort } from './cancellation.js'
-import { abortError, createExecutor, type ExecuteOptions, type Executor, type ExecutorOptions, type TaskMessage, type TaskOutcome } from './executor.js'
+import { Cancellation, onAbort } from './cancellation.js'
+import {
+  abortError, createExecutor, TASK_OVERHEAD_MS,
+  type Executor, type ExecutorOptions, type TaskMessage, type TaskName, type TaskOutcome, type TaskRunner
+} from './executor.js'
+import { FairQueue, type FairItem } from './fair-queue.js'
 
 export interface PoolExecutorOptions {
   threads: number
-  maxQueue: number
+  /** Estimated milliseconds of work that may wait for a thread (see createExecutor). */
+  maxQueueMs: number
   /** V8 old-generation heap limit per worker thread: a runaway task kills its thread, not the process. */
   maxOldGenerationMb: number
   /** Nice value of the worker threads (0-19), so the event loop gets a core first; see workers/pool-worker.ts. */
@@ -18,28 +24,39 @@ export interface PoolExecutorOptions {
 /** The compiled entry of every pool thread. */
 export const workerEntry = compiledPath('workers/pool-worker.js')
 
+/**
+ * What starting a new worker thread costs, in the pool's time: a thread aborted with less estimated
+ * work left than this is left to finish instead (docs/hostile-clients.md has the measurement).
+ */
+export const THREAD_START_MS = 40
+
 /** The part of Piscina's worker view (type `PiscinaWorker`, not exported from its entry point) used here. */
 interface PoolWorker {
   readonly destroyed: boolean
 }
 
-interface Waiting {
+interface Waiting extends FairItem {
   message: TaskMessage
-  options: ExecuteOptions
+  options: RunOptions
   resolve: (outcome: TaskOutcome) => void
   reject: (error: unknown) => void
   /** Stops listening for an abort while queued here. */
   release: () => void
 }
 
+type RunOptions = Parameters<TaskRunner['run']>[1]
+
 /**
  * Tasks wait in this module's own queue and reach Piscina only when a ready thread is free, so
  * Piscina's queue stays empty: Piscina 5.3 hands queued tasks to workers still booting, and an
  * abort of such a task stops it replacing crashed threads for good (docs/how-it-works.md;
- * test/pool-executor.test.ts reproduces it). Aborting a task queued here is a plain removal;
- * aborting a running one is Piscina's: it terminates and replaces that thread.
+ * test/pool-executor.test.ts reproduces it). The queue is fair between clients (FairQueue).
+ * Aborting a task queued here is a plain removal. Aborting a running one terminates its thread
+ * (Piscina replaces it), unless the task's estimated remaining work is below THREAD_START_MS: then
+ * the caller is answered at once and the task finishes unseen, so a flood of very short deadlines
+ * cannot keep the pool busy restarting threads.
  */
-export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, workerNice = 0, tasks, filename = workerEntry }: PoolExecutorOptions): Executor {
+export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, workerNice = 0, tasks, filename = workerEntry }: PoolExecutorOptions): Executor {
   const pool = new Piscina<TaskMessage, TaskOutcome>({
     filename,
     // A fixed-size pool, started up front: CPU-bound work gains nothing from more threads than
@@ -51,7 +68,7 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
     workerData: { nice: workerNice }
   })
   const ready = new Set<PoolWorker>()
-  const waiting: Waiting[] = []
+  const waiting = new FairQueue<Waiting>()
   let running = 0
 
   function pump () {
@@ -62,11 +79,24 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
     }
   }
 
-  function dispatch (message: TaskMessage, { signal, transferList }: ExecuteOptions): Promise<TaskOutcome> {
+  function dispatch (message: TaskMessage, { signal, transferList, costMs }: RunOptions): Promise<TaskOutcome> {
     running++
-    return pool.run(message, { signal, transferList }).finally(() => {
+    // What Piscina sees: aborted only when the thread is to be terminated.
+    const terminate = new Cancellation()
+    const startedAt = performance.now()
+    const done = pool.run(message, { signal: terminate, transferList }).finally(() => {
       running--
       pump()
+    })
+    if (signal === undefined) return done
+    return new Promise<TaskOutcome>((resolve, reject) => {
+      const stop = onAbort(signal, () => {
+        const left = costMs === undefined ? Infinity : costMs - (performance.now() - startedAt)
+        if (left >= THREAD_START_MS) return terminate.abort(signal.reason)
+        executor.emit({ type: 'abort-left-running', task: message.task as TaskName })
+        reject(abortError(signal.reason))
+      })
+      done.then(resolve, reject).finally(stop)
     })
   }
 
@@ -78,10 +108,11 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
       // A free thread and nobody waiting: straight to Piscina, which then runs it at once.
       if (running < ready.size && waiting.length === 0) return dispatch(message, options)
       return new Promise<TaskOutcome>((resolve, reject) => {
-        const entry: Waiting = { message, options, resolve, reject, release: () => {} }
+        const costMs = (options.costMs ?? 0) + TASK_OVERHEAD_MS
+        const entry: Waiting = { client: options.client, costMs, message, options, resolve, reject, release: () => {} }
         if (signal !== undefined) {
           entry.release = onAbort(signal, () => {
-            waiting.splice(waiting.indexOf(entry), 1)
+            waiting.remove(entry)
             reject(abortError(signal.reason))
           })
         }
@@ -89,9 +120,13 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
       })
     },
     threads: () => pool.threads.length,
+    freeThreads: () => Math.max(0, ready.size - running),
+    running: () => running,
     queued: () => waiting.length,
+    queuedMs: (client) => client === undefined ? waiting.costMs : waiting.costOf(client),
+    waitingClients: () => waiting.clientCount,
     close: () => pool.close()
-  }, { maxQueue, threads, tasks })
+  }, { maxQueueMs, threads, tasks })
 
   let created = 0
   // Piscina announces a worker once it is ready for tasks, and again when it is gone. The objects
@@ -99,7 +134,7 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
   // worker reads -1), so a departure is found by asking each known worker whether it is destroyed.
   pool.on('workerCreate', (worker: PoolWorker) => {
     ready.add(worker)
-    if (++created > threads) executor.threadReplaced()
+    if (++created > threads) executor.emit({ type: 'thread-replaced' })
     // Piscina emits this before it files the worker as ready; a task submitted synchronously here
     // would miss it and land in Piscina's own queue, which is what this module avoids.
     queueMicrotask(pump)

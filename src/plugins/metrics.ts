@@ -26,7 +26,7 @@ const exposition = z.string().meta({
 async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) {
   const registry = new Registry()
   const recordHttp = createHttpMetrics(registry)
-  registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot() })
+  registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot(), uploads: () => app.uploads.stats() })
   const unsubscribe = app.executor.on(createExecutorMetrics(registry, app.executor.tasks))
   const served = Registry.merge([processMetrics(), registry])
 
@@ -57,4 +57,4 @@ async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) 
   app.addHook('onClose', async () => { await listener.close() })
 }
 
-export default fp(metricsPlugin, { name: 'metrics', dependencies: ['executor', 'load-monitor'] })
+export default fp(metricsPlugin, { name: 'metrics', dependencies: ['executor', 'load-monitor', 'uploads'] })

@@ -1,0 +1,82 @@
+/** What waits in a fair queue: something of an estimated cost, on behalf of a client. */
+export interface FairItem {
+  client: string
+  costMs: number
+}
+
+interface ClientQueue<T> {
+  items: T[]
+  /** Estimated work of the items waiting. */
+  costMs: number
+  /** Work handed out to this client since it last had nothing waiting, on the queue's virtual clock. */
+  served: number
+}
+
+/**
+ * Work waiting for a thread, one FIFO per client, handed out so that every client with work waiting
+ * gets an equal share of the threads' time, whatever the size or number of its requests: the next
+ * item is the head of the client served least so far (start-time fair queueing on estimated cost).
+ * A client that starts waiting joins at the clock's current value, so it neither waits behind the
+ * backlog of others nor gets credit for the time it was idle.
+ */
+export class FairQueue<T extends FairItem> {
+  private readonly clients = new Map<string, ClientQueue<T>>()
+  private clock = 0
+  /** Items waiting. */
+  length = 0
+  /** Estimated work of the items waiting. */
+  costMs = 0
+
+  push (item: T): void {
+    let queue = this.clients.get(item.client)
+    if (queue === undefined) {
+      queue = { items: [], costMs: 0, served: this.clock }
+      this.clients.set(item.client, queue)
+    }
+    queue.items.push(item)
+    queue.costMs += item.costMs
+    this.length++
+    this.costMs += item.costMs
+  }
+
+  /** The next item to run, or undefined when nothing waits. */
+  shift (): T | undefined {
+    let next: ClientQueue<T> | undefined
+    for (const queue of this.clients.values()) if (next === undefined || queue.served < next.served) next = queue
+    if (next === undefined) return undefined
+    const item = next.items.shift()!
+    this.clock = next.served
+    next.served += item.costMs
+    this.take(next, item)
+    return item
+  }
+
+  /** Takes a waiting item out (its request was aborted); false if it was not waiting. */
+  remove (item: T): boolean {
+    const queue = this.clients.get(item.client)
+    const at = queue?.items.indexOf(item) ?? -1
+    if (at < 0) return false
+    queue!.items.splice(at, 1)
+    this.take(queue!, item)
+    return true
+  }
+
+  /** Estimated work waiting on behalf of `client`. */
+  costOf (client: string): number {
+    return this.clients.get(client)?.costMs ?? 0
+  }
+
+  /** Clients with work waiting. */
+  get clientCount (): number {
+    return this.clients.size
+  }
+
+  private take (queue: ClientQueue<T>, item: T): void {
+    queue.costMs -= item.costMs
+    this.length--
+    this.costMs -= item.costMs
+    if (queue.items.length === 0) this.clients.delete(item.client)
+    // Sums of floats drift: snap to zero when nothing is left.
+    if (this.length === 0) this.costMs = 0
+  }
+}
