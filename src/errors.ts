@@ -23,6 +23,7 @@ export const Float64OverflowError = serviceError('SVC_FLOAT64_OVERFLOW', 'The %s
 export const AmbiguousContentTypeError = serviceError('SVC_AMBIGUOUS_CONTENT_TYPE', 'Send one Content-Type header, not %s', 400)
 export const BodyTooLargeError = serviceError('SVC_BODY_TOO_LARGE', 'The request body is over the limit of %s bytes', 413)
 export const JsonTooLargeError = serviceError('SVC_JSON_TOO_LARGE', 'A JSON body may be at most %s bytes: send larger inputs as application/octet-stream (raw little-endian float64 values, up to %s bytes)', 413)
+export const JsonTooDeepError = serviceError('SVC_JSON_TOO_DEEP', 'JSON nested deeper than %s levels is not accepted', 400)
 export const UploadTimeoutError = serviceError('SVC_UPLOAD_TIMEOUT', 'The request body did not arrive within the deadline of %s ms', 408)
 export const UploadTooSlowError = serviceError('SVC_UPLOAD_TOO_SLOW', 'The request body arrived slower than %s bytes per second', 408)
 export const UploadMemoryFullError = serviceError('SVC_UPLOAD_MEMORY_FULL', 'The service has no room for this upload right now; retry shortly', 503)

@@ -1,8 +1,8 @@
-import { Agent, request } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ServerProcess } from '../../test/support/server-process.js'
-import { rawExchange, requestHead, type RawOutcome } from './raw-http.js'
+import { agentFrom, postJsonThrough as postFrom, type PlainReply as Reply } from '../../test/support/http.js'
+import { rawExchange, requestHead, type RawOutcome } from '../../test/support/raw-http.js'
 
 /** What one attack produced, as the table shows it. */
 export interface AttackOutcome {
@@ -76,26 +76,6 @@ function stalledUpload (server: ServerProcess, declared: number, sent: number, c
     ...(onSent === undefined ? {} : { onSent })
   })
 }
-
-interface Reply { status: number, body: string }
-
-/** A JSON POST from a given loopback address, over that client's keep-alive connections. */
-function postFrom (agent: Agent, url: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers }, timeout: 30_000 }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { if (text.length < 2048) text += chunk })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
-      res.on('error', () => resolve({ status: 0, body: '' }))
-    })
-    req.on('error', () => resolve({ status: 0, body: '' }))
-    req.on('timeout', () => req.destroy())
-    req.end(JSON.stringify(body))
-  })
-}
-
-const clientAgent = (localAddress: string, sockets = 8) => new Agent({ keepAlive: true, maxSockets: sockets, localAddress })
 
 /** Runs `send` in `loops` concurrent loops until `until`; returns the statuses seen. */
 async function loop (loops: number, until: number, send: () => Promise<Reply>): Promise<number[]> {
@@ -198,9 +178,9 @@ export const attacks: Attack[] = [
     description: 'client A: 4 loops of {"end":1e9,"chunks":256}; client B: {"end":10} in a loop; client C: {"end":5e7} in a loop; 8 s',
     async run (server) {
       const url = `${server.url}/v1/sum-of-squares`
-      const a = clientAgent('127.0.0.2')
-      const b = clientAgent('127.0.0.3', 1)
-      const c = clientAgent('127.0.0.4', 1)
+      const a = agentFrom('127.0.0.2')
+      const b = agentFrom('127.0.0.3', 1)
+      const c = agentFrom('127.0.0.4', 1)
       const until = performance.now() + 8000
       const started = performance.now()
       const [fromA, fromB, fromC] = await Promise.all([
@@ -221,8 +201,8 @@ export const attacks: Attack[] = [
     description: 'client A: 8 loops of {"end":1e8,"chunks":2} with X-Timeout-Ms 1-5; client B: {"end":2e8} in a loop; 8 s, after 4 s of B alone',
     async run (server) {
       const url = `${server.url}/v1/sum-of-squares`
-      const a = clientAgent('127.0.0.2')
-      const b = clientAgent('127.0.0.3', 1)
+      const a = agentFrom('127.0.0.2')
+      const b = agentFrom('127.0.0.3', 1)
       const alone = await loop(1, performance.now() + 4000, () => postFrom(b, url, { end: 200_000_000 }))
       const before = (await probe(server)).pool?.threadsReplaced ?? 0
       const until = performance.now() + 8000

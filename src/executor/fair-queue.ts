@@ -8,19 +8,25 @@ interface ClientQueue<T> {
   items: T[]
   /** Estimated work of the items waiting. */
   costMs: number
-  /** Work handed out to this client since it last had nothing waiting, on the queue's virtual clock. */
+  /** Work handed out to this client, on the queue's virtual clock. */
   served: number
 }
+
+/** Clients whose queue emptied are remembered until the clock passes them, at most this many. */
+const REMEMBERED_CLIENTS = 10_000
 
 /**
  * Work waiting for a thread, one FIFO per client, handed out so that every client with work waiting
  * gets an equal share of the threads' time, whatever the size or number of its requests: the next
  * item is the head of the client served least so far (start-time fair queueing on estimated cost).
- * A client that starts waiting joins at the clock's current value, so it neither waits behind the
- * backlog of others nor gets credit for the time it was idle.
+ * A client that starts waiting joins at the clock's current value, or at its own earlier account if
+ * that is ahead: it gets no credit for time it was idle, and loses no debt by letting its queue
+ * empty for a moment (a client whose requests are all cut by short deadlines does that).
  */
 export class FairQueue<T extends FairItem> {
   private readonly clients = new Map<string, ClientQueue<T>>()
+  /** What clients with nothing waiting had been served, while that is ahead of the clock. */
+  private readonly accounts = new Map<string, number>()
   private clock = 0
   /** Items waiting. */
   length = 0
@@ -30,7 +36,8 @@ export class FairQueue<T extends FairItem> {
   push (item: T): void {
     let queue = this.clients.get(item.client)
     if (queue === undefined) {
-      queue = { items: [], costMs: 0, served: this.clock }
+      queue = { items: [], costMs: 0, served: Math.max(this.clock, this.accounts.get(item.client) ?? 0) }
+      this.accounts.delete(item.client)
       this.clients.set(item.client, queue)
     }
     queue.items.push(item)
@@ -71,11 +78,23 @@ export class FairQueue<T extends FairItem> {
     return this.clients.size
   }
 
+  private remember (client: string, served: number): void {
+    if (this.accounts.size >= REMEMBERED_CLIENTS) {
+      for (const [other, account] of this.accounts) if (account <= this.clock) this.accounts.delete(other)
+      // Still full: forget the oldest, which is the cheapest to lose.
+      if (this.accounts.size >= REMEMBERED_CLIENTS) this.accounts.delete(this.accounts.keys().next().value!)
+    }
+    this.accounts.set(client, served)
+  }
+
   private take (queue: ClientQueue<T>, item: T): void {
     queue.costMs -= item.costMs
     this.length--
     this.costMs -= item.costMs
-    if (queue.items.length === 0) this.clients.delete(item.client)
+    if (queue.items.length === 0) {
+      this.clients.delete(item.client)
+      if (queue.served > this.clock) this.remember(item.client, queue.served)
+    }
     // Sums of floats drift: snap to zero when nothing is left.
     if (this.length === 0) this.costMs = 0
   }

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteOptions } from 'fastify'
 import type { Config } from '../config.js'
 import { computeErrorResponses } from '../error-body.js'
-import { AmbiguousContentTypeError, UnsupportedMediaTypeError } from '../errors.js'
+import { AmbiguousContentTypeError, JsonTooDeepError, UnsupportedMediaTypeError } from '../errors.js'
+import { jsonDepthExceeds } from '../json-depth.js'
 import accessControl from './access-control.js'
 import computeRequests, { mediaTypeOf } from './compute-requests.js'
 import { shedUnderPressure } from './load-shedding.js'
@@ -31,7 +32,24 @@ export default async function computeScope (app: FastifyInstance, { config, rout
   shedUnderPressure(app)
   await app.register(computeRequests, config)
   refuseOtherMediaTypes(app)
+  refuseDeepJson(app)
   for (const route of routes) await app.register(route, { config })
+}
+
+/** Deepest JSON nesting a compute body may have: none needs more than three levels. */
+const MAX_JSON_DEPTH = 32
+
+/**
+ * Fastify's own JSON parser (prototype-poisoning checks included), after a one-pass depth check:
+ * deep nesting costs JSON.parse far more event-loop time than its size suggests.
+ */
+function refuseDeepJson (app: FastifyInstance) {
+  const parse = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(MAX_JSON_DEPTH), undefined)
+    parse(request, body as string, done)
+  })
 }
 
 /** Adds the errors every compute route can answer with, and its API key, to its OpenAPI description. */

@@ -20,18 +20,20 @@ function clip (text: string): string {
 interface ValidationItem {
   instancePath: string
   message?: string
-  params?: { omitted?: unknown }
+  /** fastify-type-provider-zod puts the zod issue's own fields here, its `params` among them. */
+  params?: { params?: { omitted?: unknown } }
 }
 
 /**
  * The first MAX_ISSUES issues, and a count of the rest, whatever their number: the answer and the
- * log line stay a few KiB. An issue that only counts others (`params.omitted`) adds its count.
+ * log line stay a few KiB. An issue that only counts others (`params: { omitted }`, see
+ * src/number-array.ts) adds its count.
  */
 function boundedIssues (validation: readonly ValidationItem[], where: string): { issues: ErrorIssue[], moreIssues: number } {
   const issues: ErrorIssue[] = []
   let moreIssues = 0
   for (const item of validation) {
-    const omitted = item.params?.omitted
+    const omitted = item.params?.params?.omitted
     if (typeof omitted === 'number') moreIssues += omitted
     else if (issues.length === MAX_ISSUES) moreIssues++
     else issues.push({ path: clip([where, ...item.instancePath.split('/').filter(Boolean)].join('.')), message: clip(item.message ?? 'invalid') })
