@@ -25,8 +25,10 @@ export interface PoolExecutorOptions {
 export const workerEntry = compiledPath('workers/pool-worker.js')
 
 /**
- * What replacing a worker thread costs: 75-190 ms from the abort until the new thread is ready,
- * ~60 ms of CPU (docs/hostile-clients.md). A task aborted with less work left than this is left to finish.
+ * What replacing a worker thread costs: 75 ms and more from the abort until the new thread is
+ * ready, and ~60 ms of CPU (docs/hostile-clients.md). A task aborted with less estimated work left
+ * is left to finish: its time is then charged to its own client in the fair queue, where a
+ * replacement's would be paid by every client. Estimates and this figure are both quiet-machine times.
  */
 export const THREAD_START_MS = 100
 
@@ -70,14 +72,6 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
   const ready = new Set<PoolWorker>()
   const waiting = new FairQueue<Waiting>()
   let running = 0
-  // Per task, how long its kernels really took for each estimated millisecond (a moving average):
-  // estimates assume a quiet machine, and a busy one can be several times slower.
-  const slowdown = new Map<string, number>()
-  const learn = (task: string, costMs: number | undefined, kernelMs: number) => {
-    if (costMs === undefined || costMs < 1) return
-    const previous = slowdown.get(task) ?? 1
-    slowdown.set(task, previous + 0.2 * (kernelMs / costMs - previous))
-  }
 
   function pump () {
     while (running < ready.size && waiting.length > 0) {
@@ -96,11 +90,10 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
       running--
       pump()
     })
-    done.then((outcome) => { learn(message.task, costMs, outcome.kernelMs) }, () => {})
     if (signal === undefined) return done
     return new Promise<TaskOutcome>((resolve, reject) => {
       const stop = onAbort(signal, () => {
-        const left = costMs === undefined ? Infinity : costMs * (slowdown.get(message.task) ?? 1) - (performance.now() - startedAt)
+        const left = costMs === undefined ? Infinity : costMs - (performance.now() - startedAt)
         if (left >= THREAD_START_MS) return terminate.abort(signal.reason)
         executor.emit({ type: 'abort-left-running', task: message.task as TaskName })
         reject(abortError(signal.reason))
