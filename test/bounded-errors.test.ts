@@ -1,7 +1,16 @@
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { numberArray } from '../src/number-array.js'
+import type { ComputeRoute } from '../src/plugins/compute-scope.js'
 import { buildTestApp, json } from './helper.js'
+
+/** A route whose schema lets zod report one issue per bad item, as any plain zod array would. */
+const plainZodArray: ComputeRoute = async (app) => {
+  app.withTypeProvider<ZodTypeProvider>().post('/v1/plain', { schema: { body: z.array(z.number()) } }, async () => ({ ok: true }))
+}
 
 /** `{"values":[[],[],...]}`: one invalid item per array slot, the amplification attack of issue 10. */
 const arraysOfArrays = (items: number) => `{"values":[${new Array(items).fill('[]').join(',')}]}`
@@ -11,7 +20,7 @@ describe('validation errors, however many the body holds', () => {
   const logLines: string[] = []
   beforeAll(async () => {
     const stream = new Writable({ write (chunk, _encoding, done) { logLines.push(String(chunk)); done() } })
-    app = await buildTestApp({}, { logger: { level: 'info', stream } })
+    app = await buildTestApp({}, { logger: { level: 'info', stream }, computeRoutes: [plainZodArray] })
   })
   afterAll(async () => { await app.close() })
   const post = (url: string, payload: string) => app.inject({ method: 'POST', url, headers: json, payload })
@@ -31,6 +40,21 @@ describe('validation errors, however many the body holds', () => {
     const logged = logLines.filter((line) => line.includes('request failed validation'))
     expect(logged.length).toBeGreaterThan(0)
     for (const line of logged) expect(line.length).toBeLessThan(4096)
+  })
+
+  it('lists 10 of zod\'s own issues and counts the rest, whatever schema produced them', async () => {
+    const response = await post('/v1/plain', JSON.stringify(new Array(5000).fill('x')))
+    expect(response.statusCode).toBe(400)
+    expect(response.body.length).toBeLessThan(4096)
+    expect(response.json()).toMatchObject({ moreIssues: 4990, issues: expect.arrayContaining([{ path: 'body.9', message: expect.any(String) }]) })
+    expect(response.json().issues).toHaveLength(10)
+  })
+
+  it('checks a big numeric array without an issue per bad item', () => {
+    const result = numberArray().safeParse(new Array(349_521).fill([]))
+    expect(result.error?.issues).toHaveLength(11)
+    expect(result.error?.issues[10]).toMatchObject({ path: [], params: { omitted: 349_511 } })
+    expect(numberArray().safeParse([1, -0, 5e-324, 1.7e308]).success).toBe(true)
   })
 
   it('names each bad item of a short list, as zod would', async () => {

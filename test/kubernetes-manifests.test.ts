@@ -50,6 +50,16 @@ function containerPort (port: number | string | undefined) {
   return typeof port === 'number' ? port : container.ports?.find(({ name }) => name === port)?.containerPort
 }
 
+/** Kubernetes memory quantities: "512Mi", "1Gi", or bytes. */
+function bytes (quantity: string | number | undefined) {
+  const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(String(quantity))
+  if (match === null) throw new Error(`not a memory quantity: ${quantity}`)
+  return Number(match[1]) * ({ Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }[match[2] ?? ''] ?? 1)
+}
+
+/** RSS of the service idle with 2 threads (measured ~105 MiB), with slack: what the upload budget and worker heaps come on top of. */
+const BASELINE_RSS = 160 * 1024 ** 2
+
 /** Kubernetes CPU quantities: "2", "1.5" or "1500m". */
 function cores (quantity: string | number | undefined) {
   const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(String(quantity))
@@ -85,6 +95,12 @@ describe('the Deployment, checked against the config it sets', () => {
 
   it('requests one CPU per pool thread', () => {
     expect(cores(container.resources?.requests?.cpu)).toBe(config.POOL_THREADS)
+  })
+
+  it('gives the memory limit room for the upload budget, both worker heaps and the baseline', () => {
+    const limit = bytes(container.resources?.limits?.memory)
+    const workerHeaps = config.POOL_THREADS * config.WORKER_MAX_OLD_GENERATION_MB * 1024 ** 2
+    expect(limit).toBeGreaterThanOrEqual(config.UPLOAD_MEMORY_MAX_BYTES + workerHeaps + BASELINE_RSS)
   })
 
   it('lets the service drain and finish its work before the kubelet kills it', () => {

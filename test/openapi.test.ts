@@ -131,6 +131,7 @@ describe('Swagger UI at /docs', () => {
     const csp = String(page.headers['content-security-policy'])
     expect(csp).toMatch(/default-src 'none'/)
     expect(csp).toMatch(/script-src 'self'(;|$)/)
+    expect(csp).toMatch(/style-src 'self' 'sha256-[\w+/=]+'(;|$)/)
     expect(csp).toMatch(/frame-ancestors 'none'/)
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|upgrade-insecure-requests/)
     expect(page.headers['x-frame-options']).toBe('DENY')

@@ -123,6 +123,18 @@ export const attacks: Attack[] = [
     }
   },
   {
+    name: 'json-1MiB-valid-x32',
+    description: 'POST /v1/sum, 32 concurrent valid JSON bodies just under 1 MiB (100k values each), to measure JSON memory',
+    async run (server) {
+      const body = `{"values":[${new Array(100_000).fill('1234.5678').join(',')}]}`
+      const started = performance.now()
+      const outcomes = await Promise.all(Array.from({ length: 32 }, () => sendWhole(server, '/v1/sum', 'application/json', body, 60_000)))
+      const statuses = new Map<string, number>()
+      for (const outcome of outcomes) statuses.set(describe(outcome, server), (statuses.get(describe(outcome, server)) ?? 0) + 1)
+      return { answer: [...statuses].map(([status, n]) => `${n}x ${status}`).join('; '), ms: performance.now() - started, note: `${(body.length / MiB).toFixed(2)} MiB each` }
+    }
+  },
+  {
     name: 'binary-64MiB-valid',
     description: 'POST /v1/sum, one valid 64 MiB application/octet-stream body (8M values), for comparison',
     async run (server) {
