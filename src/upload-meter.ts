@@ -37,6 +37,8 @@ export class UploadMeter extends Readable {
     private readonly rules: UploadRules
   ) {
     super()
+    // The parser listens for errors; one that refused the body unread must not leave a cut to crash the process.
+    this.on('error', () => {})
     source.on('data', this.onData)
     source.on('end', this.onEnd)
     source.on('error', this.onError)
@@ -52,6 +54,13 @@ export class UploadMeter extends Readable {
     if (!this.incomplete) return
     this.detach()
     this.destroy(error)
+  }
+
+  /** Lets go of the body once the request is answered, whether or not it was read. */
+  dispose (): void {
+    if (this.destroyed) return
+    this.detach()
+    this.destroy()
   }
 
   /**

@@ -53,7 +53,7 @@ export type ComputeRequestsOptions = Pick<Config,
  * before it is read while its client's share of the pool's queue is full.
  */
 async function computeRequests (app: FastifyInstance, options: ComputeRequestsOptions) {
-  const states = new WeakMap<FastifyRequest, { deadlineMs: number, timer: NodeJS.Timeout, reservation?: Reservation }>()
+  const states = new WeakMap<FastifyRequest, { deadlineMs: number, timer: NodeJS.Timeout, reservation?: Reservation, meter?: UploadMeter }>()
   const settle = (request: FastifyRequest) => {
     const state = states.get(request)
     clearTimeout(state?.timer)
@@ -111,6 +111,7 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
       minBytesPerSecond: options.UPLOAD_MIN_BYTES_PER_SECOND,
       rateWindowMs: options.UPLOAD_RATE_WINDOW_MS
     })
+    state.meter = meter
     app.uploads.track(meter)
     const stop = onAbort(request.computeSignal, () => {
       if (request.computeSignal.reason instanceof DeadlineExceededError) meter.cut(new UploadTimeoutError(state.deadlineMs))
@@ -124,7 +125,12 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
   })
 
   // app.inject's responses never emit 'close'; this clears the deadline and the reservation there too.
-  app.addHook('onResponse', async (request) => { settle(request) })
+  // Once answered, a body nobody read (a 415, say) is let go; a client that hung up mid-upload
+  // never gets here, and its parser learns of it from the socket's own error instead.
+  app.addHook('onResponse', async (request) => {
+    settle(request)
+    states.get(request)?.meter?.dispose()
+  })
 }
 
 function taskOf (url: string | undefined): string | undefined {
