@@ -4,6 +4,7 @@
  * before and at its peak, and the longest GET /probe round trip meanwhile.
  *
  *   npm run hostile [-- --only name,name] [--out file.json]
+ *   node dist/load-tests/hostile.js --compare before.json,after.json   (prints one table of both runs)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
@@ -79,7 +80,25 @@ export function table (rows: Row[]): string {
   return lines.join('\n')
 }
 
-const { values: args } = parseArgs({ options: { only: { type: 'string' }, out: { type: 'string' } } })
+/** One row per attack of the `after` run, with the `before` run's figures beside it. */
+export function comparison (before: Row[], after: Row[]): string {
+  const cell = (row: Row | undefined) => row === undefined
+    ? '(not run) | | | |'
+    : `${row.answer} | ${size(row.bytes)} | ${ms(row.ms)} | ${mib(row.rssBeforeMiB)} → ${mib(row.rssPeakMiB)} | ${ms(row.probeMaxMs)}`
+  const lines = [
+    '| attack | before: answer | size | time | RSS MiB idle → peak | longest probe | after: answer | size | time | RSS MiB idle → peak | longest probe | after: notes |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...after.map((row) => `| ${row.name} | ${cell(before.find((old) => old.name === row.name))} | ${cell(row)} | ${(row.note ?? '').replaceAll('|', '/')} |`)
+  ]
+  return lines.join('\n')
+}
+
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, out: { type: 'string' }, compare: { type: 'string' } } })
+if (args.compare !== undefined) {
+  const [before, after] = args.compare.split(',').map((file) => JSON.parse(readFileSync(file, 'utf8')) as Row[])
+  console.log(comparison(before!, after!))
+  process.exit(0)
+}
 const chosen = args.only === undefined ? attacks : attacks.filter((attack) => args.only!.split(',').includes(attack.name))
 const rows: Row[] = []
 const started = performance.now()

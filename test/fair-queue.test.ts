@@ -80,3 +80,26 @@ describe('the fair queue, with a client whose queue keeps emptying', () => {
     expect(order.filter((id) => id.startsWith('b')).length).toBe(3)
   })
 })
+
+describe('the fair queue, with work handed out without waiting', () => {
+  it('charges it, so the client that took free threads waits behind one that did not', () => {
+    const queue = new FairQueue<Item>()
+    queue.charge(item('a', 50, 'direct'))
+    queue.push(item('a', 10, 'a1'))
+    queue.push(item('b', 10, 'b1'))
+    expect(drain(queue)).toEqual(['b1', 'a1'])
+  })
+
+  it('moves the clock along while nothing waits, so a client alone runs up no debt beyond its last item', () => {
+    const queue = new FairQueue<Item>()
+    for (let i = 0; i < 100; i++) queue.charge(item('a', 10, `direct${i}`))
+    queue.push(item('b', 10, 'b1'))
+    queue.push(item('b', 10, 'b2'))
+    queue.push(item('a', 10, 'a1'))
+    // a owes only for its last item: b goes first, then they tie (older queue first), then a.
+    expect(drain(queue)).toEqual(['b1', 'b2', 'a1'])
+    queue.push(item('b', 10, 'b3'))
+    queue.push(item('a', 10, 'a2'))
+    expect(drain(queue)).toEqual(['b3', 'a2'])
+  })
+})

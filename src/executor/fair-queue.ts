@@ -58,6 +58,22 @@ export class FairQueue<T extends FairItem> {
     return item
   }
 
+  /**
+   * Accounts for an item handed out without waiting (a thread was free and nothing waited), so a
+   * client that always finds a free thread still pays for the time it takes once others wait.
+   */
+  charge (item: FairItem): void {
+    const queue = this.clients.get(item.client)
+    if (queue !== undefined) {
+      queue.served += item.costMs
+      return
+    }
+    const start = Math.max(this.clock, this.accounts.get(item.client) ?? 0)
+    // Nothing waits, so this is the work in service: the clock moves to it.
+    if (this.length === 0) this.clock = start
+    this.remember(item.client, start + item.costMs)
+  }
+
   /** Takes a waiting item out (its request was aborted); false if it was not waiting. */
   remove (item: T): boolean {
     const queue = this.clients.get(item.client)

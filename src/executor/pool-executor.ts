@@ -107,10 +107,13 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
     run: (message, options) => {
       const { signal } = options
       if (signal?.aborted === true) return Promise.reject(abortError(signal.reason))
+      const costMs = (options.costMs ?? 0) + TASK_OVERHEAD_MS
       // A free thread and nobody waiting: straight to Piscina, which then runs it at once.
-      if (running < ready.size && waiting.length === 0) return dispatch(message, options)
+      if (running < ready.size && waiting.length === 0) {
+        waiting.charge({ client: options.client, costMs })
+        return dispatch(message, options)
+      }
       return new Promise<TaskOutcome>((resolve, reject) => {
-        const costMs = (options.costMs ?? 0) + TASK_OVERHEAD_MS
         const entry: Waiting = { client: options.client, costMs, message, options, resolve, reject, release: () => {} }
         if (signal !== undefined) {
           entry.release = onAbort(signal, () => {
