@@ -78,6 +78,12 @@ export class UploadMeter extends Readable {
     this.windowStartBytes = this.receivedEncodedLength
   }
 
+  /** Starts a new window now: after the service's own event loop stalled, the client is not to blame for what it could not deliver. */
+  restartWindow (now = performance.now()): void {
+    this.windowStartedAt = now
+    this.windowStartBytes = this.receivedEncodedLength
+  }
+
   override _read (): void {
     this.source.resume()
   }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { ShuttingDownError } from '../errors.js'
@@ -29,8 +30,17 @@ const RATE_CHECK_MS = 500
 async function uploadsPlugin (app: FastifyInstance, { maxBytes, largestBody }: UploadsOptions) {
   const budget = createUploadBudget(maxBytes, largestBody)
   const arriving = new Set<UploadMeter>()
+  let lastCheck = performance.now()
   const timer = setInterval(() => {
-    for (const meter of arriving) meter.checkRate()
+    const now = performance.now()
+    const stalled = now - lastCheck > 2 * RATE_CHECK_MS
+    lastCheck = now
+    // A late check means the event loop was blocked (inline work, a long GC): bytes may be waiting
+    // unread in the socket, so every window starts again rather than blame the client.
+    for (const meter of arriving) {
+      if (stalled) meter.restartWindow(now)
+      else meter.checkRate(now)
+    }
   }, RATE_CHECK_MS)
   timer.unref()
 
