@@ -38,7 +38,7 @@ export async function poolOverheadBench (): Promise<string> {
     })
   }
   // The service's own settings, so the figure includes everything its executor adds to Piscina.
-  const settings = { threads: THREADS, workerNice: 0, maxQueue: 1024, maxOldGenerationMb: 512, tasks: taskTable }
+  const settings = { threads: THREADS, workerNice: 0, maxQueueMs: 1_000_000, maxOldGenerationMb: 512, tasks: taskTable }
   const executor = createPoolExecutor(settings)
   try {
     const input = { start: 0, end: 1 }

@@ -17,7 +17,7 @@ function filled (buffer: ArrayBuffer | SharedArrayBuffer): ArrayBuffer | SharedA
  * no values (pure hand-off), beside the exact sum of the whole buffer in one task for scale.
  */
 export async function sumHandoffBench (): Promise<string> {
-  const executor = createPoolExecutor({ threads: 1, maxQueue: 1, maxOldGenerationMb: 512, tasks: taskTable })
+  const executor = createPoolExecutor({ threads: 1, maxQueueMs: 1_000_000, maxOldGenerationMb: 512, tasks: taskTable })
   const none = (buffer: ArrayBufferLike, transferList?: ArrayBuffer[]) =>
     executor.execute('sum', { buffer, start: 0, end: 0, mode: 'exact' }, { transferList })
   const rows: string[][] = []
@@ -49,15 +49,16 @@ export async function sumHandoffBench (): Promise<string> {
  * split in two, around MIN_VALUES_PER_CHUNK.
  */
 export async function sumSplitBench (): Promise<string> {
-  const executor: Executor = createPoolExecutor({ threads: 2, maxQueue: 4, maxOldGenerationMb: 512, tasks: taskTable })
+  const executor: Executor = createPoolExecutor({ threads: 2, maxQueueMs: 1_000_000, maxOldGenerationMb: 512, tasks: taskTable })
   const rows: string[][] = []
   try {
     for (const count of [MIN_VALUES_PER_CHUNK / 8, MIN_VALUES_PER_CHUNK / 2, MIN_VALUES_PER_CHUNK, MIN_VALUES_PER_CHUNK * 2, MIN_VALUES_PER_CHUNK * 8]) {
       const values = makeValues(count, 'wide', new Float64Array(new SharedArrayBuffer(count * 8))) as Float64Array<SharedArrayBuffer>
-      const sum = (chunks: number) => offload(executor, undefined, {
+      const sum = (chunks: number) => offload(executor, {}, {
         task: 'sum',
         size: values.length,
         minChunkSize: 1,
+        unitsPerMs: 250_000,
         chunks,
         split: (parts) => splitRange({ start: 0, end: values.length }, parts).map(({ start, end }) => ({ buffer: values.buffer, start, end, mode: 'exact' as const })),
         merge: mergeSumPartials

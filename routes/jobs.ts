@@ -7,7 +7,7 @@ import { JobNotFoundError, NotAcceptableError } from '../src/errors.js'
 import { jobDocument } from '../src/jobs/job-document.js'
 import { followJob } from '../src/jobs/job-stream.js'
 import type { JobCaller } from '../src/jobs/jobs.js'
-import { apiKeyDigest } from '../src/plugins/access-control.js'
+import { apiKeyDigest } from '../src/client-identity.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
 import { sumOfSquaresRange } from './sum-of-squares.js'
 

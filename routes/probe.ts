@@ -15,10 +15,17 @@ export const probeReply = z.object({
   pool: z.object({
     threads: z.int(),
     queued: z.int(),
+    queuedMs: z.number().describe('Estimated milliseconds of work waiting for a thread'),
+    waitingClients: z.int().describe('Clients (API keys, or addresses) with work waiting; the queue is shared fairly between them'),
     running: z.int(),
     utilization: z.number().describe('Mean share of the window the worker threads were busy, 0..1'),
-    maxQueue: z.int().nullable().describe('Tasks that may wait beyond one per thread before new work gets 503; null inline'),
+    maxQueueMs: z.int().nullable().describe('Estimated milliseconds of work that may wait before new work gets 503; null inline'),
     threadsReplaced: z.int().describe('Worker threads started since boot to replace ones that died or were terminated by an abort')
+  }),
+  uploads: z.object({
+    inFlight: z.int().describe('Requests holding upload memory: bodies arriving, or read and not yet answered'),
+    reservedBytes: z.int().describe('Upload memory reserved for them, JSON counted at its parsing cost'),
+    maxBytes: z.int().describe('UPLOAD_MEMORY_MAX_BYTES: past it, uploads get 503')
   }),
   memory: z.object({ rssBytes: z.int(), heapUsedBytes: z.int() })
 }).describe('Event-loop and pool load over the last few seconds').meta({
@@ -27,7 +34,8 @@ export const probeReply = z.object({
     executor: 'pool',
     windowMs: 1013,
     eventLoop: { delayMs: { p50: 0.101, p99: 1.092, max: 1.215 }, utilization: 0.032 },
-    pool: { threads: 2, queued: 0, running: 0, utilization: 0.159, maxQueue: 16, threadsReplaced: 0 },
+    pool: { threads: 2, queued: 0, queuedMs: 0, waitingClients: 0, running: 0, utilization: 0.159, maxQueueMs: 2000, threadsReplaced: 0 },
+    uploads: { inFlight: 0, reservedBytes: 0, maxBytes: 268_435_456 },
     memory: { rssBytes: 98_566_144, heapUsedBytes: 14_680_064 }
   }]
 })
@@ -42,14 +50,16 @@ export default async function probeRoutes (app: FastifyInstance) {
     schema: { summary: 'Event-loop latency probe', response: { 200: probeReply } }
   }, async () => {
     const load = app.loadMonitor.snapshot()
-    const { kind, threads, queued, running, maxQueue, threadsReplaced } = app.executor.stats()
+    const { kind, threads, queued, queuedMs, waitingClients, running, maxQueueMs, threadsReplaced } = app.executor.stats()
+    const { inFlight, reservedBytes, maxBytes } = app.uploads.stats()
     const { rss, heapUsed } = process.memoryUsage()
     return {
       status: 'ok' as const,
       executor: kind,
       windowMs: load.windowMs,
       eventLoop: load.eventLoop,
-      pool: { threads, queued, running, utilization: load.poolUtilization, maxQueue, threadsReplaced },
+      pool: { threads, queued, queuedMs, waitingClients, running, utilization: load.poolUtilization, maxQueueMs, threadsReplaced },
+      uploads: { inFlight, reservedBytes, maxBytes },
       memory: { rssBytes: rss, heapUsedBytes: heapUsed }
     }
   })

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { splitRange } from '../src/compute/split-range.js'
-import { MIN_TERMS_PER_CHUNK } from '../src/compute/sum-of-squares.js'
+import { MIN_TERMS_PER_CHUNK, TERMS_PER_MS } from '../src/compute/sum-of-squares.js'
 import { offload } from '../src/executor/offload.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
 import { serverTiming } from '../src/server-timing.js'
@@ -21,7 +21,7 @@ function withRangeChecks<T extends z.ZodType<{ start: number, end: number }>> (s
 export const sumOfSquaresBody = (maxTerms: number) => withRangeChecks(z.strictObject({
   ...range,
   chunks: z.int().min(1).max(256).optional()
-    .describe('Sub-ranges to split the work into (never more than the range has terms); chosen by the service when omitted')
+    .describe('Sub-ranges to split the work into (never more than the range has terms, nor 4 per pool thread); chosen by the service when omitted')
 }), maxTerms).meta({ examples: [{ start: -3, end: 1_000_000_000 }] })
 
 /** The range alone, checked as the synchronous route checks it: a job's input (the service chooses its chunks). */
@@ -47,10 +47,11 @@ export default async function sumOfSquaresRoute (app: FastifyInstance, { config 
     }
   }, async (request, reply) => {
     const { start, end, chunks } = request.body
-    const run = await offload(app.executor, request.computeSignal, {
+    const run = await offload(app.executor, { signal: request.computeSignal, client: request.computeClient }, {
       task: 'sum-of-squares',
       size: end - start,
       minChunkSize: MIN_TERMS_PER_CHUNK,
+      unitsPerMs: TERMS_PER_MS,
       chunks,
       inlineMaxSize: config.INLINE_MAX_TERMS,
       split: (parts) => splitRange({ start, end }, parts),

@@ -4,11 +4,12 @@ import { z } from 'zod'
 import { MODES } from '../src/compute/modes.js'
 import { copyToShared } from '../src/compute/shared-values.js'
 import { splitRange } from '../src/compute/split-range.js'
-import { mergeSumPartials, MIN_VALUES_PER_CHUNK } from '../src/compute/sum.js'
+import { mergeSumPartials, MIN_VALUES_PER_CHUNK, VALUES_PER_MS } from '../src/compute/sum.js'
 import { errorBody } from '../src/error-body.js'
 import { Float64OverflowError, NonFiniteValueError } from '../src/errors.js'
 import { offload } from '../src/executor/offload.js'
 import { float64BodyParser } from '../src/float64-body-parser.js'
+import { numberArray } from '../src/number-array.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
 import { serverTiming } from '../src/server-timing.js'
 
@@ -18,7 +19,7 @@ export const sumQuery = z.strictObject({
 })
 
 export const sumJsonBody = z.strictObject({
-  values: z.array(z.number()).describe('The numbers to add; JSON numbers beyond the float64 range (1e999) are refused')
+  values: numberArray().describe('The numbers to add; JSON numbers beyond the float64 range (1e999) are refused')
 }).meta({ examples: [{ values: [1e308, 1e308, -1e308] }] })
 
 // The parser has already turned the bytes into a Float64Array; the metadata is what OpenAPI shows.
@@ -60,10 +61,11 @@ export default async function sumRoute (app: FastifyInstance, { config }: Comput
     const values = body instanceof Float64Array ? body : copyToShared(body.values)
     const { mode } = request.query
     const first = values.byteOffset / 8
-    const run = await offload(app.executor, request.computeSignal, {
+    const run = await offload(app.executor, { signal: request.computeSignal, client: request.computeClient }, {
       task: 'sum',
       size: values.length,
       minChunkSize: MIN_VALUES_PER_CHUNK,
+      unitsPerMs: VALUES_PER_MS[mode],
       // Every chunk reads the same SharedArrayBuffer in place: shared, not copied, with each thread.
       split: (parts) => splitRange({ start: first, end: first + values.length }, parts)
         .map(({ start, end }) => ({ buffer: values.buffer, start, end, mode })),

@@ -16,7 +16,13 @@ export default async function testFaultRoute (app: FastifyInstance) {
       })
     }
   }, async (request) => {
-    const outcome = await app.executor.execute('test-fault', request.body, { signal: request.computeSignal })
+    const { kind, ms } = request.body
+    const outcome = await app.executor.execute('test-fault', request.body, {
+      signal: request.computeSignal,
+      client: request.computeClient,
+      // A spin's length is known; any other fault's cost is not, and its abort always replaces the thread.
+      ...(kind === 'spin' ? { costMs: ms ?? 0 } : {})
+    })
     return outcome.value
   })
 }

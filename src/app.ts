@@ -18,6 +18,7 @@ import lifecycle from './plugins/lifecycle.js'
 import loadMonitor from './plugins/load-monitor.js'
 import metrics from './plugins/metrics.js'
 import openApi from './plugins/openapi.js'
+import uploads from './plugins/uploads.js'
 import { requestId } from './request-id.js'
 
 // This file is where the app is composed, and the one file of src/ that imports routes/ and
@@ -26,6 +27,9 @@ type Tasks = typeof tasks
 declare module './executor/executor.js' {
   interface TaskRegistry extends Tasks {}
 }
+
+/** How long after a compute request's own deadline Node's request timeout closes what is left. */
+const NODE_TIMEOUT_SLACK_MS = 5000
 
 /** Every route that runs CPU work: each gets the compute scope's guards without asking for them. */
 const computeRoutes: ComputeRoute[] = [sumOfSquaresRoute, sumRoute, jobsRoutes]
@@ -45,7 +49,12 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     genReqId: requestId,
     trustProxy: trustProxy(config.TRUST_PROXY),
     // The lifecycle plugin answers during shutdown itself, in the service's error shape.
-    return503OnClosing: false
+    return503OnClosing: false,
+    // Node's own limits, the backstop for every route: the compute scope answers a late body
+    // with 408 in the error shape at its deadline; Node closes whatever is still arriving a few
+    // seconds later (its own 408), checking every second rather than its default 30.
+    requestTimeout: config.REQUEST_TIMEOUT_MS + NODE_TIMEOUT_SLACK_MS,
+    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 }
   })
   if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute)
   app.setValidatorCompiler(validatorCompiler)
@@ -57,6 +66,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(errorHandler)
   await app.register(lifecycle)
   await app.register(executor, { config, tasks: { names: Object.keys(tasks), run: runTask } })
+  await app.register(uploads, { maxBytes: config.UPLOAD_MEMORY_MAX_BYTES, largestBody: config.BODY_LIMIT_BYTES })
   await app.register(jobs, { config })
   await app.register(loadMonitor)
   // Before every route: swagger and metrics learn routes from their onRoute hooks.

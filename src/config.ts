@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
+import { defaultUploadMemory } from './upload-memory.js'
 import { EXECUTOR_KINDS } from './executor/executor.js'
 
 const int = (min: number, max: number) =>
@@ -53,15 +54,31 @@ export const configSchema = z.object({
   /** Worker threads in the pool: one per core is the sweet spot for CPU-bound tasks. */
   POOL_THREADS: int(1, 256).default(() => availableParallelism()),
   /**
-   * Tasks that may wait for a thread before new work gets 503; default 8 per thread. A large request
-   * brings one task per thread, so with 2 threads that is 8 such requests waiting: enough for a
-   * handful of concurrent clients, bounded well inside REQUEST_TIMEOUT_MS for typical tasks.
+   * Estimated milliseconds of work that may wait for a thread before new work gets 503; default 1000
+   * per thread. Each client may hold an equal share of it while others wait (docs/hostile-clients.md).
    */
-  POOL_MAX_QUEUE: int(0, 1_000_000).optional(),
+  POOL_MAX_QUEUE_MS: int(0, 3_600_000).optional(),
   /** V8 old-generation heap limit of each worker thread, in MiB: a task that exceeds it fails alone. */
   WORKER_MAX_OLD_GENERATION_MB: int(16, 65_536).default(512),
-  /** Deadline of every compute request; a client may ask for a shorter one with `X-Timeout-Ms`. */
+  /**
+   * Deadline of every compute request, from its arrival, upload included; a client may ask for a
+   * shorter one with `X-Timeout-Ms`. A body still arriving at the deadline gets 408.
+   */
   REQUEST_TIMEOUT_MS: int(1, 3_600_000).default(30_000),
+  /** Time a client has to send a request's headers (Node's headersTimeout), capped at REQUEST_TIMEOUT_MS. */
+  HEADERS_TIMEOUT_MS: int(1, 3_600_000).default(10_000),
+  /**
+   * Slowest upload accepted: a body that brings fewer bytes than this per second (or than it has
+   * left) over any UPLOAD_RATE_WINDOW_MS gets 408 and its connection closed. 0 turns the rule off.
+   */
+  UPLOAD_MIN_BYTES_PER_SECOND: int(0, 1024 ** 3).default(32 * 1024),
+  UPLOAD_RATE_WINDOW_MS: int(500, 600_000).default(5000),
+  /**
+   * Memory that request bodies in flight may hold, off-heap included, reserved from Content-Length
+   * before a byte is read (a JSON body counts JSON_MEMORY_FACTOR times its size); past it uploads
+   * get 503. Default: a quarter of the memory the process may use (src/upload-memory.ts).
+   */
+  UPLOAD_MEMORY_MAX_BYTES: int(1024, Number.MAX_SAFE_INTEGER).default(() => defaultUploadMemory()),
   /** Mean event-loop delay (ms, over a second) above which compute requests are shed with 503; 0 turns it off. */
   PRESSURE_MAX_EVENT_LOOP_DELAY_MS: int(0, 600_000).default(1000),
   /** Heap used (MiB) above which compute requests are shed with 503; default 90% of V8's heap limit. */
@@ -69,11 +86,16 @@ export const configSchema = z.object({
   /** Upper bound on `end - start` for one sum-of-squares request (at most 2^53 - 1, where float64 stops being exact). */
   MAX_TERMS: int(1, Number.MAX_SAFE_INTEGER).default(10_000_000_000),
   /**
-   * Largest request body POST /v1/sum accepts, JSON or binary (64 MiB is 8M float64 values). Other routes
-   * keep Fastify's 1 MiB. At most 256 MiB: a JSON body is parsed from one string, and V8 caps strings
-   * at about 512 MiB.
+   * Largest binary (application/octet-stream) body POST /v1/sum accepts: 64 MiB is 8M float64 values.
+   * Other routes keep Fastify's 1 MiB. At most 256 MiB.
    */
   BODY_LIMIT_BYTES: int(8, 256 * 1024 * 1024).default(64 * 1024 * 1024),
+  /**
+   * Largest JSON body any compute route accepts. JSON costs 10-20 times its size in memory and is
+   * parsed on the event loop (docs/hostile-clients.md): large inputs belong in the binary format.
+   * At most 256 MiB: V8 caps strings at about 512 MiB.
+   */
+  JSON_BODY_LIMIT_BYTES: int(8, 256 * 1024 * 1024).default(1024 * 1024),
   /**
    * Nice value of the worker threads, 0-19 (Linux only: there each thread has its own). Higher lets
    * the event loop take a core from a busy worker at once, keeping the service responsive.
@@ -146,9 +168,14 @@ export const configSchema = z.object({
     path: ['JOB_CHUNK_TERMS'],
     message: `must be at least JOB_MAX_TERMS / ${MAX_JOB_CHUNKS}: a job is cut into at most ${MAX_JOB_CHUNKS} chunks`
   })
+  .refine((config) => config.UPLOAD_MEMORY_MAX_BYTES >= config.BODY_LIMIT_BYTES, {
+    path: ['UPLOAD_MEMORY_MAX_BYTES'],
+    message: 'must be at least BODY_LIMIT_BYTES, or no body of the largest size could ever be read: raise it, or lower BODY_LIMIT_BYTES'
+  })
   .transform((config) => ({
     ...config,
-    POOL_MAX_QUEUE: config.POOL_MAX_QUEUE ?? config.POOL_THREADS * 8,
+    POOL_MAX_QUEUE_MS: config.POOL_MAX_QUEUE_MS ?? config.POOL_THREADS * 1000,
+    HEADERS_TIMEOUT_MS: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
     JOB_THREADS: config.JOB_THREADS ?? Math.max(1, config.POOL_THREADS - 1)
   }))
 
@@ -167,11 +194,18 @@ export class ConfigError extends Error {
 export function loadConfig (env: Env = {}): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''))
   const result = configSchema.safeParse(present)
-  if (result.success) return result.data
-  const lines = result.error.issues.map((issue) => {
+  const lines = Object.keys(REPLACED).filter((name) => name in present)
+    .map((name) => `  ${name}=${JSON.stringify(present[name])}: ${REPLACED[name]}`)
+  if (result.success && lines.length === 0) return result.data
+  for (const issue of result.error?.issues ?? []) {
     const name = String(issue.path[0])
     const value = SECRET.has(name) ? '[redacted]' : JSON.stringify(present[name] ?? '')
-    return `  ${name}=${value}: ${issue.message}`
-  })
+    lines.push(`  ${name}=${value}: ${issue.message}`)
+  }
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+}
+
+/** Settings that no longer exist, and what took their place: refused rather than silently ignored. */
+const REPLACED: Record<string, string> = {
+  POOL_MAX_QUEUE: 'no longer exists: the queue is bounded in estimated work, POOL_MAX_QUEUE_MS (default 1000 per thread)'
 }

@@ -21,6 +21,13 @@ export const OverloadedError = serviceError('SVC_OVERLOADED', 'The service is ov
 export const UnsupportedMediaTypeError = serviceError('SVC_UNSUPPORTED_MEDIA_TYPE', 'Content-Type %s is not accepted: send %s', 415)
 export const NonFiniteValueError = serviceError('SVC_NON_FINITE_VALUE', '%s is %s: only finite numbers are accepted', 422)
 export const Float64OverflowError = serviceError('SVC_FLOAT64_OVERFLOW', 'The %s overflows float64: %s', 422)
+export const AmbiguousContentTypeError = serviceError('SVC_AMBIGUOUS_CONTENT_TYPE', 'Send one Content-Type header, not %s', 400)
+export const BodyTooLargeError = serviceError('SVC_BODY_TOO_LARGE', 'The request body is over the limit of %s bytes', 413)
+export const JsonTooLargeError = serviceError('SVC_JSON_TOO_LARGE', 'A JSON body may be at most %s bytes: send larger inputs as application/octet-stream (raw little-endian float64 values, up to %s bytes)', 413)
+export const JsonTooDeepError = serviceError('SVC_JSON_TOO_DEEP', 'JSON nested deeper than %s levels is not accepted', 400)
+export const UploadTimeoutError = serviceError('SVC_UPLOAD_TIMEOUT', 'The request body did not arrive within the deadline of %s ms', 408)
+export const UploadTooSlowError = serviceError('SVC_UPLOAD_TOO_SLOW', 'The request body arrived slower than %s bytes per second', 408)
+export const UploadMemoryFullError = serviceError('SVC_UPLOAD_MEMORY_FULL', 'The service has no room for this upload right now; retry shortly', 503)
 export const BinaryLengthError = serviceError('SVC_BINARY_LENGTH', 'An application/octet-stream body must be %s, but %s bytes is not a multiple of %s', 400)
 
 /** Our own errors' messages are shown even at 5xx; any other 5xx is reduced to a generic message. */

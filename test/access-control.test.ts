@@ -154,7 +154,7 @@ describe('rate limit per API key (RATE_LIMIT_MAX and API_KEYS set)', () => {
 
 describe('without RATE_LIMIT_MAX', () => {
   it('does not limit compute routes', async () => {
-    const app = await buildTestApp({ POOL_MAX_QUEUE: '64' }) // 20 at once must not hit the queue bound either
+    const app = await buildTestApp({ POOL_MAX_QUEUE_MS: '60000' }) // 20 at once must not hit the queue bound either
     const responses = await Promise.all(Array.from({ length: 20 }, () => app.inject(compute())))
     await app.close()
     expect(responses.map((response) => response.statusCode)).toEqual(Array(20).fill(200))

@@ -16,7 +16,7 @@ describe('loadConfig', () => {
       BODY_LIMIT_BYTES: 64 * 1024 * 1024,
       ENABLE_TEST_FAULTS: false,
       RATE_LIMIT_WINDOW_MS: 60_000,
-      POOL_MAX_QUEUE: availableParallelism() * 8,
+      POOL_MAX_QUEUE_MS: availableParallelism() * 1000,
       WORKER_MAX_OLD_GENERATION_MB: 512,
       REQUEST_TIMEOUT_MS: 30_000,
       PRESSURE_MAX_EVENT_LOOP_DELAY_MS: 1000,
@@ -25,9 +25,13 @@ describe('loadConfig', () => {
     })
   })
 
-  it('sizes the queue bound to the pool: 8 tasks per thread unless set', () => {
-    expect(loadConfig({ POOL_THREADS: '3' }).POOL_MAX_QUEUE).toBe(24)
-    expect(loadConfig({ POOL_THREADS: '3', POOL_MAX_QUEUE: '0' }).POOL_MAX_QUEUE).toBe(0)
+  it('sizes the queue bound to the pool: a second of work per thread unless set', () => {
+    expect(loadConfig({ POOL_THREADS: '3' }).POOL_MAX_QUEUE_MS).toBe(3000)
+    expect(loadConfig({ POOL_THREADS: '3', POOL_MAX_QUEUE_MS: '0' }).POOL_MAX_QUEUE_MS).toBe(0)
+  })
+
+  it('refuses the old task-count POOL_MAX_QUEUE by name, saying what replaced it, rather than ignore it', () => {
+    expect(() => loadConfig({ POOL_MAX_QUEUE: '16' })).toThrow(/POOL_MAX_QUEUE="16": no longer exists: .*POOL_MAX_QUEUE_MS/)
   })
 
   it('sizes jobs: 10^14 terms at most, chunks of 10^9, every pool thread but one for chunks', () => {
@@ -67,7 +71,7 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_WINDOW_MS', '999'],
     ['METRICS_PORT', '70000'],
     ['METRICS_PORT', '3000'],
-    ['POOL_MAX_QUEUE', '-1'],
+    ['POOL_MAX_QUEUE_MS', '-1'],
     ['REQUEST_TIMEOUT_MS', '0'],
     ['WORKER_MAX_OLD_GENERATION_MB', '8'],
     ['SHUTDOWN_GRACE_MS', '50']

@@ -12,8 +12,8 @@ describe('job work in the pool executor', () => {
   let executor: Executor | undefined
   afterEach(async () => { await executor?.close() })
 
-  const start = async (threads: number, maxQueue = 8) => {
-    executor = createPoolExecutor({ threads, maxQueue, maxOldGenerationMb: 64, tasks: taskTable })
+  const start = async (threads: number, maxQueueMs = 8000) => {
+    executor = createPoolExecutor({ threads, maxQueueMs, maxOldGenerationMb: 64, tasks: taskTable })
     // Threads start up front; one round trip each makes sure they are ready.
     await Promise.all(Array.from({ length: threads }, () => executor!.execute('test-fault', { kind: 'spin', ms: 1 })))
     return executor

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -30,6 +31,19 @@ const body = fc.oneof(
   fc.array(fc.oneof(fc.double(), fc.jsonValue()), { maxLength: 64 }).map((values) => JSON.stringify({ values })),
   fc.array(number, { maxLength: 64 }).map((values) => `{"values":[${values.join(',')}]}`),
   fc.constantFrom('', '{', 'null', '{"__proto__":{"end":1}}', '{"constructor":{"prototype":{"x":1}}}', '\u0000', '{"end":5}garbage')
+)
+
+/**
+ * Bodies built to make the service do much work for little input (issue 10): huge arrays of wrong
+ * types, deep nesting (with a prototype key at the bottom), floods of unknown keys, long strings.
+ */
+const adversarial = fc.oneof(
+  fc.tuple(fc.integer({ min: 1, max: 300_000 }), fc.constantFrom('[]', '{}', '"x"', 'null', 'true', '[[1]]')).map(([items, item]) =>
+    `{"values":[${new Array(items).fill(item).join(',')}]}`),
+  fc.tuple(fc.integer({ min: 1, max: 200_000 }), fc.constantFrom('1', '{"__proto__":1}', '{"constructor":{"prototype":1}}')).map(([depth, bottom]) =>
+    `{"values":${'['.repeat(depth)}${bottom}${']'.repeat(depth)}}`),
+  fc.integer({ min: 1, max: 50_000 }).map((keys) => `{"end":5,${Array.from({ length: keys }, (_, i) => `"k${i}":[]`).join(',')}}`),
+  fc.integer({ min: 1, max: 900_000 }).map((length) => `{"values":[1,"${'x'.repeat(length)}"]}`)
 )
 
 /** Mostly the compute endpoints, where the parsing and validation are; every route and method now and then. */
@@ -66,7 +80,16 @@ const upload = fc.record({
   requestId: fc.constant(undefined)
 })
 
-const request = fc.oneof({ weight: 3, arbitrary: generic }, { weight: 1, arbitrary: upload })
+/** Adversarial JSON at the compute routes: every answer stays small. */
+const hostile = fc.record({
+  target: fc.constantFrom({ method: 'POST', path: '/v1/sum' }, { method: 'POST', path: '/v1/sum-of-squares' }),
+  contentType: fc.constant('application/json'),
+  body: adversarial,
+  timeout: fc.constant(undefined),
+  requestId: fc.constant(undefined)
+})
+
+const request = fc.oneof({ weight: 3, arbitrary: generic }, { weight: 1, arbitrary: upload }, { weight: 1, arbitrary: hostile })
 type FuzzRequest = typeof request extends fc.Arbitrary<infer T> ? T : never
 
 function headersOf (input: FuzzRequest): Record<string, string> {
@@ -80,6 +103,8 @@ function headersOf (input: FuzzRequest): Record<string, string> {
 
 function expectCleanAnswer (status: number, body: string) {
   expect(status, body.slice(0, 300)).toBeLessThan(500)
+  // However large or malformed the input, an error answer stays a few KiB.
+  if (status >= 400) expect(body.length).toBeLessThan(4096)
   if (status >= 400) {
     const parsed = JSON.parse(body)
     expect(parsed).toMatchObject({ statusCode: status, error: expect.any(String), message: expect.any(String), requestId: expect.any(String) })
@@ -108,7 +133,7 @@ describe('fuzzing every public endpoint', () => {
 
   describe('over real HTTP', () => {
     let server: ServerProcess
-    beforeAll(async () => { server = await startServer({ LOG_LEVEL: 'warn', MAX_TERMS: '20000000' }) })
+    beforeAll(async () => { server = await startServer({ LOG_LEVEL: 'warn', MAX_TERMS: '20000000', POOL_THREADS: '2' }) })
     afterAll(async () => { await server.stop() })
 
     it('keeps the process up and answering', async () => {
@@ -120,6 +145,31 @@ describe('fuzzing every public endpoint', () => {
 
       expect(server.child.exitCode).toBeNull()
       expect((await fetch(`${server.url}/health/live`)).status).toBe(200)
+    })
+
+    it('answers a flood of very short deadlines at each deadline, without replacing threads', async () => {
+      const before = ((await (await fetch(`${server.url}/probe`)).json()) as { pool: { threadsReplaced: number } }).pool.threadsReplaced
+      const deadlineFlood = fc.record({
+        timeoutMs: fc.integer({ min: 1, max: 20 }),
+        end: fc.integer({ min: 1_000_000, max: 20_000_000 }),
+        chunks: fc.option(fc.integer({ min: 1, max: 256 }), { nil: undefined })
+      })
+      await fc.assert(fc.asyncProperty(fc.array(deadlineFlood, { minLength: 8, maxLength: 8 }), async (burst) => {
+        await Promise.all(burst.map(async ({ timeoutMs, end, chunks }) => {
+          const started = performance.now()
+          const response = await fetch(`${server.url}/v1/sum-of-squares`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-timeout-ms': String(timeoutMs) },
+            body: JSON.stringify({ end, chunks })
+          })
+          const text = await response.text()
+          expect([200, 503, 504], text).toContain(response.status)
+          expect(performance.now() - started).toBeLessThan(timeoutMs + 1000)
+        }))
+      }), { numRuns: 40 })
+      const after = ((await (await fetch(`${server.url}/probe`)).json()) as { pool: { threadsReplaced: number, threads: number } }).pool
+      expect(after.threads).toBe(2)
+      expect(after.threadsReplaced - before).toBeLessThanOrEqual(2)
     })
   })
 })

@@ -58,6 +58,16 @@ function containerPort (port: number | string | undefined) {
   return typeof port === 'number' ? port : container.ports?.find(({ name }) => name === port)?.containerPort
 }
 
+/** Kubernetes memory quantities: "512Mi", "1Gi", or bytes. */
+function bytes (quantity: string | number | undefined) {
+  const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(String(quantity))
+  if (match === null) throw new Error(`not a memory quantity: ${quantity}`)
+  return Number(match[1]) * ({ Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }[match[2] ?? ''] ?? 1)
+}
+
+/** RSS of the service idle with 2 threads (measured ~105 MiB), with slack: what the upload budget and worker heaps come on top of. */
+const BASELINE_RSS = 160 * 1024 ** 2
+
 /** Kubernetes CPU quantities: "2", "1.5" or "1500m". */
 function cores (quantity: string | number | undefined) {
   const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(String(quantity))
@@ -103,6 +113,12 @@ describe('the Deployment, checked against the config it sets', () => {
     expect(cores(container.resources?.requests?.cpu)).toBe(config.POOL_THREADS)
   })
 
+  it('gives the memory limit room for the upload budget, both worker heaps and the baseline', () => {
+    const limit = bytes(container.resources?.limits?.memory)
+    const workerHeaps = config.POOL_THREADS * config.WORKER_MAX_OLD_GENERATION_MB * 1024 ** 2
+    expect(limit).toBeGreaterThanOrEqual(config.UPLOAD_MEMORY_MAX_BYTES + workerHeaps + BASELINE_RSS)
+  })
+
   it('lets the service drain and finish its work before the kubelet kills it', () => {
     expect(config.SHUTDOWN_DRAIN_DELAY_MS, 'time for endpoint removal to propagate').toBeGreaterThan(0)
     expect(pod.terminationGracePeriodSeconds! * 1000).toBeGreaterThan(config.SHUTDOWN_DRAIN_DELAY_MS + config.SHUTDOWN_GRACE_MS)
@@ -140,7 +156,7 @@ describe('the Deployment probes, against the app built from its environment', ()
 
   it('keep the pod ready while its queue is full: that is a 503 per request, not a reason to lose the endpoint', async () => {
     const stats = app.executor.stats()
-    vi.spyOn(app.executor, 'stats').mockReturnValueOnce({ ...stats, queued: stats.maxQueue ?? 0, saturated: true })
+    vi.spyOn(app.executor, 'stats').mockReturnValueOnce({ ...stats, queuedMs: stats.maxQueueMs ?? 0, saturated: true })
     expect((await get(container.readinessProbe?.httpGet?.path)).statusCode).toBe(200)
   })
 

@@ -75,7 +75,7 @@ describe('executor events, as metrics', () => {
 describe('load gauges', () => {
   it('read the executor stats and the load snapshot at scrape time, in seconds and ratios', async () => {
     const registry = new Registry()
-    let stats: ExecutorStats = { kind: 'pool', threads: 4, queued: 7, running: 4, maxQueue: 16, saturated: false, busyMs: 0, threadsReplaced: 0 }
+    let stats: ExecutorStats = { kind: 'pool', threads: 4, queued: 7, running: 4, queuedMs: 70, waitingClients: 1, maxQueueMs: 4000, saturated: false, busyMs: 0, threadsReplaced: 0 }
     const load: LoadSnapshot = { windowMs: 4000, eventLoop: { delayMs: { p50: 0.1, p99: 12.5, max: 40 }, utilization: 0.25 }, poolUtilization: 0.875 }
     registerLoadGauges(registry, { stats: () => stats, load: () => load })
     const text = await registry.metrics()

@@ -17,6 +17,7 @@ const sumOfSquares = (start: number, end: number, options: { chunks?: number, in
   task: 'sum-of-squares' as const,
   size: end - start,
   minChunkSize: 1000,
+  unitsPerMs: 1000,
   inlineMaxSize: 500,
   ...options,
   split: (parts: number) => splitRange({ start, end }, parts),
@@ -26,7 +27,7 @@ const sumOfSquares = (start: number, end: number, options: { chunks?: number, in
 describe('running small work on the event loop', () => {
   it('runs work within inlineMaxSize without handing it to the executor', async () => {
     const { executor, calls } = countingExecutor()
-    const result = await offload(executor, undefined, sumOfSquares(-200, 300))
+    const result = await offload(executor, {}, sumOfSquares(-200, 300))
     expect(result).toMatchObject({ value: closedForm(-200, 300), chunks: 1 })
     expect(result.kernelMs).toBeGreaterThanOrEqual(0)
     expect(calls).toEqual([])
@@ -34,30 +35,30 @@ describe('running small work on the event loop', () => {
 
   it('hands work one unit over the limit to the executor', async () => {
     const { executor, calls } = countingExecutor()
-    const result = await offload(executor, undefined, sumOfSquares(0, 501))
+    const result = await offload(executor, {}, sumOfSquares(0, 501))
     expect(result.value).toBe(closedForm(0, 501))
     expect(calls).toEqual(['sum-of-squares'])
   })
 
   it('always uses the executor when the client asks for a chunk count', async () => {
     const { executor, calls } = countingExecutor()
-    await offload(executor, undefined, sumOfSquares(0, 10, { chunks: 2 }))
+    await offload(executor, {}, sumOfSquares(0, 10, { chunks: 2 }))
     expect(calls).toHaveLength(2)
   })
 
   it('never runs inline when inlineMaxSize is 0, and runs nothing at all for no work', async () => {
     const { executor, calls } = countingExecutor()
-    expect(await offload(executor, undefined, sumOfSquares(5, 6, { inlineMaxSize: 0 }))).toMatchObject({ value: 25n, chunks: 1 })
+    expect(await offload(executor, {}, sumOfSquares(5, 6, { inlineMaxSize: 0 }))).toMatchObject({ value: 25n, chunks: 1 })
     expect(calls).toEqual(['sum-of-squares'])
-    expect(await offload(executor, undefined, sumOfSquares(5, 5, { inlineMaxSize: 0 }))).toEqual({ value: 0n, chunks: 0, kernelMs: 0 })
+    expect(await offload(executor, {}, sumOfSquares(5, 5, { inlineMaxSize: 0 }))).toEqual({ value: 0n, chunks: 0, kernelMs: 0 })
     expect(calls).toHaveLength(1)
   })
 
   it('still honours an abort signal that has already fired', async () => {
     const { executor } = countingExecutor()
     const signal = AbortSignal.abort(new Error('gone'))
-    await expect(offload(executor, signal, sumOfSquares(0, 10))).rejects.toThrow('gone')
-    await expect(offload(executor, signal, sumOfSquares(0, 10_000))).rejects.toThrow()
+    await expect(offload(executor, { signal }, sumOfSquares(0, 10))).rejects.toThrow('gone')
+    await expect(offload(executor, { signal }, sumOfSquares(0, 10_000))).rejects.toThrow()
   })
 })
 
@@ -81,7 +82,7 @@ describe('choosing chunks', () => {
 
   it('splits, runs and merges across the chunks it chose, gathering exactly', async () => {
     const { executor, calls } = countingExecutor(3)
-    const result = await offload(executor, undefined, sumOfSquares(-5000, 1_000_000))
+    const result = await offload(executor, {}, sumOfSquares(-5000, 1_000_000))
     expect(result).toMatchObject({ value: closedForm(-5000, 1_000_000), chunks: 3 })
     expect(calls).toEqual(['sum-of-squares', 'sum-of-squares', 'sum-of-squares'])
   })

@@ -126,6 +126,25 @@ describe('Swagger UI at /docs', () => {
     expect(initializer.body).toMatch(/url: resolveUrl\('\.\/json'\)/)
   })
 
+  it('sends a restrictive Content-Security-Policy and refuses to be framed, on the docs routes only', async () => {
+    const page = await app.inject({ method: 'GET', url: '/docs/' })
+    const csp = String(page.headers['content-security-policy'])
+    expect(csp).toMatch(/default-src 'none'/)
+    expect(csp).toMatch(/script-src 'self'(;|$)/)
+    expect(csp).toMatch(/style-src 'self' 'sha256-[\w+/=]+'(;|$)/)
+    expect(csp).toMatch(/frame-ancestors 'none'/)
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|upgrade-insecure-requests/)
+    expect(page.headers['x-frame-options']).toBe('DENY')
+    // Everything the page loads is from its own origin, which the policy allows.
+    for (const path of ['/docs/static/swagger-ui-bundle.js', '/docs/static/swagger-ui.css', '/docs/json']) {
+      const asset = await app.inject({ method: 'GET', url: path })
+      expect(asset.statusCode, path).toBe(200)
+      expect(asset.headers['content-security-policy'], path).toBe(csp)
+    }
+    const api = await app.inject({ method: 'GET', url: '/probe' })
+    expect([api.headers['content-security-policy'], api.headers['x-frame-options']]).toEqual([undefined, undefined])
+  })
+
   it('reads the same document as /openapi.json', async () => {
     const ui = await app.inject({ method: 'GET', url: '/docs/json' })
     const served = await app.inject({ method: 'GET', url: '/openapi.json' })

@@ -27,7 +27,7 @@ async function crashAbortCrash (run: (input: { kind?: 'exit', ms?: number }, sig
 
 describe('the pool executor under crashes and aborts', () => {
   it('keeps every thread', async () => {
-    const executor = createPoolExecutor({ threads: 2, maxQueue: 10, maxOldGenerationMb: 64, tasks: taskTable, filename: slowBootWorker })
+    const executor = createPoolExecutor({ threads: 2, maxQueueMs: 10_000, maxOldGenerationMb: 64, tasks: taskTable, filename: slowBootWorker })
     await sleep(400)
     // The fixture ignores the task name; 'test-fault' is only there to satisfy the types.
     await crashAbortCrash((input, signal) => executor.execute('test-fault', input as never, signal === undefined ? {} : { signal }))

@@ -18,7 +18,8 @@ describe('GET /probe', () => {
         delayMs: { p50: expect.any(Number), p99: expect.any(Number), max: expect.any(Number) },
         utilization: expect.any(Number)
       },
-      pool: { threads: 2, queued: 0, running: 0, utilization: expect.any(Number), maxQueue: 16, threadsReplaced: 0 },
+      pool: { threads: 2, queued: 0, queuedMs: 0, waitingClients: 0, running: 0, utilization: expect.any(Number), maxQueueMs: 2000, threadsReplaced: 0 },
+      uploads: { inFlight: 0, reservedBytes: 0, maxBytes: expect.any(Number) },
       memory: { rssBytes: expect.any(Number), heapUsedBytes: expect.any(Number) }
     })
   })

@@ -34,7 +34,7 @@ describe('the event loop while CPU work runs', () => {
   afterEach(async () => { await server?.stop() })
 
   it('stays responsive with the pool executor', async () => {
-    server = await startServer({ EXECUTOR: 'pool', POOL_THREADS: '2', POOL_MAX_QUEUE: '64', LOG_LEVEL: 'warn' })
+    server = await startServer({ EXECUTOR: 'pool', POOL_THREADS: '2', POOL_MAX_QUEUE_MS: '60000', LOG_LEVEL: 'warn' })
     const result = await probeWhileSaturated(server)
     console.log('pool probe round trips (ms):', result)
     expect(result.statuses).toEqual(Array(6).fill(200))

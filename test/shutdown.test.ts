@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { startServer } from './support/server-process.js'
@@ -45,6 +46,20 @@ describe('graceful shutdown', () => {
     expect(ready.status).toBe(503)
     expect(work.status).toBe(200)
     expect(await server.exited).toEqual({ code: 0, signal: null })
+  })
+
+  it('exits 0 at once although a connection is idle and another half-way through its headers', async () => {
+    const server = await startServer({ POOL_THREADS: '1', SHUTDOWN_GRACE_MS: '3000' })
+    const idle = connect(server.port, '127.0.0.1')
+    const halfway = connect(server.port, '127.0.0.1')
+    for (const socket of [idle, halfway]) socket.on('error', () => {})
+    halfway.write('POST /v1/sum HTTP/1.1\r\nHost: 127.0.0.1\r\n')
+    await sleep(200)
+    const signalled = Date.now()
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toEqual({ code: 0, signal: null })
+    expect(Date.now() - signalled).toBeLessThan(2000)
+    for (const socket of [idle, halfway]) socket.destroy()
   })
 
   it('exits 1 when in-flight work outlasts the grace period', async () => {

@@ -37,7 +37,10 @@ export const ABORT_REASONS = ['deadline', 'disconnect', 'sibling-failed', 'shutd
 export type AbortReason = typeof ABORT_REASONS[number]
 
 export interface ExecuteOptions {
-  /** Aborts the task: dropped from the queue, or its thread terminated if it is running. */
+  /**
+   * Aborts the task: dropped from the queue; if it is running, its thread is terminated, unless
+   * finishing it is cheaper than starting a new thread (the caller is answered at once either way).
+   */
   signal?: TaskSignal
   /** Buffers in the input to move to the worker instead of copying them. */
   transferList?: TransferListItem[]
@@ -46,15 +49,32 @@ export interface ExecuteOptions {
    * wait, uses at most the pool's job threads, and waits for capacity instead of being refused.
    */
   priority?: 'request' | 'job'
+  /** Who the work is for (API key digest or address): the queue is shared fairly between clients. */
+  client?: string
+  /** Estimated milliseconds of work of each task: what it counts for in the queue. Unknown: a running abort always terminates. */
+  costMs?: number
 }
+
+/** The client of work submitted without one. */
+export const ANONYMOUS_CLIENT = 'anonymous'
+
+/** Hand-off cost of one task, counted on top of its estimate: 256 chunks of one term each are not free. */
+export const TASK_OVERHEAD_MS = 0.05
+
+/** Most chunks a request may be split into, per pool thread: past one per thread, more chunks only add hand-offs. */
+export const MAX_CHUNKS_PER_THREAD = 4
 
 export interface ExecutorStats {
   kind: ExecutorKind
   threads: number
   queued: number
+  /** Estimated milliseconds of work waiting for a thread. */
+  queuedMs: number
+  /** Clients with work waiting. */
+  waitingClients: number
   running: number
-  /** Tasks that may wait beyond one per thread before new work is refused; null when nothing ever waits. */
-  maxQueue: number | null
+  /** Estimated milliseconds of work that may wait before new work is refused; null when nothing ever waits. */
+  maxQueueMs: number | null
   /** True while new work would be refused. */
   saturated: boolean
   /** Kernel time of every task completed since start: differences over a window give utilization. */
@@ -74,9 +94,15 @@ export type ExecutorEvent =
     kernelMs?: number
     abortReason?: AbortReason
   }
-  | { type: 'task-rejected', task: TaskName, reason: 'queue-full' }
+  /** queue-full: the queue holds its bound; over-share: this client holds its share of it while others wait. */
+  | { type: 'task-rejected', task: TaskName, reason: RejectReason }
   /** A worker thread died or was terminated (by an abort) and the pool started a new one. */
   | { type: 'thread-replaced' }
+  /** A running task was aborted but left to finish: cheaper than replacing its thread. */
+  | { type: 'abort-left-running', task: TaskName }
+
+export const REJECT_REASONS = ['queue-full', 'over-share'] as const
+export type RejectReason = typeof REJECT_REASONS[number]
 
 export type ExecutorListener = (event: ExecutorEvent) => void
 
@@ -88,7 +114,7 @@ export interface Executor {
   readonly kind: ExecutorKind
   /** Every task name, for metrics to start each series at zero. */
   readonly tasks: readonly TaskName[]
-  /** Runs one task; refused with a QueueFullError (503) while the queue is full. */
+  /** Runs one task; refused with a QueueFullError (503) while the queue, or the client's share of it, is full. */
   execute<N extends TaskName>(task: N, input: TaskInput<N>, options?: ExecuteOptions): Promise<TaskOutcome<TaskValue<N>>>
   /**
    * Runs one task per input in parallel and gathers the outcomes in input order (asyncio.gather).
@@ -99,11 +125,15 @@ export interface Executor {
   runInline<N extends TaskName>(task: N, input: TaskInput<N>, options?: ExecuteOptions): TaskOutcome<TaskValue<N>>
   /**
    * How many chunks to cut `size` units of work into: `requested` when a client asked (at most one
-   * unit each), otherwise one per thread, but none smaller than `minChunkSize`.
+   * unit each, and MAX_CHUNKS_PER_THREAD per thread), otherwise one per thread, but none smaller
+   * than `minChunkSize`.
    */
   chunksFor(size: number, minChunkSize: number, requested?: number): number
-  /** Throws a QueueFullError (503) while the queue is full: lets a request be refused before its body is read. */
-  admit(task: TaskName): void
+  /**
+   * Throws a QueueFullError (503) while work from `client` would be refused: lets a request be
+   * refused before a large body is read.
+   */
+  admit(task: TaskName, client?: string): void
   stats(): ExecutorStats
   /** Subscribes to executor events; returns the unsubscribe function. */
   on(listener: ExecutorListener): () => void
@@ -113,15 +143,22 @@ export interface Executor {
 /** How tasks actually run: in Piscina's threads, or inline on the event loop. */
 export interface TaskRunner {
   readonly kind: ExecutorKind
-  run(message: TaskMessage, options: ExecuteOptions): Promise<TaskOutcome>
+  run(message: TaskMessage, options: ExecuteOptions & { client: string, costMs: number | undefined }): Promise<TaskOutcome>
   threads(): number
+  /** Threads ready and idle. */
+  freeThreads(): number
+  /** Tasks on a thread, aborted ones left to finish included. */
+  running(): number
   queued(): number
+  /** Estimated work waiting, in all or for one client. */
+  queuedMs(client?: string): number
+  waitingClients(): number
   close(): Promise<void>
 }
 
 export interface ExecutorOptions {
-  /** Tasks that may wait for a thread; null for a runner that never queues, and so never refuses. */
-  maxQueue: number | null
+  /** Estimated milliseconds of work that may wait for a thread; null for a runner that never queues, and so never refuses. */
+  maxQueueMs: number | null
   /** Threads that work is split for (the inline executor splits as the pool would, to compare like with like). */
   threads: number
   /** The task table: names, and the function that runs one on this thread. */
@@ -130,33 +167,39 @@ export interface ExecutorOptions {
 
 /**
  * Admission control, gathering, abort bookkeeping and events, shared by both runners.
- * A batch is admitted whole while fewer than `maxQueue` tasks wait for a thread, and refused whole
- * otherwise, so a request of many chunks is never starved by smaller ones. Admission is the
- * executor's own: Piscina's `maxQueue` does not apply to tasks submitted with a signal.
+ * The queue is counted in estimated milliseconds of work, not in tasks. A request is admitted whole
+ * while its client's work waiting is below its share of `maxQueueMs` (the bound divided among the
+ * clients with work waiting, itself included), and refused whole otherwise: a request of many
+ * chunks is never starved by smaller ones, and one client cannot lock the others out. Admission is
+ * the executor's own: Piscina's `maxQueue` does not apply to tasks submitted with a signal.
  */
-export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }: ExecutorOptions): Executor & { threadReplaced(): void } {
+export function createExecutor (runner: TaskRunner, { maxQueueMs, threads, tasks }: ExecutorOptions): Executor & { emit(event: ExecutorEvent): void } {
   const listeners = new Set<ExecutorListener>()
   const emit = (event: ExecutorEvent) => { for (const listener of listeners) listener(event) }
-  let inFlight = 0
-  let jobsInFlight = 0
   let busyMs = 0
   let threadsReplaced = 0
-  // Job chunks are bounded by the job back end's concurrency, not by the request queue.
-  const full = () => maxQueue !== null && inFlight - jobsInFlight - runner.threads() >= maxQueue
+  const idle = () => runner.freeThreads() > 0 && runner.queued() === 0
+  const saturated = () => maxQueueMs !== null && runner.freeThreads() === 0 && runner.queuedMs() >= maxQueueMs
 
-  function admit (task: TaskName) {
-    if (!full()) return
-    emit({ type: 'task-rejected', task, reason: 'queue-full' })
+  function refusal (client: string): RejectReason | undefined {
+    if (maxQueueMs === null || idle()) return undefined
+    const own = runner.queuedMs(client)
+    const clients = runner.waitingClients() + (own === 0 ? 1 : 0)
+    if (own < maxQueueMs / clients) return undefined
+    return clients === 1 ? 'queue-full' : 'over-share'
+  }
+
+  function admit (task: TaskName, client = ANONYMOUS_CLIENT) {
+    const reason = refusal(client)
+    if (reason === undefined) return
+    emit({ type: 'task-rejected', task, reason })
     throw new QueueFullError()
   }
 
   async function run<N extends TaskName> (task: N, input: TaskInput<N>, options: ExecuteOptions) {
     const submitted = performance.now()
-    const job = options.priority === 'job'
-    inFlight++
-    if (job) jobsInFlight++
     try {
-      const outcome = await runner.run({ task, input }, options)
+      const outcome = await runner.run({ task, input }, { ...options, client: options.client ?? ANONYMOUS_CLIENT, costMs: options.costMs })
       busyMs += outcome.kernelMs
       emit({ type: 'task-settled', task, status: 'completed', totalMs: performance.now() - submitted, kernelMs: outcome.kernelMs })
       return outcome as TaskOutcome<TaskValue<N>>
@@ -165,9 +208,6 @@ export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }
       emit({ type: 'task-settled', task, status: abortReason === undefined ? 'failed' : 'aborted', totalMs: performance.now() - submitted, abortReason })
       // An abort for a deadline or a disconnect surfaces as that error, with its own status code.
       throw abortReason === 'deadline' || abortReason === 'disconnect' ? (error as Error).cause : error
-    } finally {
-      inFlight--
-      if (job) jobsInFlight--
     }
   }
 
@@ -175,11 +215,11 @@ export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }
     kind: runner.kind,
     tasks: tasks.names as TaskName[],
     async execute (task, input, options = {}) {
-      if (options.priority !== 'job') admit(task)
+      if (options.priority !== 'job') admit(task, options.client)
       return run(task, input, options)
     },
     async executeAll (task, inputs, options = {}) {
-      admit(task)
+      if (options.priority !== 'job') admit(task, options.client)
       if (inputs.length === 1) return [await run(task, inputs[0]!, options)]
       // The request's own signal still aborts every chunk; the first failure aborts the others.
       const { child: signal, release } = childOf(options.signal, inputs.length)
@@ -197,7 +237,7 @@ export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }
       return tasks.run({ task, input }) as TaskOutcome<never>
     },
     chunksFor (size, minChunkSize, requested) {
-      if (requested !== undefined) return Math.max(1, Math.min(requested, size))
+      if (requested !== undefined) return Math.max(1, Math.min(requested, size, MAX_CHUNKS_PER_THREAD * threads))
       return Math.max(1, Math.min(threads, Math.floor(size / minChunkSize)))
     },
     admit,
@@ -207,9 +247,11 @@ export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }
         kind: runner.kind,
         threads: runner.threads(),
         queued,
-        running: Math.max(0, inFlight - queued),
-        maxQueue,
-        saturated: full(),
+        queuedMs: Math.round(runner.queuedMs() * 1000) / 1000,
+        waitingClients: runner.waitingClients(),
+        running: runner.running(),
+        maxQueueMs,
+        saturated: saturated(),
         busyMs,
         threadsReplaced
       }
@@ -218,9 +260,9 @@ export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }
       listeners.add(listener)
       return () => { listeners.delete(listener) }
     },
-    threadReplaced () {
-      threadsReplaced++
-      emit({ type: 'thread-replaced' })
+    emit (event) {
+      if (event.type === 'thread-replaced') threadsReplaced++
+      emit(event)
     },
     close: () => runner.close()
   }

@@ -13,7 +13,11 @@ export function createInlineExecutor ({ threads, tasks }: Pick<ExecutorOptions, 
       return tasks.run(message)
     },
     threads: () => 0,
+    freeThreads: () => 0,
+    running: () => 0,
     queued: () => 0,
+    queuedMs: () => 0,
+    waitingClients: () => 0,
     close: async () => {}
-  }, { maxQueue: null, threads, tasks })
+  }, { maxQueueMs: null, threads, tasks })
 }

@@ -1,4 +1,4 @@
-import type { Executor, TaskInput, TaskName, TaskSignal, TaskValue } from './executor.js'
+import type { ExecuteOptions, Executor, TaskInput, TaskName, TaskValue } from './executor.js'
 
 export interface OffloadPlan<N extends TaskName, R> {
   task: N
@@ -6,6 +6,8 @@ export interface OffloadPlan<N extends TaskName, R> {
   size: number
   /** Fewest units worth a chunk of their own: below it the hand-off costs more than a thread gains. */
   minChunkSize: number
+  /** Units one thread gets through per millisecond (an estimate): what the work counts for in the queue. */
+  unitsPerMs: number
   /** A client's explicit chunk count, which wins over the executor's choice. */
   chunks?: number | undefined
   /** Work of at most this many units, with no chunk count asked for, runs on the event loop. */
@@ -24,11 +26,15 @@ export interface Offloaded<R> {
   kernelMs: number
 }
 
+/** Whose work it is and when to give up on it: the compute scope's `computeClient` and `computeSignal`. */
+export type OffloadContext = Pick<ExecuteOptions, 'signal' | 'client'>
+
 /**
  * Split, run, merge: the one way every compute route hands work to the executor. The executor
- * chooses the chunk count (it knows its threads); work smaller than a hand-off runs right here.
+ * chooses the chunk count (it knows its threads); work smaller than a hand-off runs right here,
+ * and so is never refused for a full queue.
  */
-export async function offload<N extends TaskName, R> (executor: Executor, signal: TaskSignal | undefined, plan: OffloadPlan<N, R>): Promise<Offloaded<R>> {
+export async function offload<N extends TaskName, R> (executor: Executor, { signal, client }: OffloadContext, plan: OffloadPlan<N, R>): Promise<Offloaded<R>> {
   if (plan.size === 0 && plan.chunks === undefined) return { value: plan.merge([]), chunks: 0, kernelMs: 0 }
   if (plan.chunks === undefined && plan.size <= (plan.inlineMaxSize ?? 0)) {
     const [input] = plan.split(1)
@@ -36,7 +42,8 @@ export async function offload<N extends TaskName, R> (executor: Executor, signal
     return { value: plan.merge([outcome.value]), chunks: 1, kernelMs: outcome.kernelMs }
   }
   const chunks = executor.chunksFor(plan.size, plan.minChunkSize, plan.chunks)
-  const outcomes = await executor.executeAll(plan.task, plan.split(chunks), { signal })
+  const costMs = plan.size / chunks / plan.unitsPerMs
+  const outcomes = await executor.executeAll(plan.task, plan.split(chunks), { signal, client, costMs })
   let kernelMs = 0
   for (const outcome of outcomes) kernelMs += outcome.kernelMs
   return { value: plan.merge(outcomes.map((outcome) => outcome.value)), chunks, kernelMs }

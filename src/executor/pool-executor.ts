@@ -1,17 +1,23 @@
+import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
 import { compiledPath } from '../paths.js'
-import { onAbort } from './cancellation.js'
-import { abortError, createExecutor, type ExecuteOptions, type Executor, type ExecutorOptions, type TaskMessage, type TaskOutcome } from './executor.js'
+import { Cancellation, onAbort } from './cancellation.js'
+import {
+  abortError, createExecutor, TASK_OVERHEAD_MS,
+  type Executor, type ExecutorOptions, type TaskMessage, type TaskName, type TaskOutcome, type TaskRunner
+} from './executor.js'
+import { FairQueue, type FairItem } from './fair-queue.js'
 
 export interface PoolExecutorOptions {
   threads: number
-  maxQueue: number
+  /** Estimated milliseconds of work that may wait for a thread (see createExecutor). */
+  maxQueueMs: number
   /** V8 old-generation heap limit per worker thread: a runaway task kills its thread, not the process. */
   maxOldGenerationMb: number
   /** Nice value of the worker threads (0-19), so the event loop gets a core first; see workers/pool-worker.ts. */
   workerNice?: number
   tasks: ExecutorOptions['tasks']
-  /** Threads that may run `job` work at once (default: all but one), so a request always finds one free. */
+  /** Most threads that may run job chunks at once (default: all but one); requests always come first. */
   jobThreads?: number
   /** The worker entry point, by path: the pool never imports it. Tests substitute their own. */
   filename?: string
@@ -20,29 +26,42 @@ export interface PoolExecutorOptions {
 /** The compiled entry of every pool thread. */
 export const workerEntry = compiledPath('workers/pool-worker.js')
 
+/**
+ * What replacing a worker thread costs: 75 ms and more from the abort until the new thread is
+ * ready, and ~60 ms of CPU (docs/hostile-clients.md). A task aborted with less estimated work left
+ * is left to finish: its time is then charged to its own client in the fair queue, where a
+ * replacement's would be paid by every client. Estimates and this figure are both quiet-machine times.
+ */
+export const THREAD_START_MS = 100
+
 /** The part of Piscina's worker view (type `PiscinaWorker`, not exported from its entry point) used here. */
 interface PoolWorker {
   readonly destroyed: boolean
 }
 
-interface Waiting {
+interface Waiting extends FairItem {
   message: TaskMessage
-  options: ExecuteOptions
+  options: RunOptions
   resolve: (outcome: TaskOutcome) => void
   reject: (error: unknown) => void
   /** Stops listening for an abort while queued here. */
   release: () => void
 }
 
+type RunOptions = Parameters<TaskRunner['run']>[1]
+
 /**
  * Tasks wait in this module's own queue and reach Piscina only when a ready thread is free, so
  * Piscina's queue stays empty: Piscina 5.3 hands queued tasks to workers still booting, and an
  * abort of such a task stops it replacing crashed threads for good (docs/how-it-works.md;
- * test/pool-executor.test.ts reproduces it). Aborting a task queued here is a plain removal;
- * aborting a running one is Piscina's: it terminates and replaces that thread. Job chunks wait in a
- * lane of their own, behind requests, and take at most `jobThreads` threads (docs/jobs.md).
+ * test/pool-executor.test.ts reproduces it). The queue is fair between clients (FairQueue).
+ * Aborting a task queued here is a plain removal. Aborting a running one terminates its thread
+ * (Piscina replaces it), unless the task's estimated remaining work is below THREAD_START_MS: then
+ * the caller is answered at once and the task finishes unseen, so a flood of very short deadlines
+ * cannot keep the pool busy restarting threads. Job chunks wait in a lane of their own, behind
+ * requests, take at most `jobThreads` threads, and never count against the request queue (docs/jobs.md).
  */
-export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, workerNice = 0, tasks, jobThreads = Math.max(1, threads - 1), filename = workerEntry }: PoolExecutorOptions): Executor {
+export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, workerNice = 0, tasks, jobThreads = Math.max(1, threads - 1), filename = workerEntry }: PoolExecutorOptions): Executor {
   const pool = new Piscina<TaskMessage, TaskOutcome>({
     filename,
     // A fixed-size pool, started up front: CPU-bound work gains nothing from more threads than
@@ -54,8 +73,7 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
     workerData: { nice: workerNice }
   })
   const ready = new Set<PoolWorker>()
-  // Two lanes: job work leaves the threads to request work whenever requests wait.
-  const waiting: Waiting[] = []
+  const waiting = new FairQueue<Waiting>()
   const waitingJobs: Waiting[] = []
   let running = 0
   let runningJobs = 0
@@ -63,22 +81,34 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
 
   function pump () {
     while (running < ready.size) {
-      const lane = waiting.length > 0 ? waiting : waitingJobs.length > 0 && jobMayStart() ? waitingJobs : undefined
-      if (lane === undefined) return
-      const entry = lane.shift()!
+      const entry = waiting.length > 0 ? waiting.shift() : jobMayStart() ? waitingJobs.shift() : undefined
+      if (entry === undefined) return
       entry.release()
       dispatch(entry.message, entry.options).then(entry.resolve, entry.reject)
     }
   }
 
-  function dispatch (message: TaskMessage, { signal, transferList, priority }: ExecuteOptions): Promise<TaskOutcome> {
+  function dispatch (message: TaskMessage, { signal, transferList, costMs, priority }: RunOptions): Promise<TaskOutcome> {
     const job = priority === 'job'
     running++
     if (job) runningJobs++
-    return pool.run(message, { signal, transferList }).finally(() => {
+    // What Piscina sees: aborted only when the thread is to be terminated.
+    const terminate = new Cancellation()
+    const startedAt = performance.now()
+    const done = pool.run(message, { signal: terminate, transferList }).finally(() => {
       running--
       if (job) runningJobs--
       pump()
+    })
+    if (signal === undefined) return done
+    return new Promise<TaskOutcome>((resolve, reject) => {
+      const stop = onAbort(signal, () => {
+        const left = costMs === undefined ? Infinity : costMs - (performance.now() - startedAt)
+        if (left >= THREAD_START_MS) return terminate.abort(signal.reason)
+        executor.emit({ type: 'abort-left-running', task: message.task as TaskName })
+        reject(abortError(signal.reason))
+      })
+      done.then(resolve, reject).finally(stop)
     })
   }
 
@@ -87,25 +117,47 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
     run: (message, options) => {
       const { signal } = options
       if (signal?.aborted === true) return Promise.reject(abortError(signal.reason))
-      const lane = options.priority === 'job' ? waitingJobs : waiting
+      if (options.priority === 'job') return runJob(message, options)
+      const costMs = (options.costMs ?? 0) + TASK_OVERHEAD_MS
       // A free thread and nobody waiting: straight to Piscina, which then runs it at once.
-      const mayStart = lane === waiting ? waiting.length === 0 : waitingJobs.length === 0 && jobMayStart()
-      if (running < ready.size && mayStart) return dispatch(message, options)
+      if (running < ready.size && waiting.length === 0) {
+        waiting.charge({ client: options.client, costMs })
+        return dispatch(message, options)
+      }
       return new Promise<TaskOutcome>((resolve, reject) => {
-        const entry: Waiting = { message, options, resolve, reject, release: () => {} }
+        const entry: Waiting = { client: options.client, costMs, message, options, resolve, reject, release: () => {} }
         if (signal !== undefined) {
           entry.release = onAbort(signal, () => {
-            lane.splice(lane.indexOf(entry), 1)
+            waiting.remove(entry)
             reject(abortError(signal.reason))
           })
         }
-        lane.push(entry)
+        waiting.push(entry)
       })
     },
     threads: () => pool.threads.length,
+    freeThreads: () => Math.max(0, ready.size - running),
+    running: () => running,
     queued: () => waiting.length + waitingJobs.length,
+    queuedMs: (client) => client === undefined ? waiting.costMs : waiting.costOf(client),
+    waitingClients: () => waiting.clientCount,
     close: () => pool.close()
-  }, { maxQueue, threads, tasks })
+  }, { maxQueueMs, threads, tasks })
+
+  function runJob (message: TaskMessage, options: RunOptions): Promise<TaskOutcome> {
+    if (running < ready.size && waitingJobs.length === 0 && jobMayStart()) return dispatch(message, options)
+    return new Promise<TaskOutcome>((resolve, reject) => {
+      const entry: Waiting = { client: options.client, costMs: 0, message, options, resolve, reject, release: () => {} }
+      const { signal } = options
+      if (signal !== undefined) {
+        entry.release = onAbort(signal, () => {
+          waitingJobs.splice(waitingJobs.indexOf(entry), 1)
+          reject(abortError(signal.reason))
+        })
+      }
+      waitingJobs.push(entry)
+    })
+  }
 
   let created = 0
   // Piscina announces a worker once it is ready for tasks, and again when it is gone. The objects
@@ -113,7 +165,7 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
   // worker reads -1), so a departure is found by asking each known worker whether it is destroyed.
   pool.on('workerCreate', (worker: PoolWorker) => {
     ready.add(worker)
-    if (++created > threads) executor.threadReplaced()
+    if (++created > threads) executor.emit({ type: 'thread-replaced' })
     // Piscina emits this before it files the worker as ready; a task submitted synchronously here
     // would miss it and land in Piscina's own queue, which is what this module avoids.
     queueMicrotask(pump)

@@ -221,7 +221,6 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
     requeueOrphans().catch((error: unknown) => log.warn({ err: error }, 'could not look for orphaned jobs'))
   }, orphanAfterMs / 2).unref()
 
-
   async function closeInOrder () {
     stopping ??= worker.close()
     const returnAt = stoppedAt + config.SHUTDOWN_GRACE_MS / 2

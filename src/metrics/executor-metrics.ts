@@ -1,5 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client'
-import { ABORT_REASONS, type ExecutorEvent, type TaskName } from '../executor/executor.js'
+import { ABORT_REASONS, REJECT_REASONS, type ExecutorEvent, type TaskName } from '../executor/executor.js'
 // Chunks are sized to take milliseconds; a single unsplit task can take many seconds.
 const TASK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
@@ -20,11 +20,17 @@ export function createExecutorMetrics (registry: Registry, tasks: readonly TaskN
   })
   const rejected = new Counter({
     name: 'pool_tasks_rejected_total',
-    help: 'Tasks refused before they were queued, by reason (queue-full)',
+    help: `Tasks refused before they were queued, by reason (${REJECT_REASONS.join(', ')}: the client held its share of the queue while others waited)`,
     labelNames: ['task', 'reason'] as const,
     registers
   })
   const replaced = new Counter({ name: 'pool_threads_replaced_total', help: 'Worker threads that died or were terminated and were replaced', registers })
+  const leftRunning = new Counter({
+    name: 'pool_aborts_left_running_total',
+    help: 'Running tasks aborted but left to finish, because that was cheaper than replacing their thread',
+    labelNames: ['task'] as const,
+    registers
+  })
   const runTime = new Histogram({
     name: 'pool_task_run_seconds',
     help: 'Time completed tasks spent in the task function itself, on the worker thread',
@@ -43,7 +49,8 @@ export function createExecutorMetrics (registry: Registry, tasks: readonly TaskN
   for (const task of tasks) {
     completed.inc({ task }, 0)
     failed.inc({ task }, 0)
-    rejected.inc({ task, reason: 'queue-full' }, 0)
+    for (const reason of REJECT_REASONS) rejected.inc({ task, reason }, 0)
+    leftRunning.inc({ task }, 0)
     for (const reason of ABORT_REASONS) aborted.inc({ task, reason }, 0)
   }
 
@@ -66,6 +73,9 @@ export function createExecutorMetrics (registry: Registry, tasks: readonly TaskN
         break
       case 'thread-replaced':
         replaced.inc()
+        break
+      case 'abort-left-running':
+        leftRunning.inc({ task: event.task })
         break
     }
   }

@@ -1,14 +1,16 @@
 import { Gauge, type Registry } from 'prom-client'
 import type { ExecutorStats } from '../executor/executor.js'
 import type { LoadSnapshot } from '../load-monitor.js'
+import type { UploadBudgetStats } from '../upload-budget.js'
 
 export interface LoadSources {
   stats: () => ExecutorStats
   load: () => LoadSnapshot
+  uploads?: () => UploadBudgetStats
 }
 
 /** Gauges read at scrape time from the executor's stats and the load monitor (the figures /probe shows). */
-export function registerLoadGauges (registry: Registry, { stats, load }: LoadSources): void {
+export function registerLoadGauges (registry: Registry, { stats, load, uploads }: LoadSources): void {
   const gauge = (name: string, help: string, read: () => number) => new Gauge({
     name,
     help,
@@ -18,6 +20,13 @@ export function registerLoadGauges (registry: Registry, { stats, load }: LoadSou
   gauge('pool_threads', 'Worker threads in the pool (0 with the inline executor)', () => stats().threads)
   gauge('pool_queued_tasks', 'Tasks waiting for a free worker thread', () => stats().queued)
   gauge('pool_running_tasks', 'Tasks running on a worker thread', () => stats().running)
+  gauge('pool_queued_seconds', 'Estimated work waiting for a thread, in seconds of one thread', () => stats().queuedMs / 1000)
+  gauge('pool_waiting_clients', 'Clients (API keys or addresses) with work waiting for a thread', () => stats().waitingClients)
+  if (uploads !== undefined) {
+    gauge('upload_memory_reserved_bytes', 'Memory reserved for request bodies in flight (JSON at its parsing cost)', () => uploads().reservedBytes)
+    gauge('upload_memory_max_bytes', 'UPLOAD_MEMORY_MAX_BYTES: past it, uploads get 503', () => uploads().maxBytes)
+    gauge('uploads_in_flight', 'Requests holding upload memory', () => uploads().inFlight)
+  }
   gauge('pool_utilization_ratio', 'Mean share of the last few seconds the worker threads spent in task kernels, 0..1',
     () => load().poolUtilization)
   gauge('eventloop_delay_window_p99_seconds', 'p99 event-loop delay over the last few seconds, net of the 10 ms sampling interval',

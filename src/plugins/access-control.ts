@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto'
 import bearerAuth from '@fastify/bearer-auth'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { apiKeyOf } from '../client-identity.js'
 import type { Config } from '../config.js'
 import { RateLimitedError, UnauthorizedError } from '../errors.js'
 import { createRedisClient } from '../redis-client.js'
@@ -61,17 +61,6 @@ async function accessControlPlugin (app: FastifyInstance, { config }: AccessCont
   app.addHook('onRequest', async (request, reply) => {
     for (const guard of guards) await guard(request, reply)
   })
-}
-
-/** A digest of the request's API key, never the key itself: what the service keeps to recognise a client. */
-export function apiKeyDigest (request: FastifyRequest): string {
-  const token = (request.headers.authorization ?? '').slice('Bearer '.length).trim()
-  return createHash('sha256').update(token).digest('base64url')
-}
-
-/** Names the client in the rate limiter's store. */
-function apiKeyOf (request: FastifyRequest): string {
-  return 'key:' + apiKeyDigest(request).slice(0, 22)
 }
 
 export default fp(accessControlPlugin, { name: 'access-control' })

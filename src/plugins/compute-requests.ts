@@ -1,9 +1,17 @@
+import type { IncomingMessage } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ClientDisconnectedError, DeadlineExceededError, InvalidTimeoutError } from '../errors.js'
-import { Cancellation } from '../executor/cancellation.js'
+import { clientOf } from '../client-identity.js'
+import type { Config } from '../config.js'
+import {
+  BodyTooLargeError, ClientDisconnectedError, DeadlineExceededError, InvalidTimeoutError, JsonTooLargeError,
+  UploadMemoryFullError, UploadTimeoutError
+} from '../errors.js'
+import { Cancellation, onAbort } from '../executor/cancellation.js'
 import type { TaskName } from '../executor/executor.js'
+import type { Reservation } from '../upload-budget.js'
+import { UploadMeter } from '../upload-meter.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -12,6 +20,8 @@ declare module 'fastify' {
      * or a ClientDisconnectedError when the client goes away. Set on compute routes only.
      */
     computeSignal: Cancellation
+    /** Who the request is for (API key digest, or address): the pool's queue is shared fairly between clients. */
+    computeClient: string
     /** When the handler started (performance.now()): what `elapsedMs` counts from. */
     computeStartedAt: number
   }
@@ -19,27 +29,50 @@ declare module 'fastify' {
 
 export const TIMEOUT_HEADER = 'x-timeout-ms'
 
+/** Fastify's default body limit, for routes that set none. */
+const DEFAULT_BODY_LIMIT = 1024 * 1024
+
+/**
+ * What a JSON body costs in memory per byte while it is read, parsed, validated and copied for the
+ * workers: measured at 10-20 times its size (docs/hostile-clients.md); the budget counts it at 16.
+ */
+export const JSON_MEMORY_FACTOR = 16
+
+/** A body up to this size is read before admission is asked: cheaper than refusing it unread. */
+const READ_BEFORE_ADMISSION_BYTES = 64 * 1024
+
+export type ComputeRequestsOptions = Pick<Config,
+  'REQUEST_TIMEOUT_MS' | 'JSON_BODY_LIMIT_BYTES' | 'UPLOAD_MIN_BYTES_PER_SECOND' | 'UPLOAD_RATE_WINDOW_MS' | 'API_KEYS'>
+
 /**
  * Every request in the compute scope gets a deadline (REQUEST_TIMEOUT_MS, or a shorter one from
- * `X-Timeout-Ms`) and an abort signal that fires past it or when the client disconnects. A route
- * named for a task (`/v1/<task>`) is refused before its body is read while that queue is full.
+ * `X-Timeout-Ms`) from its arrival, and an abort signal that fires past it or when the client
+ * disconnects. Its body is metered as it arrives (src/upload-meter.ts): refused from Content-Length
+ * when over its limit (413) or over the upload memory budget (503), and cut with 408 when it is
+ * still arriving at the deadline or arrives slower than the minimum rate. A large body is refused
+ * before it is read while its client's share of the pool's queue is full.
  */
-async function computeRequests (app: FastifyInstance, { requestTimeoutMs }: { requestTimeoutMs: number }) {
-  const deadlines = new WeakMap<FastifyRequest, NodeJS.Timeout>()
+async function computeRequests (app: FastifyInstance, options: ComputeRequestsOptions) {
+  const states = new WeakMap<FastifyRequest, { deadlineMs: number, timer: NodeJS.Timeout, reservation?: Reservation, meter?: UploadMeter }>()
+  const settle = (request: FastifyRequest) => {
+    const state = states.get(request)
+    clearTimeout(state?.timer)
+    state?.reservation?.release()
+  }
   const tasks = new Set<string>(app.executor.tasks)
+  const byApiKey = options.API_KEYS !== undefined
   app.decorateRequest('computeSignal', null as unknown as Cancellation)
+  app.decorateRequest('computeClient', '')
   app.decorateRequest('computeStartedAt', 0)
 
   app.addHook('onRequest', async (request, reply) => {
-    const task = taskOf(request.routeOptions.url)
-    if (task !== undefined && tasks.has(task)) app.executor.admit(task as TaskName)
-
-    const timeoutMs = deadlineOf(request.headers[TIMEOUT_HEADER], requestTimeoutMs)
+    request.computeClient = clientOf(request, byApiKey)
+    const timeoutMs = deadlineOf(request.headers[TIMEOUT_HEADER], options.REQUEST_TIMEOUT_MS)
     const signal = request.computeSignal = new Cancellation()
-    deadlines.set(request, setTimeout(() => signal.abort(new DeadlineExceededError(timeoutMs)), timeoutMs))
+    states.set(request, { deadlineMs: timeoutMs, timer: setTimeout(() => signal.abort(new DeadlineExceededError(timeoutMs)), timeoutMs) })
     // 'close' fires on the response once it is sent, or earlier if the connection goes away.
     reply.raw.once('close', () => {
-      clearTimeout(deadlines.get(request))
+      settle(request)
       if (!reply.raw.writableFinished && !signal.aborted) {
         request.log.info('client disconnected before the answer; aborting its tasks')
         signal.abort(new ClientDisconnectedError())
@@ -47,18 +80,76 @@ async function computeRequests (app: FastifyInstance, { requestTimeoutMs }: { re
     })
   })
 
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const declared = contentLength(request)
+    if (declared === 0 || (declared === undefined && request.headers['transfer-encoding'] === undefined)) return payload
+    const json = mediaTypeOf(request) === 'application/json'
+    const routeLimit = request.routeOptions.bodyLimit ?? DEFAULT_BODY_LIMIT
+    const limit = json ? Math.min(routeLimit, options.JSON_BODY_LIMIT_BYTES) : routeLimit
+    const tooLarge = () => json && routeLimit > limit && takesBinary(request)
+      ? new JsonTooLargeError(limit, routeLimit)
+      : new BodyTooLargeError(limit)
+    if (declared !== undefined && declared > limit) throw tooLarge()
+
+    const task = taskOf(request.routeOptions.url)
+    if ((declared === undefined || declared > READ_BEFORE_ADMISSION_BYTES) && task !== undefined && tasks.has(task)) {
+      app.executor.admit(task as TaskName, request.computeClient)
+    }
+
+    // A body of known length is reserved whole before a byte is read; a chunked one as it grows,
+    // twice over for binary (its pieces are gathered, then copied once into shared memory).
+    const reservePerByte = json ? JSON_MEMORY_FACTOR : declared === undefined ? 2 : 1
+    const reservation = app.uploads.reserve(declared === undefined ? 0 : declared * reservePerByte)
+    if (reservation === undefined) throw new UploadMemoryFullError()
+    const state = states.get(request)!
+    state.reservation = reservation
+
+    const meter = new UploadMeter(payload as IncomingMessage, declared, reservation, {
+      limit,
+      tooLarge,
+      reservePerByte,
+      minBytesPerSecond: options.UPLOAD_MIN_BYTES_PER_SECOND,
+      rateWindowMs: options.UPLOAD_RATE_WINDOW_MS
+    })
+    state.meter = meter
+    app.uploads.track(meter)
+    const stop = onAbort(request.computeSignal, () => {
+      if (request.computeSignal.reason instanceof DeadlineExceededError) meter.cut(new UploadTimeoutError(state.deadlineMs))
+    })
+    meter.once('close', stop)
+    return meter
+  })
+
   app.addHook('preHandler', async (request) => {
     request.computeStartedAt = performance.now()
   })
 
-  // app.inject's responses never emit 'close'; this clears the deadline there too.
+  // app.inject's responses never emit 'close'; this clears the deadline and the reservation there too.
+  // Once answered, a body nobody read (a 415, say) is let go; a client that hung up mid-upload
+  // never gets here, and its parser learns of it from the socket's own error instead.
   app.addHook('onResponse', async (request) => {
-    clearTimeout(deadlines.get(request))
+    settle(request)
+    states.get(request)?.meter?.dispose()
   })
 }
 
 function taskOf (url: string | undefined): string | undefined {
   return url?.slice(url.lastIndexOf('/') + 1)
+}
+
+function contentLength (request: FastifyRequest): number | undefined {
+  const header = request.headers['content-length']
+  return header === undefined ? undefined : Number(header)
+}
+
+/** The media type without parameters, lower-cased: `application/json; charset=utf-8` is `application/json`. */
+export function mediaTypeOf (request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+}
+
+function takesBinary (request: FastifyRequest): boolean {
+  const body = request.routeOptions.schema?.body as { content?: Record<string, unknown> } | undefined
+  return body?.content?.['application/octet-stream'] !== undefined
 }
 
 function deadlineOf (header: string | string[] | undefined, maximum: number): number {
@@ -68,4 +159,4 @@ function deadlineOf (header: string | string[] | undefined, maximum: number): nu
   return Math.min(Number(header), maximum)
 }
 
-export default fp(computeRequests, { name: 'compute-requests', dependencies: ['executor'] })
+export default fp(computeRequests, { name: 'compute-requests', dependencies: ['executor', 'uploads'] })

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteOptions } from 'fastify'
 import type { Config } from '../config.js'
 import { computeErrorResponses } from '../error-body.js'
-import { UnsupportedMediaTypeError } from '../errors.js'
+import { AmbiguousContentTypeError, JsonTooDeepError, UnsupportedMediaTypeError } from '../errors.js'
+import { jsonDepthExceeds } from '../json-depth.js'
 import accessControl from './access-control.js'
-import computeRequests from './compute-requests.js'
+import computeRequests, { mediaTypeOf } from './compute-requests.js'
 import loadShedding from './load-shedding.js'
 
 export interface ComputeRouteOptions {
@@ -20,7 +21,8 @@ export interface ComputeScopeOptions {
 
 /**
  * Every compute route, behind its guards, in this order: API key and rate limit (401, 429), load
- * shedding (503), then admission and the deadline (503, 504). Not wrapped in fastify-plugin: the
+ * shedding (503), the deadline (504), the body's media type (400, 415), then the upload's limits
+ * and the pool's admission (408, 413, 503). Not wrapped in fastify-plugin: the
  * guards' hooks reach the routes registered here and no others, so a compute route cannot skip
  * them, and health, probe, metrics and docs never see them.
  */
@@ -31,9 +33,26 @@ export default async function computeScope (app: FastifyInstance, { config, rout
     maxEventLoopDelayMs: config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
     maxHeapUsedBytes: config.PRESSURE_MAX_HEAP_USED_MB === undefined ? undefined : config.PRESSURE_MAX_HEAP_USED_MB * 2 ** 20
   })
-  await app.register(computeRequests, { requestTimeoutMs: config.REQUEST_TIMEOUT_MS })
+  await app.register(computeRequests, config)
   refuseOtherMediaTypes(app)
+  refuseDeepJson(app)
   for (const route of routes) await app.register(route, { config })
+}
+
+/** Deepest JSON nesting a compute body may have: none needs more than three levels. */
+const MAX_JSON_DEPTH = 32
+
+/**
+ * Fastify's own JSON parser (prototype-poisoning checks included), after a one-pass depth check:
+ * deep nesting costs JSON.parse far more event-loop time than its size suggests.
+ */
+function refuseDeepJson (app: FastifyInstance) {
+  const parse = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(MAX_JSON_DEPTH), undefined)
+    parse(request, body as string, done)
+  })
 }
 
 /** Adds the errors every compute route can answer with, and its API key, to its OpenAPI description. */
@@ -48,18 +67,37 @@ function documentGuards (route: RouteOptions, requireApiKey: boolean) {
 
 /**
  * 415 in the error shape for any body the route does not take, naming the types it does: the
- * media types of its body schema, or JSON. A route taking another type adds its own parser.
+ * media types of its body schema, or JSON; refused before a byte of the body is read. A route
+ * taking another type adds its own parser. Two Content-Type headers get 400: Node would keep the
+ * first one silently, and a proxy in front might have judged the request by the other.
  */
 function refuseOtherMediaTypes (app: FastifyInstance) {
   const refuse = (request: FastifyRequest) => new UnsupportedMediaTypeError(
     request.headers['content-type'] ?? '(none)',
     acceptedTypes(request).join(' or ')
   )
+  app.addHook('onRequest', async (request) => {
+    const types = contentTypeHeaders(request)
+    if (types > 1) throw new AmbiguousContentTypeError(types)
+    if (types === 1 && hasBody(request) && !acceptedTypes(request).includes(mediaTypeOf(request))) throw refuse(request)
+  })
   app.removeContentTypeParser('text/plain')
   app.addContentTypeParser('*', (request, _payload, done) => { done(refuse(request)) })
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.routeOptions.schema?.body !== undefined) throw refuse(request)
   })
+}
+
+function contentTypeHeaders (request: FastifyRequest): number {
+  const raw = request.raw.rawHeaders
+  let count = 0
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 12 && raw[i]!.toLowerCase() === 'content-type') count++
+  return count
+}
+
+function hasBody (request: FastifyRequest): boolean {
+  const length = request.headers['content-length']
+  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined
 }
 
 function acceptedTypes (request: FastifyRequest): string[] {

@@ -21,7 +21,7 @@ async function executorPlugin (app: FastifyInstance, { config, tasks }: Executor
   const executor = config.EXECUTOR === 'pool'
     ? createPoolExecutor({
       threads: config.POOL_THREADS,
-      maxQueue: config.POOL_MAX_QUEUE,
+      maxQueueMs: config.POOL_MAX_QUEUE_MS,
       maxOldGenerationMb: config.WORKER_MAX_OLD_GENERATION_MB,
       workerNice: config.POOL_WORKER_NICE,
       jobThreads: config.JOB_THREADS,

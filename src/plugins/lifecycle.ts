@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { ShuttingDownError } from '../errors.js'
@@ -22,13 +23,30 @@ type State = 'running' | 'draining' | 'closing'
  * so clients reconnect through the load balancer to another instance, while requests that still
  * arrive are served. Closing (`app.close()`): the listener stops, in-flight requests finish, and a
  * request that still arrives on an open connection gets a 503 in the service's error shape.
+ * Connections with no request in the app's hands (idle, or still sending headers) are closed then:
+ * Node counts one with half its headers as busy, and would keep the process up for its sake.
  */
 async function lifecyclePlugin (app: FastifyInstance) {
   let state: State = 'running'
   app.decorate('drain', () => { if (state === 'running') state = 'draining' })
   app.decorate('isReady', () => state === 'running')
 
-  app.addHook('preClose', async () => { state = 'closing' })
+  const requestsOn = new Map<Socket, number>()
+  app.server.on('connection', (socket: Socket) => {
+    requestsOn.set(socket, 0)
+    socket.once('close', () => { requestsOn.delete(socket) })
+  })
+  const count = (socket: Socket | null | undefined, change: number) => {
+    if (socket != null && requestsOn.has(socket)) requestsOn.set(socket, requestsOn.get(socket)! + change)
+  }
+  // Counted before anything else can refuse the request: every response is matched by its request.
+  app.addHook('onRequest', async (request) => { count(request.raw.socket, 1) })
+  app.addHook('onResponse', async (request) => { count(request.raw.socket, -1) })
+
+  app.addHook('preClose', async () => {
+    state = 'closing'
+    for (const [socket, requests] of requestsOn) if (requests <= 0) socket.destroy()
+  })
   app.addHook('onRequest', async (request) => {
     if (state === 'closing' && request.routeOptions.config.servedWhileClosing !== true) throw new ShuttingDownError()
   })

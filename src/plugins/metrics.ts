@@ -27,7 +27,7 @@ const exposition = z.string().meta({
 async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) {
   const registry = new Registry()
   const recordHttp = createHttpMetrics(registry)
-  registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot() })
+  registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot(), uploads: () => app.uploads.stats() })
   const unsubscribe = [
     app.executor.on(createExecutorMetrics(registry, app.executor.tasks)),
     app.jobs.on(createJobMetrics(registry, app.jobs))
@@ -61,4 +61,4 @@ async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) 
   app.addHook('onClose', async () => { await listener.close() })
 }
 
-export default fp(metricsPlugin, { name: 'metrics', dependencies: ['executor', 'load-monitor', 'jobs'] })
+export default fp(metricsPlugin, { name: 'metrics', dependencies: ['executor', 'load-monitor', 'uploads', 'jobs'] })
