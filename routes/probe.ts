@@ -39,6 +39,8 @@ export const probeReply = z.object({
 export default async function probeRoutes (app: FastifyInstance) {
   app.withTypeProvider<ZodTypeProvider>().get('/probe', {
     config: { servedWhileClosing: true },
+    // Polled by tools and dashboards: no access line per poll; failures are still logged.
+    logLevel: 'warn',
     schema: { summary: 'Event-loop latency probe', response: { 200: probeReply } }
   }, async () => {
     const load = app.loadMonitor.snapshot()

@@ -8,6 +8,7 @@ import testFaultRoute from '../routes/test-fault.js'
 import runTask from '../workers/run-task.js'
 import { tasks } from '../workers/tasks.js'
 import type { Config } from './config.js'
+import { AccessLog } from './access-log.js'
 import { loggerOptions } from './logger.js'
 import computeScope, { type ComputeRoute } from './plugins/compute-scope.js'
 import errorHandler from './plugins/error-handler.js'
@@ -17,6 +18,7 @@ import loadMonitor from './plugins/load-monitor.js'
 import loadShedding from './plugins/load-shedding.js'
 import metrics from './plugins/metrics.js'
 import openApi from './plugins/openapi.js'
+import tracing from './plugins/tracing.js'
 import { requestId } from './request-id.js'
 
 // This file is where the app is composed, and the one file of src/ that imports routes/ and
@@ -42,6 +44,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.LOG_LEVEL, false),
     genReqId: requestId,
+    // One access line per request instead of Fastify's two.
+    logController: new AccessLog(),
     // The lifecycle plugin answers during shutdown itself, in the service's error shape.
     return503OnClosing: false
   })
@@ -52,6 +56,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     reply.header('x-request-id', request.id)
   })
 
+  await app.register(tracing)
   await app.register(errorHandler)
   await app.register(lifecycle)
   await app.register(executor, { config, tasks: { names: Object.keys(tasks), run: runTask } })

@@ -230,7 +230,11 @@ export function abortError (reason: unknown): Error {
 
 function abortReasonOf (error: unknown): AbortReason | undefined {
   if (!(error instanceof Error) || error.name !== 'AbortError') return undefined
-  const cause = error.cause
+  return abortReasonFor(error.cause)
+}
+
+/** The reason a signal was aborted with, as the word metrics, logs and traces use for it. */
+export function abortReasonFor (cause: unknown): AbortReason {
   if (cause instanceof DeadlineExceededError) return 'deadline'
   if (cause instanceof ClientDisconnectedError) return 'disconnect'
   if (cause instanceof SiblingFailed) return 'sibling-failed'

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto'
 import bearerAuth from '@fastify/bearer-auth'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { apiKeyDigest } from '../api-key.js'
 import type { Config } from '../config.js'
 import { RateLimitedError, UnauthorizedError } from '../errors.js'
 
@@ -55,10 +55,9 @@ async function accessControlPlugin (app: FastifyInstance, { config }: AccessCont
   })
 }
 
-/** A digest, not the key itself, names the client in the rate limiter's store. */
+/** A digest, not the key itself, names the client in the rate limiter's store (the key is verified by then). */
 function apiKeyOf (request: FastifyRequest): string {
-  const token = (request.headers.authorization ?? '').slice('Bearer '.length).trim()
-  return 'key:' + createHash('sha256').update(token).digest('base64url').slice(0, 22)
+  return `key:${apiKeyDigest(request.headers.authorization) ?? ''}`
 }
 
 export default fp(accessControlPlugin, { name: 'access-control' })

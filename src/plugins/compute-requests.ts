@@ -14,6 +14,8 @@ declare module 'fastify' {
     computeSignal: Cancellation
     /** When the handler started (performance.now()): what `elapsedMs` counts from. */
     computeStartedAt: number
+    /** Kernel time and chunks of the request's work, once it has run (set by serverTiming): for the access line. */
+    computeRun: { kernelMs: number, chunks: number } | null
   }
 }
 
@@ -29,6 +31,7 @@ async function computeRequests (app: FastifyInstance, { requestTimeoutMs }: { re
   const tasks = new Set<string>(app.executor.tasks)
   app.decorateRequest('computeSignal', null as unknown as Cancellation)
   app.decorateRequest('computeStartedAt', 0)
+  app.decorateRequest('computeRun', null)
 
   app.addHook('onRequest', async (request, reply) => {
     const task = taskOf(request.routeOptions.url)

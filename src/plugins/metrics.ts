@@ -35,6 +35,8 @@ async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) 
 
   const route: RouteShorthandOptions = {
     config: { servedWhileClosing: true },
+    // Scraped every few seconds: no access line per scrape; failures are still logged.
+    logLevel: 'warn',
     schema: {
       summary: 'Prometheus metrics',
       response: { 200: { description: 'Prometheus text exposition format', content: { [served.contentType]: { schema: exposition } } } }
@@ -48,7 +50,8 @@ async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) 
   }
 
   // A listener of its own, so the port can stay inside the cluster while the API port is exposed.
-  const listener = Fastify({ loggerInstance: app.log.child({ listener: 'metrics' }), genReqId: requestId })
+  // Scrapes are not worth a log line each: errors are still logged by the error handler.
+  const listener = Fastify({ loggerInstance: app.log.child({ listener: 'metrics' }), genReqId: requestId, disableRequestLogging: true })
   await listener.register(errorHandler)
   listener.get('/metrics', async (_request, reply) => reply.type(served.contentType).send(await scrape()))
   // Opened when the app is ready, not on listen: an onListen hook's errors are only logged, and a
