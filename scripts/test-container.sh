@@ -64,7 +64,8 @@ step "build $tag"
 # --format docker keeps HEALTHCHECK (the OCI format has no such field); --layers=false commits one
 # layer per stage instead of caching every step, each of which is a full copy under vfs.
 build_started=$SECONDS
-timeout 1800 podman "${store[@]}" build --pull=never --isolation chroot --format docker --layers=false -t "$tag" . \
+commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+timeout 1800 podman "${store[@]}" build --pull=never --isolation chroot --format docker --layers=false --build-arg GIT_COMMIT="$commit" -t "$tag" . \
   >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; fail "image build failed"; }
 build_seconds=$((SECONDS - build_started))
 pass "built in ${build_seconds}s"
@@ -97,6 +98,13 @@ node -e '
   if (reply.result !== expected) { console.error(`result ${reply.result}, expected ${expected}`); process.exit(1) }
 ' "$body" "$reply" || fail "wrong sum"
 pass "result equals the closed form"
+
+step "version"
+version=$(curl -sf "$url/version") || fail "GET /version failed"
+echo "$version"
+node -e 'const v = JSON.parse(process.argv[1]); if (v.commit !== process.argv[2]) { console.error(`commit ${v.commit}, expected ${process.argv[2]}`); process.exit(1) }' "$version" "$commit" \
+  || fail "the image does not report the commit it was built from"
+pass "GET /version reports commit $commit"
 
 step "process identity"
 node_pid=$(pgrep -P "$runner" | head -n1)

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, type onRouteH
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import healthRoutes from '../routes/health.js'
 import probeRoute from '../routes/probe.js'
+import versionRoute from '../routes/version.js'
 import sumOfSquaresRoute from '../routes/sum-of-squares.js'
 import sumRoute from '../routes/sum.js'
 import testFaultRoute from '../routes/test-fault.js'
@@ -9,6 +10,7 @@ import runTask from '../workers/run-task.js'
 import { tasks } from '../workers/tasks.js'
 import type { Config } from './config.js'
 import { AccessLog } from './access-log.js'
+import { buildInfo } from './build-info.js'
 import { loggerOptions } from './logger.js'
 import computeScope, { type ComputeRoute } from './plugins/compute-scope.js'
 import errorHandler from './plugins/error-handler.js'
@@ -67,10 +69,12 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   })
   // Before every route: swagger and metrics learn routes from their onRoute hooks.
   await app.register(openApi, { requireApiKey: config.API_KEYS !== undefined })
-  await app.register(metrics, { config })
+  const build = buildInfo(config.GIT_COMMIT)
+  await app.register(metrics, { config, build })
 
   await app.register(healthRoutes)
   await app.register(probeRoute)
+  await app.register(versionRoute, { build })
   await app.register(computeScope, {
     config,
     routes: [

@@ -86,7 +86,12 @@ export const configSchema = z.object({
    */
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
   /** Serves GET /metrics on this port, on a listener of its own, instead of on PORT. */
-  METRICS_PORT: int(1, 65535).optional()
+  METRICS_PORT: int(1, 65535).optional(),
+  /**
+   * The git commit this code was built from, for GET /version and `build_info`. The image sets it
+   * (build argument GIT_COMMIT); elsewhere `npm run build` records it in dist/commit.txt.
+   */
+  GIT_COMMIT: z.string().trim().regex(/^([0-9a-f]{7,64}|unknown)$/, 'expected a git commit hash (hex) or "unknown"').optional()
 })
   .refine((config) => config.METRICS_PORT !== config.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .transform((config) => ({ ...config, POOL_MAX_QUEUE: config.POOL_MAX_QUEUE ?? config.POOL_THREADS * 8 }))

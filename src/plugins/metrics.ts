@@ -1,7 +1,8 @@
 import Fastify, { type FastifyInstance, type RouteShorthandOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import { Registry } from 'prom-client'
+import { Gauge, Registry } from 'prom-client'
 import { z } from 'zod'
+import type { BuildInfo } from '../build-info.js'
 import type { Config } from '../config.js'
 import { createExecutorMetrics } from '../metrics/executor-metrics.js'
 import { createHttpMetrics } from '../metrics/http-metrics.js'
@@ -12,6 +13,8 @@ import errorHandler from './error-handler.js'
 
 export interface MetricsOptions {
   config: Pick<Config, 'HOST' | 'METRICS_PORT'>
+  /** Becomes the labels of `build_info`, as GET /version shows them. */
+  build: BuildInfo
 }
 
 const exposition = z.string().meta({
@@ -23,8 +26,11 @@ const exposition = z.string().meta({
  * gauges read at scrape time, and counters fed by executor events. One registry per app, so
  * tests can build many apps in one process.
  */
-async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) {
+async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOptions) {
   const registry = new Registry()
+  // Always 1: the labels are the information, and `max by (version) (build_info)` shows a rollout.
+  new Gauge({ name: 'build_info', help: 'The running build: name, version, git commit and Node.js version, as GET /version', labelNames: ['name', 'version', 'commit', 'node'] as const, registers: [registry] })
+    .set({ ...build }, 1)
   const recordHttp = createHttpMetrics(registry)
   registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot() })
   const unsubscribe = app.executor.on(createExecutorMetrics(registry, app.executor.tasks))
