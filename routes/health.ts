@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { OverloadedError, QueueFullError, ShuttingDownError } from '../src/errors.js'
 import { errorBody } from '../src/error-body.js'
+import { notReadyError } from '../src/readiness.js'
 
 const live = z.object({ status: z.literal('ok') }).describe('The process runs').meta({ examples: [{ status: 'ok' }] })
 const ready = z.object({ status: z.literal('ready') }).describe('The service accepts work').meta({ examples: [{ status: 'ready' }] })
@@ -24,9 +24,8 @@ export default async function healthRoutes (app: FastifyInstance) {
       response: { 200: ready, 503: errorBody.describe('Shutting down or saturated: send work elsewhere for now') }
     }
   }, async () => {
-    if (!app.isReady()) throw new ShuttingDownError()
-    if (app.executor.stats().saturated) throw new QueueFullError()
-    if (app.isUnderPressure()) throw new OverloadedError()
+    const notReady = notReadyError(app)
+    if (notReady !== undefined) throw notReady
     return { status: 'ready' as const }
   })
 }

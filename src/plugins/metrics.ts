@@ -8,6 +8,7 @@ import { createExecutorMetrics } from '../metrics/executor-metrics.js'
 import { createHttpMetrics } from '../metrics/http-metrics.js'
 import { registerLoadGauges } from '../metrics/load-gauges.js'
 import { processMetrics } from '../metrics/process-metrics.js'
+import { notReadyError } from '../readiness.js'
 import { requestId } from '../request-id.js'
 import errorHandler from './error-handler.js'
 
@@ -32,7 +33,7 @@ async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOp
   new Gauge({ name: 'build_info', help: 'The running build: name, version, git commit and Node.js version, as GET /version', labelNames: ['name', 'version', 'commit', 'node'] as const, registers: [registry] })
     .set({ ...build }, 1)
   const recordHttp = createHttpMetrics(registry)
-  registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot() })
+  registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot(), ready: () => notReadyError(app) === undefined })
   const unsubscribe = app.executor.on(createExecutorMetrics(registry, app.executor.tasks))
   const served = Registry.merge([processMetrics(), registry])
 
@@ -66,4 +67,4 @@ async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOp
   app.addHook('onClose', async () => { await listener.close() })
 }
 
-export default fp(metricsPlugin, { name: 'metrics', dependencies: ['executor', 'load-monitor'] })
+export default fp(metricsPlugin, { name: 'metrics', dependencies: ['executor', 'load-monitor', 'lifecycle', 'load-shedding'] })
