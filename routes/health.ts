@@ -14,12 +14,14 @@ export default async function healthRoutes (app: FastifyInstance) {
   // Orchestrators poll these every few seconds; a readiness 503 under load is expected, not news.
   const logLevel = 'error'
 
-  routes.get('/health/live', { config, logLevel, schema: { summary: 'Liveness', response: { 200: live } } }, async () => ({ status: 'ok' as const }))
+  routes.get('/health/live', { config, logLevel, schema: { operationId: 'getLiveness', tags: ['health'], summary: 'Liveness', response: { 200: live } } }, async () => ({ status: 'ok' as const }))
 
   routes.get('/health/ready', {
     config,
     logLevel,
     schema: {
+      operationId: 'getReadiness',
+      tags: ['health'],
       summary: 'Readiness: 503 while shutting down, while the queue is full or under pressure',
       response: { 200: ready, 503: errorBody.describe('Shutting down or saturated: send work elsewhere for now') }
     }

@@ -41,7 +41,7 @@ export default async function probeRoutes (app: FastifyInstance) {
     config: { servedWhileClosing: true },
     // Polled by tools and dashboards: no access line per poll; failures are still logged.
     logLevel: 'warn',
-    schema: { summary: 'Event-loop latency probe', response: { 200: probeReply } }
+    schema: { operationId: 'getProbe', tags: ['monitoring'], summary: 'Event-loop latency probe', response: { 200: probeReply } }
   }, async () => {
     const load = app.loadMonitor.snapshot()
     const { kind, threads, queued, running, maxQueue, threadsReplaced } = app.executor.stats()

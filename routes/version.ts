@@ -16,6 +16,6 @@ export const versionReply = z.object({
 export default async function versionRoute (app: FastifyInstance, { build }: { build: BuildInfo }) {
   app.withTypeProvider<ZodTypeProvider>().get('/version', {
     config: { servedWhileClosing: true },
-    schema: { summary: 'Name, version, git commit and Node.js version of this instance', response: { 200: versionReply } }
+    schema: { operationId: 'getVersion', tags: ['monitoring'], summary: 'Name, version, git commit and Node.js version of this instance', response: { 200: versionReply } }
   }, async () => build)
 }

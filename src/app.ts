@@ -68,7 +68,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     maxHeapUsedBytes: config.PRESSURE_MAX_HEAP_USED_MB === undefined ? undefined : config.PRESSURE_MAX_HEAP_USED_MB * 2 ** 20
   })
   // Before every route: swagger and metrics learn routes from their onRoute hooks.
-  await app.register(openApi, { requireApiKey: config.API_KEYS !== undefined })
+  await app.register(openApi, { requireApiKey: config.API_KEYS !== undefined, rateLimited: config.RATE_LIMIT_MAX !== undefined })
   const build = buildInfo(config.GIT_COMMIT)
   await app.register(metrics, { config, build })
 

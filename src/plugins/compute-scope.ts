@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteOptions 
 import type { Config } from '../config.js'
 import { computeErrorResponses } from '../error-body.js'
 import { UnsupportedMediaTypeError } from '../errors.js'
+import { COMPUTE_TAG } from '../openapi-conventions.js'
 import accessControl from './access-control.js'
 import computeRequests from './compute-requests.js'
 import { shedUnderPressure } from './load-shedding.js'
@@ -33,14 +34,26 @@ export default async function computeScope (app: FastifyInstance, { config, rout
   for (const route of routes) await app.register(route, { config })
 }
 
-/** Adds the errors every compute route can answer with, and its API key, to its OpenAPI description. */
+/**
+ * Documents what every compute route shares, so a new route needs nothing but its own schema: the
+ * compute tag (which also brings the deadline and timing headers, src/openapi-conventions.ts), an
+ * operationId from its path (`/v1/sum-of-squares` is `sumOfSquares`), the errors it can answer
+ * with, and its API key.
+ */
 function documentGuards (route: RouteOptions, requireApiKey: boolean) {
   const schema = route.schema ?? {}
   route.schema = {
     ...schema,
+    operationId: schema.operationId ?? operationIdOf(route.url),
+    tags: schema.tags ?? [COMPUTE_TAG],
     response: { ...computeErrorResponses, ...(schema.response as object | undefined) },
     ...(requireApiKey && schema.hide !== true ? { security: [{ bearerAuth: [] }] } : {})
   }
+}
+
+/** The last path segment in camelCase: `/v1/sum-of-squares` is `sumOfSquares`. */
+export function operationIdOf (url: string): string {
+  return url.slice(url.lastIndexOf('/') + 1).replace(/[-_.]+(\w)/g, (_match, letter: string) => letter.toUpperCase())
 }
 
 /**

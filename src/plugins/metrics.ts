@@ -45,6 +45,8 @@ async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOp
     // Scraped every few seconds: no access line per scrape; failures are still logged.
     logLevel: 'warn',
     schema: {
+      operationId: 'getMetrics',
+      tags: ['monitoring'],
       summary: 'Prometheus metrics',
       response: { 200: { description: 'Prometheus text exposition format', content: { [served.contentType]: { schema: exposition } } } }
     }
