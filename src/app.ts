@@ -1,3 +1,4 @@
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-node'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type onRouteHookHandler } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import healthRoutes from '../routes/health.js'
@@ -39,6 +40,8 @@ export interface AppOptions {
   onRoute?: onRouteHookHandler
   /** Extra compute routes, registered in the compute scope after the service's own (tests). */
   computeRoutes?: ComputeRoute[]
+  /** Turns tracing on with this span processor instead of the configured exporter (tests: an in-memory one). */
+  spanProcessor?: SpanProcessor
 }
 
 /** Builds the whole service from a config object; listening and signals belong to server.ts. */
@@ -58,10 +61,12 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     reply.header('x-request-id', request.id)
   })
 
-  await app.register(tracing)
   await app.register(errorHandler)
   await app.register(lifecycle)
   await app.register(executor, { config, tasks: { names: Object.keys(tasks), run: runTask } })
+  const build = buildInfo(config.GIT_COMMIT)
+  // Before every route and hook it should see.
+  await app.register(tracing, { config, build, ...(options.spanProcessor === undefined ? {} : { spanProcessor: options.spanProcessor }) })
   await app.register(loadMonitor)
   await app.register(loadShedding, {
     maxEventLoopDelayMs: config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
@@ -69,7 +74,6 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   })
   // Before every route: swagger and metrics learn routes from their onRoute hooks.
   await app.register(openApi, { requireApiKey: config.API_KEYS !== undefined, rateLimited: config.RATE_LIMIT_MAX !== undefined })
-  const build = buildInfo(config.GIT_COMMIT)
   await app.register(metrics, { config, build })
 
   await app.register(healthRoutes)

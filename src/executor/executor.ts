@@ -41,6 +41,13 @@ export interface ExecuteOptions {
   signal?: TaskSignal
   /** Buffers in the input to move to the worker instead of copying them. */
   transferList?: TransferListItem[]
+  /** Units of work (terms, values) of each input, in order: reported in the tasks' events. */
+  sizes?: readonly number[]
+}
+
+/** What a runner gets: the caller's options, and how to say when the task leaves the queue for a thread. */
+export interface RunOptions extends ExecuteOptions {
+  onStart?: () => void
 }
 
 export interface ExecutorStats {
@@ -57,7 +64,11 @@ export interface ExecutorStats {
   threadsReplaced: number
 }
 
-/** What an executor reports as it works, for metrics and logs. */
+/**
+ * What an executor reports as it works, for metrics, logs and traces. Listeners run synchronously in
+ * the async context of the code that submitted the task (AsyncLocalStorage follows the executor's
+ * awaits), so a tracer finds the request's span as the active one.
+ */
 export type ExecutorEvent =
   | {
     type: 'task-settled'
@@ -68,6 +79,16 @@ export type ExecutorEvent =
     /** Known only for completed tasks. */
     kernelMs?: number
     abortReason?: AbortReason
+    /** The task's index among its request's chunks (executeAll), and their count: 0 of 1 for execute. */
+    chunk?: number
+    chunks?: number
+    /** Units of work (terms, values), when the caller gave them (ExecuteOptions.sizes). */
+    size?: number
+    /** performance.now() at submission, and when the task left the queue for a thread (absent if it never did). */
+    queuedAt?: number
+    startedAt?: number
+    /** Why a failed task failed. */
+    error?: unknown
   }
   | { type: 'task-rejected', task: TaskName, reason: 'queue-full' }
   /** A worker thread died or was terminated (by an abort) and the pool started a new one. */
@@ -108,7 +129,7 @@ export interface Executor {
 /** How tasks actually run: in Piscina's threads, or inline on the event loop. */
 export interface TaskRunner {
   readonly kind: ExecutorKind
-  run(message: TaskMessage, options: ExecuteOptions): Promise<TaskOutcome>
+  run(message: TaskMessage, options: RunOptions): Promise<TaskOutcome>
   threads(): number
   queued(): number
   close(): Promise<void>
@@ -143,17 +164,31 @@ export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }
     throw new QueueFullError()
   }
 
-  async function run<N extends TaskName> (task: N, input: TaskInput<N>, options: ExecuteOptions) {
-    const submitted = performance.now()
+  async function run<N extends TaskName> (task: N, input: TaskInput<N>, options: ExecuteOptions, chunk = 0, chunks = 1) {
+    const queuedAt = performance.now()
+    const size = options.sizes?.[chunk]
+    let startedAt: number | undefined
     inFlight++
     try {
-      const outcome = await runner.run({ task, input }, options)
+      const outcome = await runner.run({ task, input }, { ...options, onStart: () => { startedAt = performance.now() } })
       busyMs += outcome.kernelMs
-      emit({ type: 'task-settled', task, status: 'completed', totalMs: performance.now() - submitted, kernelMs: outcome.kernelMs })
+      emit({ type: 'task-settled', task, status: 'completed', totalMs: performance.now() - queuedAt, kernelMs: outcome.kernelMs, chunk, chunks, size, queuedAt, startedAt })
       return outcome as TaskOutcome<TaskValue<N>>
     } catch (error) {
       const abortReason = abortReasonOf(error)
-      emit({ type: 'task-settled', task, status: abortReason === undefined ? 'failed' : 'aborted', totalMs: performance.now() - submitted, abortReason })
+      emit({
+        type: 'task-settled',
+        task,
+        status: abortReason === undefined ? 'failed' : 'aborted',
+        totalMs: performance.now() - queuedAt,
+        abortReason,
+        chunk,
+        chunks,
+        size,
+        queuedAt,
+        startedAt,
+        ...(abortReason === undefined ? { error } : {})
+      })
       // An abort for a deadline or a disconnect surfaces as that error, with its own status code.
       throw abortReason === 'deadline' || abortReason === 'disconnect' ? (error as Error).cause : error
     } finally {
@@ -174,7 +209,7 @@ export function createExecutor (runner: TaskRunner, { maxQueue, threads, tasks }
       // The request's own signal still aborts every chunk; the first failure aborts the others.
       const { child: signal, release } = childOf(options.signal, inputs.length)
       try {
-        return await Promise.all(inputs.map((input) => run(task, input, { ...options, signal })))
+        return await Promise.all(inputs.map((input, chunk) => run(task, input, { ...options, signal }, chunk, inputs.length)))
       } catch (error) {
         signal.abort(new SiblingFailed(error))
         throw error

@@ -1,3 +1,4 @@
+import { splitRange } from '../compute/split-range.js'
 import type { Executor, TaskInput, TaskName, TaskSignal, TaskValue } from './executor.js'
 
 export interface OffloadPlan<N extends TaskName, R> {
@@ -36,7 +37,9 @@ export async function offload<N extends TaskName, R> (executor: Executor, signal
     return { value: plan.merge([outcome.value]), chunks: 1, kernelMs: outcome.kernelMs }
   }
   const chunks = executor.chunksFor(plan.size, plan.minChunkSize, plan.chunks)
-  const outcomes = await executor.executeAll(plan.task, plan.split(chunks), { signal })
+  // The units each chunk holds, as splitRange cuts them (every route's split does), for the tasks' events.
+  const sizes = splitRange({ start: 0, end: plan.size }, chunks).map((range) => range.end - range.start)
+  const outcomes = await executor.executeAll(plan.task, plan.split(chunks), { signal, sizes })
   let kernelMs = 0
   for (const outcome of outcomes) kernelMs += outcome.kernelMs
   return { value: plan.merge(outcomes.map((outcome) => outcome.value)), chunks, kernelMs }

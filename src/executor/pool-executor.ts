@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina'
 import { compiledPath } from '../paths.js'
 import { onAbort } from './cancellation.js'
-import { abortError, createExecutor, type ExecuteOptions, type Executor, type ExecutorOptions, type TaskMessage, type TaskOutcome } from './executor.js'
+import { abortError, createExecutor, type Executor, type ExecutorOptions, type RunOptions, type TaskMessage, type TaskOutcome } from './executor.js'
 
 export interface PoolExecutorOptions {
   threads: number
@@ -25,7 +25,7 @@ interface PoolWorker {
 
 interface Waiting {
   message: TaskMessage
-  options: ExecuteOptions
+  options: RunOptions
   resolve: (outcome: TaskOutcome) => void
   reject: (error: unknown) => void
   /** Stops listening for an abort while queued here. */
@@ -62,8 +62,9 @@ export function createPoolExecutor ({ threads, maxQueue, maxOldGenerationMb, wor
     }
   }
 
-  function dispatch (message: TaskMessage, { signal, transferList }: ExecuteOptions): Promise<TaskOutcome> {
+  function dispatch (message: TaskMessage, { signal, transferList, onStart }: RunOptions): Promise<TaskOutcome> {
     running++
+    onStart?.()
     return pool.run(message, { signal, transferList }).finally(() => {
       running--
       pump()
