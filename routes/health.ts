@@ -10,7 +10,8 @@ const ready = z.object({ status: z.literal('ready') }).describe('The service acc
 /** Liveness (the process runs) and readiness (it accepts work), for load balancers and orchestrators. */
 export default async function healthRoutes (app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>()
-  const config = { servedWhileClosing: true }
+  // Polled every few seconds: no access line (logLevel below) and no trace (otel: false) per poll.
+  const config = { servedWhileClosing: true, otel: false }
   // Orchestrators poll these every few seconds; a readiness 503 under load is expected, not news.
   const logLevel = 'error'
 

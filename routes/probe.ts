@@ -38,8 +38,8 @@ export const probeReply = z.object({
  */
 export default async function probeRoutes (app: FastifyInstance) {
   app.withTypeProvider<ZodTypeProvider>().get('/probe', {
-    config: { servedWhileClosing: true },
-    // Polled by tools and dashboards: no access line per poll; failures are still logged.
+    // Polled by tools and dashboards: no access line and no trace per poll; failures are still logged.
+    config: { servedWhileClosing: true, otel: false },
     logLevel: 'warn',
     schema: { operationId: 'getProbe', tags: ['monitoring'], summary: 'Event-loop latency probe', response: { 200: probeReply } }
   }, async () => {

@@ -96,6 +96,13 @@ describe('tracing on (in-memory exporter)', () => {
     expect(task!.events.find((event) => event.name === 'exception')?.attributes?.['exception.message']).toBe('test fault: task threw')
   })
 
+  it('leaves out the routes machines poll: health, probe, metrics', async () => {
+    for (const url of ['/health/live', '/health/ready', '/probe', '/metrics']) expect((await app.inject({ method: 'GET', url })).statusCode).toBe(200)
+    expect(exporter.getFinishedSpans()).toEqual([])
+    await app.inject({ method: 'GET', url: '/version' })
+    expect(exporter.getFinishedSpans().map((span) => span.attributes['http.route'])).toContain('/version')
+  })
+
   it('puts the trace id in the access line', async () => {
     const response = await sumOfSquares({ end: 100_000, chunks: 1 })
     const traceId = exporter.getFinishedSpans()[0]!.spanContext().traceId

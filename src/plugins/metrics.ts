@@ -41,8 +41,8 @@ async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOp
   app.addHook('onClose', async () => { unsubscribe() })
 
   const route: RouteShorthandOptions = {
-    config: { servedWhileClosing: true },
-    // Scraped every few seconds: no access line per scrape; failures are still logged.
+    // Scraped every few seconds: no access line and no trace per scrape; failures are still logged.
+    config: { servedWhileClosing: true, otel: false },
     logLevel: 'warn',
     schema: {
       operationId: 'getMetrics',

@@ -27,6 +27,7 @@ export interface TracingOptions {
  * Opt-in OpenTelemetry traces: a server span per request (@fastify/otel, which honours an incoming
  * `traceparent`) with the handler's span inside, and a span per task built here from the executor's
  * events. Off, it registers nothing but the `traceId` decoration. Registered before any route.
+ * Routes polled by machines (health, probe, metrics) opt out with `config: { otel: false }`.
  */
 async function tracingPlugin (app: FastifyInstance, { config, build, spanProcessor }: TracingOptions) {
   app.decorateRequest('traceId', undefined)
