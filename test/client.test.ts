@@ -34,6 +34,13 @@ describe('the typed client (client/), against the real server', () => {
     expect(response.headers.get('server-timing')).toMatch(/^kernel;dur=[\d.]+, total;dur=[\d.]+$/)
   })
 
+  it('works as docs/observability.md shows it', async () => {
+    const client = createComputeClient(server.url, { apiKey: KEY })
+    const { data, error } = await client.POST('/v1/sum-of-squares', { body: { start: -3, end: 1_000_000_000 } })
+    const shown = error === undefined ? data.result : `${error.statusCode}: ${error.message}`
+    expect(shown).toBe(closedForm(-3, 1_000_000_000).toString())
+  })
+
   it('sums JSON and binary values', async () => {
     const json = await client.POST('/v1/sum', { params: { query: { mode: 'exact' } }, body: { values: [0.1, 0.2, 0.3] } })
     expect(json.data).toMatchObject({ sum: 0.6, count: 3, mode: 'exact' })

@@ -150,12 +150,23 @@ describe('load-test report', () => {
     ]
     const variantOptions = parseLoadTestArgs(['--variant', 'warn=LOG_LEVEL=warn', '--variant', 'info=LOG_LEVEL=info', '--rounds', '3', '--executors', 'pool']) as LoadTestOptions
     const ratios = compareVariants(variantRuns, variantOptions)
-    // Per round: 0.9, 0.8, 0.95; the median is 0.9.
+    // Per round: 0.9, 0.8, 0.95; the median is 0.9. Without CPU figures every round counts as undisturbed.
     expect(ratios).toEqual([{
-      executor: 'pool', variant: 'info', baseline: 'warn', requestsPerSecond: [900, 800, 1045], baselineRequestsPerSecond: [1000, 1000, 1100], medianRatio: 0.9
+      executor: 'pool',
+      variant: 'info',
+      baseline: 'warn',
+      requestsPerSecond: [900, 800, 1045],
+      baselineRequestsPerSecond: [1000, 1000, 1100],
+      medianRatio: 0.9,
+      quietRounds: [1, 2, 3],
+      quietMedianRatio: 0.9
     }])
     const summary = markdownSummary(variantOptions, { node: 'v20', cores: 2, cpu: 'cpu', loadAverage: { before: [1, 1, 1], after: [1, 1, 1] }, startedAt: 'now' }, variantRuns, compare(variantRuns, 1000), ratios)
-    expect(summary).toContain('| pool | info / warn | 900, 800, 1045 | 1000, 1000, 1100 | 0.900x |')
+    expect(summary).toContain('| pool | info / warn | 900, 800, 1045 | 1000, 1000, 1100 | 0.900x | 1, 2, 3 | 0.900x |')
+    // A round where another process took half a core during one of its runs is left out of the undisturbed median.
+    const cpu = (othersMs: number) => ({ serverMainMs: 0, serverOtherMs: 0, samplerMs: 0, clientMs: 0, othersMs, capacityMs: 20_000 })
+    const disturbed = variantRuns.map((run) => ({ ...run, cpu: cpu(run.variant === 'info' && run.round === 2 ? 5000 : 100) }))
+    expect(compareVariants(disturbed, variantOptions)[0]).toMatchObject({ medianRatio: 0.9, quietRounds: [1, 3], quietMedianRatio: 0.9 })
     expect(summary).toContain('|  | pool warn #1 | pool info #1 |')
   })
 

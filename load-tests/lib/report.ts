@@ -50,6 +50,17 @@ export interface VariantRatio {
   baselineRequestsPerSecond: number[]
   /** Median over rounds of (this variant / baseline) throughput, each round's pair run back to back. */
   medianRatio: number
+  /** The rounds where neither run shared the machine with other busy processes (see `isQuiet`), and their median ratio. */
+  quietRounds: number[]
+  quietMedianRatio: number
+}
+
+/**
+ * A run no other process disturbed: under a tenth of a core used by others during its load phase
+ * (the summary calls a run above that distorted). Without CPU figures a run counts as quiet.
+ */
+export function isQuiet (run: ExecutorRun): boolean {
+  return run.cpu === undefined || run.cpu.othersMs / (run.phases.loadEnd - run.phases.loadStart) < 0.1
 }
 
 /** Each variant's throughput against the first variant's, per executor; empty without variants. */
@@ -58,17 +69,21 @@ export function compareVariants (runs: ExecutorRun[], options: Pick<LoadTestOpti
   if (baseline === undefined) return []
   const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50)
   return options.executors.flatMap((executor) => others.map((variant) => {
-    const rps = (name: string) => runs.filter((run) => run.executor === executor && run.variant === name)
-      .sort((a, b) => (a.round ?? 1) - (b.round ?? 1)).map((run) => run.load.requestsPerSecond)
-    const mine = rps(variant.name)
-    const theirs = rps(baseline.name)
+    const byRound = (name: string) => runs.filter((run) => run.executor === executor && run.variant === name)
+      .sort((a, b) => (a.round ?? 1) - (b.round ?? 1))
+    const mine = byRound(variant.name)
+    const theirs = byRound(baseline.name)
+    const ratios = mine.map((run, i) => ratio(run.load.requestsPerSecond, theirs[i]?.load.requestsPerSecond ?? Number.NaN))
+    const quiet = mine.flatMap((run, i) => isQuiet(run) && theirs[i] !== undefined && isQuiet(theirs[i]) ? [i] : [])
     return {
       executor,
       variant: variant.name,
       baseline: baseline.name,
-      requestsPerSecond: mine,
-      baselineRequestsPerSecond: theirs,
-      medianRatio: median(mine.map((value, i) => ratio(value, theirs[i] ?? Number.NaN)))
+      requestsPerSecond: mine.map((run) => run.load.requestsPerSecond),
+      baselineRequestsPerSecond: theirs.map((run) => run.load.requestsPerSecond),
+      medianRatio: median(ratios),
+      quietRounds: quiet.map((i) => mine[i]!.round ?? 1),
+      quietMedianRatio: median(quiet.map((i) => ratios[i]!))
     }
   }))
 }
@@ -118,10 +133,11 @@ export function markdownSummary (options: LoadTestOptions, machine: MachineInfo,
   const variantSection = variantRatios.length === 0
     ? ''
     : `\n## Variants\n\n${options.variants.map((v) => `- **${v.name}**: ${[...Object.entries(v.env).map(([k, value]) => `${k}=${value}`), ...(v.entry === undefined ? [] : [`server ${v.entry}`])].join(' ') || '(no change)'}`).join('\n')}\n\n${
-      table(['executor', 'variant / baseline', 'req/s by round', 'baseline req/s by round', 'median ratio'], variantRatios.map((r) => [
+      table(['executor', 'variant / baseline', 'req/s by round', 'baseline req/s by round', 'median ratio', 'undisturbed rounds', 'their median ratio'], variantRatios.map((r) => [
         r.executor, `${r.variant} / ${r.baseline}`, r.requestsPerSecond.map((v) => v.toFixed(0)).join(', '),
-        r.baselineRequestsPerSecond.map((v) => v.toFixed(0)).join(', '), times(r.medianRatio)
-      ]))}\n`
+        r.baselineRequestsPerSecond.map((v) => v.toFixed(0)).join(', '), times(r.medianRatio),
+        r.quietRounds.length === 0 ? 'none' : r.quietRounds.join(', '), times(r.quietMedianRatio)
+      ]))}\n\nA round is undisturbed when other processes used under a tenth of a core during both of its load phases.\n`
 
   return `# Load test: pool vs inline executor
 
