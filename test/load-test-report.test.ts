@@ -159,14 +159,18 @@ describe('load-test report', () => {
       baselineRequestsPerSecond: [1000, 1000, 1100],
       medianRatio: 0.9,
       quietRounds: [1, 2, 3],
-      quietMedianRatio: 0.9
+      quietMedianRatio: 0.9,
+      eventLoopUs: Number.NaN,
+      baselineEventLoopUs: Number.NaN
     }])
     const summary = markdownSummary(variantOptions, { node: 'v20', cores: 2, cpu: 'cpu', loadAverage: { before: [1, 1, 1], after: [1, 1, 1] }, startedAt: 'now' }, variantRuns, compare(variantRuns, 1000), ratios)
-    expect(summary).toContain('| pool | info / warn | 900, 800, 1045 | 1000, 1000, 1100 | 0.900x | 1, 2, 3 | 0.900x |')
+    expect(summary).toContain('| pool | info / warn | 900, 800, 1045 | 1000, 1000, 1100 | 0.900x | 1, 2, 3 | 0.900x | NaN / NaN |')
     // A round where another process took half a core during one of its runs is left out of the undisturbed median.
     const cpu = (othersMs: number) => ({ serverMainMs: 0, serverOtherMs: 0, samplerMs: 0, clientMs: 0, othersMs, capacityMs: 20_000 })
     const disturbed = variantRuns.map((run) => ({ ...run, cpu: cpu(run.variant === 'info' && run.round === 2 ? 5000 : 100) }))
-    expect(compareVariants(disturbed, variantOptions)[0]).toMatchObject({ medianRatio: 0.9, quietRounds: [1, 3], quietMedianRatio: 0.9 })
+    // Event-loop CPU per request: 10 s of load at 900-1100 req/s in fakeRun, serverMainMs set per run.
+    const withLoop = disturbed.map((run) => ({ ...run, cpu: { ...run.cpu, serverMainMs: run.variant === 'info' ? run.load.ok * 0.25 : run.load.ok * 0.2 } }))
+    expect(compareVariants(withLoop, variantOptions)[0]).toMatchObject({ medianRatio: 0.9, quietRounds: [1, 3], quietMedianRatio: 0.9, eventLoopUs: 250, baselineEventLoopUs: 200 })
     expect(summary).toContain('|  | pool warn #1 | pool info #1 |')
   })
 

@@ -53,6 +53,12 @@ export interface VariantRatio {
   /** The rounds where neither run shared the machine with other busy processes (see `isQuiet`), and their median ratio. */
   quietRounds: number[]
   quietMedianRatio: number
+  /**
+   * Median event-loop CPU per 2xx response, µs, of this variant and the baseline (from /proc): what a
+   * change costs the event loop, less moved by other processes than throughput is. NaN without figures.
+   */
+  eventLoopUs: number
+  baselineEventLoopUs: number
 }
 
 /**
@@ -61,6 +67,10 @@ export interface VariantRatio {
  */
 export function isQuiet (run: ExecutorRun): boolean {
   return run.cpu === undefined || run.cpu.othersMs / (run.phases.loadEnd - run.phases.loadStart) < 0.1
+}
+
+function eventLoopUsPerRequest (run: ExecutorRun): number {
+  return run.cpu === undefined ? Number.NaN : run.cpu.serverMainMs * 1000 / run.load.ok
 }
 
 /** Each variant's throughput against the first variant's, per executor; empty without variants. */
@@ -83,7 +93,9 @@ export function compareVariants (runs: ExecutorRun[], options: Pick<LoadTestOpti
       baselineRequestsPerSecond: theirs.map((run) => run.load.requestsPerSecond),
       medianRatio: median(ratios),
       quietRounds: quiet.map((i) => mine[i]!.round ?? 1),
-      quietMedianRatio: median(quiet.map((i) => ratios[i]!))
+      quietMedianRatio: median(quiet.map((i) => ratios[i]!)),
+      eventLoopUs: median(mine.map(eventLoopUsPerRequest)),
+      baselineEventLoopUs: median(theirs.map(eventLoopUsPerRequest))
     }
   }))
 }
@@ -133,10 +145,11 @@ export function markdownSummary (options: LoadTestOptions, machine: MachineInfo,
   const variantSection = variantRatios.length === 0
     ? ''
     : `\n## Variants\n\n${options.variants.map((v) => `- **${v.name}**: ${[...Object.entries(v.env).map(([k, value]) => `${k}=${value}`), ...(v.entry === undefined ? [] : [`server ${v.entry}`])].join(' ') || '(no change)'}`).join('\n')}\n\n${
-      table(['executor', 'variant / baseline', 'req/s by round', 'baseline req/s by round', 'median ratio', 'undisturbed rounds', 'their median ratio'], variantRatios.map((r) => [
+      table(['executor', 'variant / baseline', 'req/s by round', 'baseline req/s by round', 'median ratio', 'undisturbed rounds', 'their median ratio', 'event-loop µs per request (median)'], variantRatios.map((r) => [
         r.executor, `${r.variant} / ${r.baseline}`, r.requestsPerSecond.map((v) => v.toFixed(0)).join(', '),
         r.baselineRequestsPerSecond.map((v) => v.toFixed(0)).join(', '), times(r.medianRatio),
-        r.quietRounds.length === 0 ? 'none' : r.quietRounds.join(', '), times(r.quietMedianRatio)
+        r.quietRounds.length === 0 ? 'none' : r.quietRounds.join(', '), times(r.quietMedianRatio),
+        `${r.eventLoopUs.toFixed(0)} / ${r.baselineEventLoopUs.toFixed(0)}`
       ]))}\n\nA round is undisturbed when other processes used under a tenth of a core during both of its load phases.\n`
 
   return `# Load test: pool vs inline executor
