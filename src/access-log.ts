@@ -26,17 +26,25 @@ export interface AccessLine {
 }
 
 const VERBOSE = new Set(['info', 'debug', 'trace'])
+/** Requests whose line is written: a request gets one, however it ends. */
+const written = new WeakSet<FastifyRequest>()
 
 /**
  * One line per request, at `info`, once the response has gone out (after every onResponse hook), in
- * place of Fastify's two default lines: what an operator asks first, in one place. Fastify's other
+ * place of Fastify's two default lines (its `incoming request` stays, at `debug`): what an operator
+ * asks first, in one place. Fastify's other
  * lines (stream and serializer errors) are left as they are. Routes polled by machines (health,
  * probe, metrics) set a quieter `logLevel`, and their child logger skips the line.
  */
 export class AccessLog extends LogController {
-  override incomingRequest (): void {}
+  /** Fastify's own line, kept at `debug`: with it, a request that arrived and never finished can be found. */
+  override incomingRequest (request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request')
+  }
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (written.has(request)) return
+    written.add(request)
     if (error !== null && error !== undefined) {
       reply.log.error({ ...accessLine(request, reply), err: error }, 'request errored')
     } else if (VERBOSE.has(reply.log.level)) {
@@ -44,6 +52,16 @@ export class AccessLog extends LogController {
       reply.log.info(accessLine(request, reply), 'request completed')
     }
   }
+}
+
+/**
+ * The line of a request whose client hung up before the answer, as 499 ("client closed request"):
+ * Fastify never completes such a request, so the compute scope writes it when the connection closes.
+ */
+export function logDisconnected (request: FastifyRequest, reply: FastifyReply): void {
+  if (written.has(request)) return
+  written.add(request)
+  if (VERBOSE.has(reply.log.level)) reply.log.info({ ...accessLine(request, reply), statusCode: 499 }, 'request completed')
 }
 
 export function accessLine (request: FastifyRequest, reply: FastifyReply): AccessLine {

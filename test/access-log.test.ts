@@ -88,9 +88,21 @@ describe('the access line (LOG_LEVEL=info)', () => {
     }
   })
 
-  it('replaces Fastify\'s own request lines', () => {
+  it('replaces Fastify\'s own request lines (the incoming one stays, at debug)', () => {
     expect(logs.lines.filter((line) => line.msg === 'incoming request')).toEqual([])
     expect(logs.lines.filter((line) => line.msg === 'request completed' && 'res' in line)).toEqual([])
+  })
+})
+
+describe('at LOG_LEVEL=debug', () => {
+  it('also writes Fastify\'s incoming request line, so a request that never finished can be found', async () => {
+    const logs = logCapture()
+    const app = await buildTestApp({}, { logger: { ...logs.logger, level: 'debug' } })
+    const response = await app.inject({ method: 'POST', url: '/v1/sum-of-squares', headers: json, payload: { end: 10 } })
+    await app.close()
+    const lines = logs.lines.filter((line) => line.reqId === response.headers['x-request-id'])
+    expect(lines.map((line) => line.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']))
+    expect(lines.find((line) => line.msg === 'incoming request')).toMatchObject({ level: 20, req: { method: 'POST', url: '/v1/sum-of-squares' } })
   })
 })
 

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { logDisconnected } from '../access-log.js'
 import { ClientDisconnectedError, DeadlineExceededError, InvalidTimeoutError } from '../errors.js'
 import { Cancellation } from '../executor/cancellation.js'
 import type { TaskName } from '../executor/executor.js'
@@ -44,8 +45,8 @@ async function computeRequests (app: FastifyInstance, { requestTimeoutMs }: { re
     reply.raw.once('close', () => {
       clearTimeout(deadlines.get(request))
       if (!reply.raw.writableFinished && !signal.aborted) {
-        request.log.info('client disconnected before the answer; aborting its tasks')
         signal.abort(new ClientDisconnectedError())
+        logDisconnected(request, reply)
       }
     })
   })
