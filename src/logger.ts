@@ -18,18 +18,18 @@ export function loggerOptions (level: Config['LOG_LEVEL'], pretty: boolean, stre
 /** Bytes gathered before one write to stdout, and the longest a line may wait in memory when traffic is light. */
 const BUFFER_BYTES = 4096
 const FLUSH_EVERY_MS = 1000
+/** Lines waiting beyond this (a stalled stdout reader) are dropped rather than allowed to exhaust the heap. */
+const MAX_PENDING_BYTES = 16 * 1024 * 1024
 
 /**
  * The process's log destination: stdout through pino's asynchronous writer, gathering lines into
  * writes of 4 KiB (one system call per dozen access lines instead of one each), and flushed every
- * second so a quiet service's lines are not held back. Call `flushLog` before the process exits
- * (pino also flushes it synchronously on 'exit', as a backstop).
+ * second so a quiet service's lines are not held back. If nothing reads stdout, at most 16 MiB of
+ * lines wait and later ones are dropped: the service stays up. Call `flushLog` before the process
+ * exits (pino also flushes it synchronously on 'exit', as a backstop).
  */
 export function asyncStdout (): LogDestination {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: BUFFER_BYTES })
-  const timer = setInterval(() => { destination.flush() }, FLUSH_EVERY_MS).unref()
-  destination.on('close', () => { clearInterval(timer) })
-  return destination
+  return pino.destination({ dest: 1, sync: false, minLength: BUFFER_BYTES, maxLength: MAX_PENDING_BYTES, periodicFlush: FLUSH_EVERY_MS })
 }
 
 /** Resolves once every line written so far has reached the destination. */
