@@ -31,6 +31,11 @@ COPY --from=deps /app/node_modules node_modules
 COPY --from=build /app/dist/src dist/src
 COPY --from=build /app/dist/routes dist/routes
 COPY --from=build /app/dist/workers dist/workers
+# The commit the image was built from, for GET /version and build_info:
+# `--build-arg GIT_COMMIT=$(git rev-parse HEAD)` (scripts/test-container.sh passes it). Last, so a new
+# commit does not invalidate the layers above.
+ARG GIT_COMMIT=unknown
+ENV GIT_COMMIT=$GIT_COMMIT
 USER node
 EXPOSE 3000
 # Node's own fetch, since the slim image has no curl. Liveness, not readiness: whatever acts on an

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path'
 import { parseLoadTestArgs, usage, type LoadTestOptions } from './lib/args.js'
 import { chartSpec, renderSvg } from './lib/chart.js'
 import { runningSamplers } from './lib/probe-sampler-client.js'
-import { compare, markdownSummary, type MachineInfo } from './lib/report.js'
+import { compare, compareVariants, markdownSummary, type MachineInfo } from './lib/report.js'
 import { runExecutor, type ExecutorRun } from './lib/run-executor.js'
 import { runningServers } from '../test/support/server-process.js'
 
@@ -59,8 +59,15 @@ process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
 process.on('exit', () => killChildren('SIGKILL'))
 
+// Every executor once per variant per round; even rounds take the variants in reverse, so a drift
+// in the machine's speed over the run does not always favour the same one.
+const variants = options.variants.length === 0 ? [undefined] : options.variants
+const plan = Array.from({ length: options.rounds }, (_, i) => i + 1).flatMap((round) =>
+  (round % 2 === 0 ? [...variants].reverse() : variants).flatMap((variant) =>
+    options.executors.map((executor) => ({ executor, variant, round }))))
+
 // Bounded no matter what hangs: twice the planned time, plus start-up allowances.
-const plannedS = options.executors.length * (options.warmupS + options.idleS + options.durationS + options.tailS)
+const plannedS = plan.length * (options.warmupS + options.idleS + options.durationS + options.tailS)
 const deadline = setTimeout(() => abort.abort(new Error(`still running after ${Math.round(2 * plannedS + 60)} s`)), (2 * plannedS + 60) * 1000)
 deadline.unref()
 
@@ -74,16 +81,17 @@ async function main (): Promise<string[]> {
     loadAverage: { before: loadavg(), after: [] },
     startedAt: new Date().toISOString()
   }
-  log(`load test: ${options.executors.join(' then ')}, about ${Math.round(plannedS + 2 * options.executors.length)} s; load average ${machine.loadAverage.before.map((v) => v.toFixed(2)).join(' ')}`)
+  log(`load test: ${plan.length} runs (${options.executors.join(', ')}${options.variants.length === 0 ? '' : ` x ${options.variants.map((v) => v.name).join(', ')}`}${options.rounds > 1 ? ` x ${options.rounds} rounds` : ''}), about ${Math.round(plannedS + 2 * plan.length)} s; load average ${machine.loadAverage.before.map((v) => v.toFixed(2)).join(' ')}`)
 
   const runs: ExecutorRun[] = []
-  for (const executor of options.executors) {
-    runs.push(await runExecutor(executor, options, abort.signal, log))
+  for (const { executor, variant, round } of plan) {
+    runs.push(await runExecutor(executor, options, abort.signal, log, variant, round))
   }
   machine.loadAverage.after = loadavg()
 
   const ratios = compare(runs, options.terms)
-  const summary = markdownSummary(options, machine, runs, ratios)
+  const variantRatios = compareVariants(runs, options)
+  const summary = markdownSummary(options, machine, runs, ratios, variantRatios)
   const svg = await renderSvg(chartSpec(options, runs, ratios, machine))
 
   await mkdir(options.outDir, { recursive: true })
@@ -93,7 +101,7 @@ async function main (): Promise<string[]> {
     md: join(options.outDir, `loadtest-${stamp}.md`),
     svg: join(options.outDir, `loadtest-${stamp}.svg`)
   }
-  await writeFile(files.json, JSON.stringify({ options, machine, ratios, runs }, null, 2))
+  await writeFile(files.json, JSON.stringify({ options, machine, ratios, variantRatios, runs }, null, 2))
   await writeFile(files.md, summary)
   await writeFile(files.svg, svg)
   for (const [kind, file] of Object.entries(files)) await copyFile(file, join(options.outDir, `latest.${kind}`))

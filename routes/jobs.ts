@@ -10,6 +10,7 @@ import type { JobCaller } from '../src/jobs/jobs.js'
 import { apiKeyDigest } from '../src/client-identity.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
 import { sumOfSquaresRange } from './sum-of-squares.js'
+import { JOBS_TAG } from '../src/openapi-conventions.js'
 
 export const jobBody = (maxTerms: number) => z.strictObject({
   task: z.literal('sum-of-squares').describe('The task, as the synchronous route of the same name runs it'),
@@ -36,13 +37,15 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
   // these routes); its types describe the module namespace instead.
   await app.register(sse as unknown as typeof fastifySSE, { heartbeatInterval: HEARTBEAT_MS })
   const caller = (request: FastifyRequest): JobCaller => ({
-    owner: config.API_KEYS === undefined ? undefined : apiKeyDigest(request),
+    owner: config.API_KEYS === undefined ? undefined : apiKeyDigest(request.headers.authorization),
     requestId: String(request.id)
   })
   const routes = app.withTypeProvider<ZodTypeProvider>()
 
   routes.post('/v1/jobs', {
     schema: {
+      operationId: 'createJob',
+      tags: [JOBS_TAG],
       summary: 'Start a job: a computation too long for one request',
       description: 'Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished.',
       body: jobBody(config.JOB_MAX_TERMS),
@@ -58,6 +61,8 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
 
   routes.get('/v1/jobs/:id', {
     schema: {
+      operationId: 'getJob',
+      tags: [JOBS_TAG],
       summary: 'A job\'s document: status, progress, and once finished its result or error',
       params: jobId,
       response: { 200: jobDocument, 404: jobNotFound }
@@ -70,6 +75,8 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
 
   routes.delete('/v1/jobs/:id', {
     schema: {
+      operationId: 'deleteJob',
+      tags: [JOBS_TAG],
       summary: 'Cancel a job, or delete a finished one',
       description: 'An active job is cancelled: its queued chunks are dropped and its running ones aborted on every replica. A finished job is removed (404 from then on).',
       params: jobId,
@@ -84,6 +91,8 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
   routes.get('/v1/jobs/:id/events', {
     sse: { kind: 'manual' },
     schema: {
+      operationId: 'followJob',
+      tags: [JOBS_TAG],
       summary: 'Follow a job: Server-Sent Events until it has finished',
       description: 'A `progress` event (data: the job document) at once, on every status change, and at most every 250 ms while chunks finish; ' +
         `a comment line every ${HEARTBEAT_MS / 1000} s; a final \`done\` event with the finished document, then the stream closes. ` +

@@ -46,8 +46,10 @@ export const probeReply = z.object({
  */
 export default async function probeRoutes (app: FastifyInstance) {
   app.withTypeProvider<ZodTypeProvider>().get('/probe', {
-    config: { servedWhileClosing: true },
-    schema: { summary: 'Event-loop latency probe', response: { 200: probeReply } }
+    // Polled by tools and dashboards: no access line and no trace per poll; failures are still logged.
+    config: { servedWhileClosing: true, otel: false },
+    logLevel: 'warn',
+    schema: { operationId: 'getProbe', tags: ['monitoring'], summary: 'Event-loop latency probe', response: { 200: probeReply } }
   }, async () => {
     const load = app.loadMonitor.snapshot()
     const { kind, threads, queued, queuedMs, waitingClients, running, maxQueueMs, threadsReplaced } = app.executor.stats()

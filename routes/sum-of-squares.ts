@@ -63,7 +63,7 @@ export default async function sumOfSquaresRoute (app: FastifyInstance, { config 
       end,
       terms: end - start,
       chunks: run.chunks,
-      elapsedMs: serverTiming(request, reply, run.kernelMs)
+      elapsedMs: serverTiming(request, reply, run)
     }
   })
 }

@@ -80,6 +80,6 @@ export default async function sumRoute (app: FastifyInstance, { config }: Comput
         ? 'its exact value rounds beyond the largest double'
         : 'the float64 running sum reached Infinity (mode=exact fails only if the sum itself is out of range)')
     }
-    return { sum: result.sum, count: values.length, mode, chunks: run.chunks, elapsedMs: serverTiming(request, reply, run.kernelMs) }
+    return { sum: result.sum, count: values.length, mode, chunks: run.chunks, elapsedMs: serverTiming(request, reply, run) }
   })
 }

@@ -159,7 +159,8 @@ echo "$base"
 
 step "build $tag"
 build_started=$SECONDS
-timeout 1800 "${rt[@]}" build "${build[@]}" -t "$tag" . >"$work/build.log" 2>&1 \
+commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+timeout 1800 "${rt[@]}" build "${build[@]}" --build-arg GIT_COMMIT="$commit" -t "$tag" . >"$work/build.log" 2>&1 \
   || { tail -n 40 "$work/build.log" >&2; fail "image build failed"; }
 build_seconds=$((SECONDS - build_started))
 pass "built in ${build_seconds}s"
@@ -183,6 +184,13 @@ node -e '
   if (reply.result !== expected) { console.error(`result ${reply.result}, expected ${expected}`); process.exit(1) }
 ' "$body" "$reply" || fail "wrong sum"
 pass "result equals the closed form"
+
+step "version"
+version=$(curl -sf "$url/version") || fail "GET /version failed"
+echo "$version"
+node -e 'const v = JSON.parse(process.argv[1]); if (v.commit !== process.argv[2]) { console.error(`commit ${v.commit}, expected ${process.argv[2]}`); process.exit(1) }' "$version" "$commit" \
+  || fail "the image does not report the commit it was built from"
+pass "GET /version reports commit $commit"
 
 step "process identity"
 find_server

@@ -1,14 +1,18 @@
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-node'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type onRouteHookHandler } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import healthRoutes from '../routes/health.js'
 import jobsRoutes from '../routes/jobs.js'
 import probeRoute from '../routes/probe.js'
+import versionRoute from '../routes/version.js'
 import sumOfSquaresRoute from '../routes/sum-of-squares.js'
 import sumRoute from '../routes/sum.js'
 import testFaultRoute from '../routes/test-fault.js'
 import runTask from '../workers/run-task.js'
 import { tasks } from '../workers/tasks.js'
 import type { Config } from './config.js'
+import { AccessLog } from './access-log.js'
+import { buildInfo } from './build-info.js'
 import { loggerOptions } from './logger.js'
 import computeScope, { type ComputeRoute } from './plugins/compute-scope.js'
 import errorHandler from './plugins/error-handler.js'
@@ -19,6 +23,7 @@ import loadMonitor from './plugins/load-monitor.js'
 import metrics from './plugins/metrics.js'
 import openApi from './plugins/openapi.js'
 import uploads from './plugins/uploads.js'
+import tracing from './plugins/tracing.js'
 import { requestId } from './request-id.js'
 
 // This file is where the app is composed, and the one file of src/ that imports routes/ and
@@ -40,6 +45,8 @@ export interface AppOptions {
   onRoute?: onRouteHookHandler
   /** Extra compute routes, registered in the compute scope after the service's own (tests). */
   computeRoutes?: ComputeRoute[]
+  /** Turns tracing on with this span processor instead of the configured exporter (tests: an in-memory one). */
+  spanProcessor?: SpanProcessor
 }
 
 /** Builds the whole service from a config object; listening and signals belong to server.ts. */
@@ -48,6 +55,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     logger: options.logger ?? loggerOptions(config.LOG_LEVEL, false),
     genReqId: requestId,
     trustProxy: trustProxy(config.TRUST_PROXY),
+    // One access line per request instead of Fastify's two.
+    logController: new AccessLog(),
     // The lifecycle plugin answers during shutdown itself, in the service's error shape.
     return503OnClosing: false,
     // Node's own limits, the backstop for every route: the compute scope answers a late body
@@ -66,15 +75,19 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(errorHandler)
   await app.register(lifecycle)
   await app.register(executor, { config, tasks: { names: Object.keys(tasks), run: runTask } })
+  const build = buildInfo(config.GIT_COMMIT)
+  // Before every route and hook it should see.
+  await app.register(tracing, { config, build, ...(options.spanProcessor === undefined ? {} : { spanProcessor: options.spanProcessor }) })
   await app.register(uploads, { maxBytes: config.UPLOAD_MEMORY_MAX_BYTES, largestBody: config.BODY_LIMIT_BYTES })
   await app.register(jobs, { config })
   await app.register(loadMonitor)
   // Before every route: swagger and metrics learn routes from their onRoute hooks.
-  await app.register(openApi, { requireApiKey: config.API_KEYS !== undefined })
-  await app.register(metrics, { config })
+  await app.register(openApi, { requireApiKey: config.API_KEYS !== undefined, rateLimited: config.RATE_LIMIT_MAX !== undefined })
+  await app.register(metrics, { config, build })
 
   await app.register(healthRoutes)
   await app.register(probeRoute)
+  await app.register(versionRoute, { build })
   await app.register(computeScope, {
     config,
     routes: [

@@ -159,7 +159,23 @@ export const configSchema = z.object({
    */
   JOB_LOCK_MS: int(1000, 600_000).default(10_000),
   /** Serves GET /metrics on this port, on a listener of its own, instead of on PORT. */
-  METRICS_PORT: int(1, 65535).optional()
+  METRICS_PORT: int(1, 65535).optional(),
+  /**
+   * The git commit this code was built from, for GET /version and `build_info`. The image sets it
+   * (build argument GIT_COMMIT); elsewhere `npm run build` records it in dist/commit.txt.
+   */
+  GIT_COMMIT: z.string().trim().regex(/^([0-9a-f]{7,64}|unknown)$/, 'expected a git commit hash (hex) or "unknown"').optional(),
+  /**
+   * OpenTelemetry tracing is off unless asked for with the standard variables: OTEL_TRACES_EXPORTER=otlp
+   * (or console), or an OTLP endpoint. The exporter reads the rest of OTEL_EXPORTER_OTLP_* (headers,
+   * protocol, timeout) itself. OTEL_SDK_DISABLED=true turns it all off.
+   */
+  OTEL_SDK_DISABLED: bool.default(false),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  /** The service.name of every span; the package name when unset. */
+  OTEL_SERVICE_NAME: z.string().trim().min(1).optional()
 })
   .refine((config) => config.METRICS_PORT !== config.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .refine((config) => config.JOB_THREADS === undefined || config.JOB_THREADS <= config.POOL_THREADS, { path: ['JOB_THREADS'], message: 'must be at most POOL_THREADS' })
@@ -176,8 +192,16 @@ export const configSchema = z.object({
     ...config,
     POOL_MAX_QUEUE_MS: config.POOL_MAX_QUEUE_MS ?? config.POOL_THREADS * 1000,
     HEADERS_TIMEOUT_MS: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
-    JOB_THREADS: config.JOB_THREADS ?? Math.max(1, config.POOL_THREADS - 1)
+    JOB_THREADS: config.JOB_THREADS ?? Math.max(1, config.POOL_THREADS - 1),
+    tracesExporter: tracesExporterOf(config)
   }))
+
+/** Where traces go: opt-in, by the standard variables (an OTLP endpoint alone means OTLP). */
+function tracesExporterOf (env: { OTEL_SDK_DISABLED: boolean, OTEL_TRACES_EXPORTER?: 'otlp' | 'console' | 'none', OTEL_EXPORTER_OTLP_ENDPOINT?: string, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string }): 'otlp' | 'console' | undefined {
+  if (env.OTEL_SDK_DISABLED || env.OTEL_TRACES_EXPORTER === 'none') return undefined
+  if (env.OTEL_TRACES_EXPORTER !== undefined) return env.OTEL_TRACES_EXPORTER
+  return env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined ? 'otlp' : undefined
+}
 
 export type Config = z.output<typeof configSchema>
 export type Env = Record<string, string | undefined>

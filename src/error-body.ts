@@ -1,10 +1,24 @@
 import { STATUS_CODES } from 'node:http'
+import { errorCodes } from 'fastify'
 import { z } from 'zod'
+import {
+  DeadlineExceededError, JobNotFoundError, NonFiniteValueError, NotAcceptableError, QueueFullError, RateLimitedError, UnauthorizedError,
+  UnsupportedMediaTypeError, UploadTimeoutError
+} from './errors.js'
 
 const issue = z.object({ path: z.string(), message: z.string() })
 
 /** Most validation issues an error answer lists; the rest are counted in `moreIssues`. */
 export const MAX_ISSUES = 10
+
+const EXAMPLE_REQUEST_ID = '297b52fc-c05f-45b1-930a-35a0acc356bc'
+const validationExample = {
+  statusCode: 400,
+  error: 'Bad Request',
+  message: 'Invalid body: body.end: end must be greater than or equal to start',
+  requestId: EXAMPLE_REQUEST_ID,
+  issues: [{ path: 'body.end', message: 'end must be greater than or equal to start' }]
+}
 
 /** The one error shape every route answers with. */
 export const errorBody = z.object({
@@ -14,16 +28,7 @@ export const errorBody = z.object({
   requestId: z.string(),
   issues: z.array(issue).max(MAX_ISSUES).optional().describe(`The first ${MAX_ISSUES} validation issues, each naming the field`),
   moreIssues: z.int().optional().describe('How many further issues there were, beyond those listed')
-}).meta({
-  id: 'ErrorBody',
-  examples: [{
-    statusCode: 400,
-    error: 'Bad Request',
-    message: 'Invalid body: body.end: end must be greater than or equal to start',
-    requestId: '297b52fc-c05f-45b1-930a-35a0acc356bc',
-    issues: [{ path: 'body.end', message: 'end must be greater than or equal to start' }]
-  }]
-})
+}).meta({ id: 'ErrorBody', examples: [validationExample] })
 
 export type ErrorBody = z.output<typeof errorBody>
 export type ErrorIssue = z.output<typeof issue>
@@ -44,4 +49,25 @@ export const computeErrorResponses = {
 /** The error shape of an error kept outside a response (a failed job's document). */
 export function errorBodyOf (error: { statusCode: number, message: string }, requestId: string): ErrorBody {
   return { statusCode: error.statusCode, error: STATUS_CODES[error.statusCode] ?? 'Error', message: error.message, requestId }
+}
+
+const example = (statusCode: number, error: string, message: string): ErrorBody => ({ statusCode, error, message, requestId: EXAMPLE_REQUEST_ID })
+
+/**
+ * One example body per error status, for the OpenAPI document (src/openapi-conventions.ts): each
+ * message is what the service really answers, made by the same error class.
+ */
+export const errorExamples: Record<number, ErrorBody> = {
+  400: validationExample,
+  401: example(401, 'Unauthorized', new UnauthorizedError().message),
+  404: example(404, 'Not Found', new JobNotFoundError('f5fa3cb9-8768-48c5-ad11-27784c2536fd').message),
+  406: example(406, 'Not Acceptable', new NotAcceptableError('application/json').message),
+  408: example(408, 'Request Timeout', new UploadTimeoutError(30_000).message),
+  413: example(413, 'Payload Too Large', new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE().message),
+  415: example(415, 'Unsupported Media Type', new UnsupportedMediaTypeError('text/plain', 'application/json').message),
+  422: example(422, 'Unprocessable Entity', new NonFiniteValueError('Value at index 2', 'NaN').message),
+  429: example(429, 'Too Many Requests', new RateLimitedError(100, '60 s', '12 s').message),
+  500: example(500, 'Internal Server Error', 'Internal Server Error'),
+  503: example(503, 'Service Unavailable', new QueueFullError().message),
+  504: example(504, 'Gateway Timeout', new DeadlineExceededError(30_000).message)
 }

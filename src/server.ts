@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
-import { loggerOptions } from './logger.js'
+import { asyncStdout, flushLog, loggerOptions } from './logger.js'
 
 function configFromEnvironment (): Config {
   try {
@@ -15,7 +15,9 @@ function configFromEnvironment (): Config {
 }
 
 const config = configFromEnvironment()
-const app = await buildApp(config, { logger: loggerOptions(config.LOG_LEVEL, process.stdout.isTTY === true) })
+const pretty = process.stdout.isTTY === true
+const destination = pretty ? undefined : asyncStdout()
+const app = await buildApp(config, { logger: loggerOptions(config.LOG_LEVEL, pretty, destination) })
 
 // First SIGTERM/SIGINT: readiness turns 503 (for SHUTDOWN_DRAIN_DELAY_MS while still serving), the
 // listener closes, in-flight requests finish, the pool closes, exit 0. A second signal, or the
@@ -31,6 +33,9 @@ closeWithGrace({ delay, logger: { error: (message) => app.log.error(message) } }
   }
   app.log.info('closing: finishing in-flight requests')
   await app.close()
+  app.log.info('closed')
+  // close-with-grace exits right after this: the last access lines must be out by then.
+  if (destination !== undefined) await flushLog(destination)
 })
 
 await app.listen({ port: config.PORT, host: config.HOST })

@@ -71,7 +71,7 @@ describe('API keys (API_KEYS set)', () => {
     const text = logs.lines.join('')
     // The log did record these requests, including the rejected one.
     expect(text).toMatch(/"statusCode":401/)
-    expect(text).toMatch(/"url":"\/v1\/sum-of-squares"/)
+    expect(text).toMatch(/"route":"\/v1\/sum-of-squares"/)
     for (const key of [...KEYS, WRONG]) expect(text).not.toContain(key.slice(0, 9))
   })
 })

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { parseLoadTestArgs, type LoadTestOptions } from '../load-tests/lib/args.js'
 import { chartSpec, renderSvg } from '../load-tests/lib/chart.js'
 import { parseServerTiming } from '../load-tests/lib/drive-load.js'
-import { compare, markdownSummary } from '../load-tests/lib/report.js'
+import { compare, compareVariants, markdownSummary } from '../load-tests/lib/report.js'
 import type { ExecutorRun } from '../load-tests/lib/run-executor.js'
 import { percentile, summarize } from '../load-tests/lib/stats.js'
 
 const options = parseLoadTestArgs([]) as LoadTestOptions
 
 /** A run whose probes take `idleMs` before the load starts at t = 10 s and `busyMs` during it. */
-function fakeRun (executor: 'pool' | 'inline', requestsPerSecond: number, idleMs: number, busyMs: number): ExecutorRun {
+function fakeRun (executor: 'pool' | 'inline', requestsPerSecond: number, idleMs: number, busyMs: number, variant?: string, round?: number): ExecutorRun {
   const t0 = 1_000_000
   const samples = Array.from({ length: 100 }, (_, i) => {
     const at = t0 + i * 200
@@ -18,7 +18,10 @@ function fakeRun (executor: 'pool' | 'inline', requestsPerSecond: number, idleMs
   const probe = (ms: number) => ({ rttMs: summarize([ms]), fromSlotMs: summarize([ms]), failed: 0 })
   const timing = summarize([0.3])
   return {
+    name: [executor, variant, round === undefined ? undefined : `#${round}`].filter(Boolean).join(' '),
     executor,
+    ...(variant === undefined ? {} : { variant }),
+    ...(round === undefined ? {} : { round }),
     env: {},
     phases: { idleStart: t0, loadStart: t0 + 10_000, loadEnd: t0 + 20_000, end: t0 + 20_000 },
     loadAverage: { before: [1, 1, 1], after: [2, 1, 1] },
@@ -59,7 +62,22 @@ describe('load-test command line', () => {
     expect(parsed).toMatchObject({ serverEnv: { POOL_THREADS: '1' }, nodeArgs: ['--trace-deopt'], executors: ['inline'] })
   })
 
+  it('takes server variants to compare in one run, and rounds', () => {
+    const parsed = parseLoadTestArgs([
+      '--variant', 'info=LOG_LEVEL=info', '--variant', 'main=LOG_LEVEL=warn POOL_THREADS=2 entry:/tmp/main/dist/src/server.js', '--rounds', '3'
+    ]) as LoadTestOptions
+    expect(parsed.variants).toEqual([
+      { name: 'info', env: { LOG_LEVEL: 'info' } },
+      { name: 'main', env: { LOG_LEVEL: 'warn', POOL_THREADS: '2' }, entry: '/tmp/main/dist/src/server.js' }
+    ])
+    expect(parsed.rounds).toBe(3)
+  })
+
   it.each([
+    [['--variant', 'a=X=1', '--variant', 'a=X=2']],
+    [['--variant', 'noequals']],
+    [['--variant', 'a=not-a-pair']],
+    [['--rounds', '0']],
     [['--terms', '0']],
     [['--connections', '2.5']],
     [['--executors', 'pool,threads']],
@@ -122,6 +140,38 @@ describe('load-test report', () => {
     expect(summary).toContain('| pool / inline throughput | 1.800x | >= 1.7x | met |')
     expect(summary).toContain('|  | pool | inline |')
     expect(summary).toContain('| throughput, 2xx req/s | 3600 | 2000 |')
+  })
+
+  it('compares each variant with the first, round by round, by the median ratio', () => {
+    const variantRuns = [
+      fakeRun('pool', 1000, 0.5, 0.8, 'warn', 1), fakeRun('pool', 900, 0.5, 0.8, 'info', 1),
+      fakeRun('pool', 800, 0.5, 0.8, 'info', 2), fakeRun('pool', 1000, 0.5, 0.8, 'warn', 2),
+      fakeRun('pool', 1100, 0.5, 0.8, 'warn', 3), fakeRun('pool', 1045, 0.5, 0.8, 'info', 3)
+    ]
+    const variantOptions = parseLoadTestArgs(['--variant', 'warn=LOG_LEVEL=warn', '--variant', 'info=LOG_LEVEL=info', '--rounds', '3', '--executors', 'pool']) as LoadTestOptions
+    const ratios = compareVariants(variantRuns, variantOptions)
+    // Per round: 0.9, 0.8, 0.95; the median is 0.9. Without CPU figures every round counts as undisturbed.
+    expect(ratios).toEqual([{
+      executor: 'pool',
+      variant: 'info',
+      baseline: 'warn',
+      requestsPerSecond: [900, 800, 1045],
+      baselineRequestsPerSecond: [1000, 1000, 1100],
+      medianRatio: 0.9,
+      quietRounds: [1, 2, 3],
+      quietMedianRatio: 0.9,
+      eventLoopUs: Number.NaN,
+      baselineEventLoopUs: Number.NaN
+    }])
+    const summary = markdownSummary(variantOptions, { node: 'v20', cores: 2, cpu: 'cpu', loadAverage: { before: [1, 1, 1], after: [1, 1, 1] }, startedAt: 'now' }, variantRuns, compare(variantRuns, 1000), ratios)
+    expect(summary).toContain('| pool | info / warn | 900, 800, 1045 | 1000, 1000, 1100 | 0.900x | 1, 2, 3 | 0.900x | NaN / NaN |')
+    // A round where another process took half a core during one of its runs is left out of the undisturbed median.
+    const cpu = (othersMs: number) => ({ serverMainMs: 0, serverOtherMs: 0, samplerMs: 0, clientMs: 0, othersMs, capacityMs: 20_000 })
+    const disturbed = variantRuns.map((run) => ({ ...run, cpu: cpu(run.variant === 'info' && run.round === 2 ? 5000 : 100) }))
+    // Event-loop CPU per request: 10 s of load at 900-1100 req/s in fakeRun, serverMainMs set per run.
+    const withLoop = disturbed.map((run) => ({ ...run, cpu: { ...run.cpu, serverMainMs: run.variant === 'info' ? run.load.ok * 0.25 : run.load.ok * 0.2 } }))
+    expect(compareVariants(withLoop, variantOptions)[0]).toMatchObject({ medianRatio: 0.9, quietRounds: [1, 3], quietMedianRatio: 0.9, eventLoopUs: 250, baselineEventLoopUs: 200 })
+    expect(summary).toContain('|  | pool warn #1 | pool info #1 |')
   })
 
   it('warns when other processes took a share of the cores during a load phase', () => {

@@ -77,8 +77,10 @@ describe('load gauges', () => {
     const registry = new Registry()
     let stats: ExecutorStats = { kind: 'pool', threads: 4, queued: 7, running: 4, queuedMs: 70, waitingClients: 1, maxQueueMs: 4000, saturated: false, busyMs: 0, threadsReplaced: 0 }
     const load: LoadSnapshot = { windowMs: 4000, eventLoop: { delayMs: { p50: 0.1, p99: 12.5, max: 40 }, utilization: 0.25 }, poolUtilization: 0.875 }
-    registerLoadGauges(registry, { stats: () => stats, load: () => load })
+    let ready = true
+    registerLoadGauges(registry, { stats: () => stats, load: () => load, ready: () => ready })
     const text = await registry.metrics()
+    expect(sample(text, 'health_ready')).toBe(1)
     expect(sample(text, 'pool_threads')).toBe(4)
     expect(sample(text, 'pool_queued_tasks')).toBe(7)
     expect(sample(text, 'pool_running_tasks')).toBe(4)
@@ -86,6 +88,8 @@ describe('load gauges', () => {
     expect(sample(text, 'eventloop_delay_window_p99_seconds')).toBe(0.0125)
     expect(sample(text, 'eventloop_utilization_window_ratio')).toBe(0.25)
     stats = { ...stats, queued: 0 }
+    ready = false
     expect(sample(await registry.metrics(), 'pool_queued_tasks')).toBe(0)
+    expect(sample(await registry.metrics(), 'health_ready')).toBe(0)
   })
 })

@@ -148,3 +148,15 @@ describe('METRICS_PORT', () => {
     squatter.close()
   })
 })
+
+describe('health_ready', () => {
+  it('is 1 while ready and 0 once draining, as GET /health/ready answers', async () => {
+    const app = await buildTestApp()
+    const ready = async () => sample((await app.inject({ method: 'GET', url: '/metrics' })).body, 'health_ready')
+    expect(await ready()).toBe(1)
+    app.drain()
+    expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503)
+    expect(await ready()).toBe(0)
+    await app.close()
+  })
+})

@@ -1,15 +1,26 @@
 import { Validator } from '@seriousme/openapi-schema-validator'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { errorExamples } from '../src/error-body.js'
+import type { ComputeRoute } from '../src/plugins/compute-scope.js'
 import { buildTestApp } from './helper.js'
 
 interface Operation {
+  operationId?: string
+  tags?: string[]
+  parameters?: Array<{ in: string, name: string }>
   requestBody?: { content: Record<string, { example?: unknown, examples?: unknown }> }
-  responses: Record<string, { content?: Record<string, { schema: { $ref?: string, examples?: unknown[] }, example?: unknown, examples?: unknown }> }>
+  responses: Record<string, {
+    description?: string
+    headers?: Record<string, { description?: string, schema: unknown }>
+    content?: Record<string, { schema: { $ref?: string, examples?: unknown[] }, example?: unknown, examples?: unknown }>
+  }>
   security?: Array<Record<string, string[]>>
 }
 interface Document {
   openapi: string
+  tags?: Array<{ name: string }>
   paths: Record<string, Record<string, Operation>>
   components: { schemas: Record<string, { examples?: unknown[] }>, securitySchemes?: Record<string, unknown> }
 }
@@ -82,6 +93,55 @@ describe('the OpenAPI document at GET /openapi.json', () => {
     }
   })
 
+  it('gives every operation a unique operationId and tags the document declares', () => {
+    const declared = new Set(doc.tags?.map((tag) => tag.name))
+    const ids = operations(doc).map(({ name, operation }) => {
+      expect(operation.operationId, name).toMatch(/^[a-z][A-Za-z]+$/)
+      expect(operation.tags?.length, name).toBeGreaterThan(0)
+      for (const tag of operation.tags!) expect(declared.has(tag), `${name}: tag ${tag}`).toBe(true)
+      return operation.operationId
+    })
+    expect(new Set(ids).size).toBe(ids.length)
+    expect(doc.paths['/v1/sum-of-squares']!.post!.operationId).toBe('sumOfSquares')
+  })
+
+  it('describes every response, and gives each error status an example of its own, with that status and its real message', () => {
+    const seen = new Set<number>()
+    for (const { name, operation } of operations(doc)) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        expect(response.description, `${name} ${status}`).toMatch(/\w/)
+        if (Number(status) < 400) continue
+        seen.add(Number(status))
+        const media = response.content?.['application/json']
+        expect(media?.example, `${name} ${status}`).toEqual({ ...errorExamples[Number(status)], requestId: expect.any(String) })
+        expect((media!.example as { statusCode: number }).statusCode, `${name} ${status}`).toBe(Number(status))
+      }
+    }
+    expect([...seen].sort((a, b) => a - b)).toEqual([400, 401, 404, 406, 408, 413, 415, 422, 429, 500, 503, 504])
+    const messages = [...seen].map((status) => errorExamples[status]!.message)
+    expect(new Set(messages).size).toBe(messages.length)
+    expect(errorExamples[401]!.message).toMatch(/API key/)
+    expect(errorExamples[504]!.message).toMatch(/deadline/)
+  })
+
+  it('documents the request and response headers: X-Request-Id everywhere, X-Timeout-Ms on compute and job routes, Server-Timing on compute routes, Retry-After on 429 and 503', () => {
+    for (const { name, operation } of operations(doc)) {
+      const guarded = name.split(' ')[1]!.startsWith('/v1/')
+      const compute = guarded && !name.split(' ')[1]!.startsWith('/v1/jobs')
+      const parameters = (operation.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name)
+      expect(parameters, name).toEqual(guarded ? expect.arrayContaining(['x-request-id', 'x-timeout-ms']) : ['x-request-id'])
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const headers = Object.keys(response.headers ?? {})
+        expect(headers, `${name} ${status}`).toContain('x-request-id')
+        expect(headers.includes('retry-after'), `${name} ${status}`).toBe(status === '429' || status === '503')
+        expect(headers.includes('server-timing'), `${name} ${status}`).toBe(compute && status === '200')
+        expect(headers.some((header) => header.startsWith('x-ratelimit-')), `${name} ${status}`).toBe(false) // no RATE_LIMIT_MAX here
+        for (const header of Object.values(response.headers!)) expect(header.description, `${name} ${status}`).toMatch(/\w/)
+      }
+      if (guarded) expect(Object.keys(operation.responses), name).toContain('504')
+    }
+  })
+
   it('documents 401 and 429 and requires the API key on every compute route, and on no other', () => {
     expect(doc.components.securitySchemes).toEqual({ bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer' }) })
     for (const { name, operation } of operations(doc)) {
@@ -92,6 +152,36 @@ describe('the OpenAPI document at GET /openapi.json', () => {
         expect(operation.security, name).toBeUndefined()
       }
     }
+  })
+})
+
+describe('the OpenAPI document with RATE_LIMIT_MAX', () => {
+  it('documents the rate-limit headers on every compute response but 401, and on nothing else', async () => {
+    const app = await buildTestApp({ RATE_LIMIT_MAX: '10', API_KEYS: 'test-key-0123456789abcdef' })
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as Document
+    await app.close()
+    for (const { name, operation } of operations(doc)) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const limited = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'].every((header) => header in (response.headers ?? {}))
+        expect(limited, `${name} ${status}`).toBe(name.split(' ')[1]!.startsWith('/v1/') && status !== '401')
+      }
+    }
+  })
+})
+
+describe('a compute route added to the scope', () => {
+  it('is documented like the others with nothing but its own schema: operationId, tag, errors, headers, key', async () => {
+    const route: ComputeRoute = async (app) => {
+      app.post('/v1/new-thing', { schema: { summary: 'A route that did not exist', response: { 200: z.object({}).describe('Done').meta({ examples: [{}] }) } } }, async () => ({}))
+    }
+    const app = await buildTestApp({ API_KEYS: 'test-key-0123456789abcdef' }, { computeRoutes: [route] })
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as Document
+    await app.close()
+    const operation = doc.paths['/v1/new-thing']!.post!
+    expect(operation).toMatchObject({ operationId: 'newThing', tags: ['compute'], security: [{ bearerAuth: [] }] })
+    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '429', '503', '504']))
+    expect(Object.keys(operation.responses['200']!.headers!)).toContain('server-timing')
+    expect(operation.parameters!.map((p) => p.name)).toContain('x-timeout-ms')
   })
 })
 

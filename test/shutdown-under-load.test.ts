@@ -5,7 +5,8 @@ import { closedForm, json } from './helper.js'
 
 describe('SIGTERM during sustained load', () => {
   it('drops no accepted request, refuses new work, and exits 0 within the grace period', async () => {
-    const server = await startServer({ POOL_THREADS: '2', POOL_MAX_QUEUE_MS: '400', SHUTDOWN_GRACE_MS: '10000' })
+    // debug: the `incoming request` line tells which requests the server read.
+    const server = await startServer({ POOL_THREADS: '2', POOL_MAX_QUEUE_MS: '400', SHUTDOWN_GRACE_MS: '10000', LOG_LEVEL: 'debug' })
     const outcomes = new Map<string, number | string>()
     const expected = closedForm(0, 60_000_000).toString()
     let wrongResults = 0

@@ -39,7 +39,8 @@ async function logged (server: ServerProcess, from: number, matches: (line: Reco
  */
 describe('uploads to POST /v1/sum over a real socket', () => {
   let server: ServerProcess
-  beforeAll(async () => { server = await startServer({ POOL_THREADS: '2', BODY_LIMIT_BYTES: String(LIMIT), LOG_LEVEL: 'info' }) })
+  // debug: the `incoming request` line tells when an upload has reached the server.
+  beforeAll(async () => { server = await startServer({ POOL_THREADS: '2', BODY_LIMIT_BYTES: String(LIMIT), LOG_LEVEL: 'debug' }) })
   afterAll(async () => { await server.stop() })
 
   const open = (headers: Record<string, string | number>) =>
@@ -99,10 +100,11 @@ describe('uploads to POST /v1/sum over a real socket', () => {
   it('fails an upload whose client hangs up midway, and stays up with the pool at full strength', async () => {
     for (let i = 0; i < 3; i++) {
       const seen = server.logs.length
-      const client = open({ 'content-length': 16 * 1024 * 1024 })
+      // Its own id: the log is written asynchronously, so an earlier test's lines can still arrive after `seen`.
+      const client = open({ 'content-length': 16 * 1024 * 1024, 'x-request-id': `hang-up-${i}` })
       client.on('error', () => {})
       client.write(new Uint8Array(4 * 1024 * 1024))
-      const arrived = await logged(server, seen, (line) => line.msg === 'incoming request' && (line.req as { url?: string })?.url === '/v1/sum')
+      const arrived = await logged(server, seen, (line) => line.msg === 'incoming request' && line.reqId === `hang-up-${i}`)
       client.destroy()
       // The parser must settle the request (a 400 nobody reads), not leave it hanging on a dead stream.
       await logged(server, seen, (line) => line.reqId === arrived.reqId && line.msg === 'request rejected' && (line.err as { code?: string })?.code === 'ECONNRESET')

@@ -2,6 +2,15 @@ import { parseArgs } from 'node:util'
 
 export type ExecutorKind = 'pool' | 'inline'
 
+/** One server configuration to compare with others in the same run. */
+export interface Variant {
+  name: string
+  /** Environment on top of --server-env. */
+  env: Record<string, string>
+  /** Another build's server entry point (e.g. a checkout of main), instead of this one's dist/src/server.js. */
+  entry?: string
+}
+
 export interface LoadTestOptions {
   /** Terms per request: each POST sums i*i over [0, terms). */
   terms: number
@@ -20,6 +29,10 @@ export interface LoadTestOptions {
   threads: number | undefined
   /** Extra environment for both servers (NAME=value), for experiments with the service's settings. */
   serverEnv: Record<string, string>
+  /** Server configurations compared side by side: each executor runs once per variant per round. Empty: one, unnamed. */
+  variants: Variant[]
+  /** Times the whole sequence runs; variants alternate their order from round to round. */
+  rounds: number
   /** Extra Node.js flags for the server processes, such as --trace-deopt. */
   nodeArgs: string[]
   outDir: string
@@ -41,6 +54,10 @@ process probes GET /probe at a fixed rate. Writes JSON, a Markdown summary and a
   --executors LIST      comma-separated: pool,inline             (default pool,inline)
   --threads N           POOL_THREADS for the pool server         (default: one per core)
   --server-env K=V      extra environment for the servers (repeatable)
+  --variant NAME=SPEC   a server configuration to compare (repeatable); SPEC is space-separated
+                        K=V environment and optionally entry:PATH (another build's server.js),
+                        e.g. --variant 'info=LOG_LEVEL=info' --variant 'warn=LOG_LEVEL=warn'
+  --rounds N            run every executor and variant N times, alternating the order (default 1)
   --node-arg FLAG       extra Node.js flag for the servers (repeatable), e.g. --trace-deopt
   --out DIR             output directory                         (default load-tests/results)
   --quick               about 15 s in all: proves the tool works, numbers mean little
@@ -70,6 +87,8 @@ export function parseLoadTestArgs (argv: string[]): LoadTestOptions | 'help' {
       executors: { type: 'string' },
       threads: { type: 'string' },
       'server-env': { type: 'string', multiple: true },
+      variant: { type: 'string', multiple: true },
+      rounds: { type: 'string' },
       'node-arg': { type: 'string', multiple: true },
       out: { type: 'string' },
       quick: { type: 'boolean', default: false },
@@ -85,12 +104,9 @@ export function parseLoadTestArgs (argv: string[]): LoadTestOptions | 'help' {
   }
   if (executors.length === 0 || new Set(executors).size !== executors.length) throw new Error('--executors must name each executor at most once')
 
-  const serverEnv: Record<string, string> = {}
-  for (const pair of values['server-env'] ?? []) {
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair)
-    if (match === null) throw new Error(`--server-env takes NAME=value, got ${JSON.stringify(pair)}`)
-    serverEnv[match[1]!] = match[2]!
-  }
+  const serverEnv = envPairs('--server-env', values['server-env'] ?? [])
+  const variants = (values.variant ?? []).map(parseVariant)
+  if (new Set(variants.map((variant) => variant.name)).size !== variants.length) throw new Error('--variant names must differ')
 
   return {
     terms: positiveNumber('terms', values.terms, 1_000_000),
@@ -103,8 +119,30 @@ export function parseLoadTestArgs (argv: string[]): LoadTestOptions | 'help' {
     executors: executors as ExecutorKind[],
     threads: values.threads === undefined ? undefined : positiveNumber('threads', values.threads, 1),
     serverEnv,
+    variants,
+    rounds: positiveNumber('rounds', values.rounds, 1),
     nodeArgs: values['node-arg'] ?? [],
     outDir: values.out ?? 'load-tests/results',
     quick
   }
+}
+
+function envPairs (flag: string, pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const pair of pairs) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair)
+    if (match === null) throw new Error(`${flag} takes NAME=value, got ${JSON.stringify(pair)}`)
+    env[match[1]!] = match[2]!
+  }
+  return env
+}
+
+/** `name=K=V K2=V2 entry:/path/server.js` into a Variant. */
+function parseVariant (text: string): Variant {
+  const match = /^([\w.-]+)=(.*)$/s.exec(text)
+  if (match === null) throw new Error(`--variant takes NAME=SPEC, got ${JSON.stringify(text)}`)
+  const tokens = match[2]!.split(/\s+/).filter(Boolean)
+  const entry = tokens.find((token) => token.startsWith('entry:'))?.slice('entry:'.length)
+  const env = envPairs(`--variant ${match[1]}`, tokens.filter((token) => !token.startsWith('entry:')))
+  return { name: match[1]!, env, ...(entry === undefined ? {} : { entry }) }
 }

@@ -4,30 +4,33 @@ import type { LoadTestOptions } from './args.js'
 import type { MachineInfo, Ratio } from './report.js'
 import type { ExecutorRun } from './run-executor.js'
 
-const colors = { domain: ['pool', 'inline'], range: ['#1b7837', '#c2185b'] }
+const executorColors = { domain: ['pool', 'inline'], range: ['#1b7837', '#c2185b'] }
 
 /**
  * The chart as a vega-lite spec: probe round trips over time for each executor, aligned on the
  * start of the load (the shaded window), then throughput and probe p99 idle vs busy side by side.
  */
 export function chartSpec (options: LoadTestOptions, runs: ExecutorRun[], ratios: Ratio[], machine?: MachineInfo): TopLevelSpec {
+  // Runs are told apart by name: the executor alone in a plain run, with its variant and round otherwise.
+  const names = runs.map((run) => run.name)
+  const colors = names.every((name) => executorColors.domain.includes(name)) ? executorColors : { domain: names, scheme: 'tableau10' }
   const probes = runs.flatMap((run) => run.samples
     .filter((sample) => sample.status === 200 && sample.at >= run.phases.idleStart)
     .map((sample) => ({
-      executor: run.executor,
+      executor: run.name,
       seconds: Math.round((sample.at - run.phases.loadStart)) / 1000,
       rttMs: Math.max(0.01, Math.round(sample.rttMs * 1000) / 1000)
     })))
   const loadSeconds = Math.max(...runs.map((run) => (run.phases.loadEnd - run.phases.loadStart) / 1000))
-  const throughput = runs.map((run) => ({ executor: run.executor, rps: Math.round(run.load.requestsPerSecond) }))
+  const throughput = runs.map((run) => ({ executor: run.name, rps: Math.round(run.load.requestsPerSecond) }))
   const p99 = runs.flatMap((run) => (['idle', 'busy'] as const).map((phase) => ({
-    executor: run.executor,
+    executor: run.name,
     phase,
     p99: Math.round(run.probe[phase].rttMs.p99 * 100) / 100
   })))
   const headline = ratios.filter((r) => !Number.isNaN(r.value)).map((r) => `${r.name}: ${r.value.toFixed(3)}x${r.target === undefined ? '' : ` (target ${r.target})`}`)
   // One color scale and legend for all three panels.
-  const color = { field: 'executor', type: 'nominal', scale: colors, legend: { title: 'executor', orient: 'top-left' } } as const
+  const color = { field: 'executor', type: 'nominal', scale: colors, legend: { title: 'run', orient: 'top-left' } } as const
   const executorAxis = { field: 'executor', type: 'nominal', sort: colors.domain, title: null, axis: { labelAngle: 0 } } as const
 
   return {

@@ -1,6 +1,6 @@
 import type { LoadTestOptions } from './args.js'
 import type { ExecutorRun } from './run-executor.js'
-import { ratio } from './stats.js'
+import { percentile, ratio } from './stats.js'
 
 export interface MachineInfo {
   node: string
@@ -40,6 +40,66 @@ export function compare (runs: ExecutorRun[], terms: number): Ratio[] {
   ]
 }
 
+/** One variant against the first, for one executor: throughput per round and the median of the per-round ratios. */
+export interface VariantRatio {
+  executor: string
+  variant: string
+  baseline: string
+  /** 2xx req/s of this variant and of the baseline, round by round. */
+  requestsPerSecond: number[]
+  baselineRequestsPerSecond: number[]
+  /** Median over rounds of (this variant / baseline) throughput, each round's pair run back to back. */
+  medianRatio: number
+  /** The rounds where neither run shared the machine with other busy processes (see `isQuiet`), and their median ratio. */
+  quietRounds: number[]
+  quietMedianRatio: number
+  /**
+   * Median event-loop CPU per 2xx response, µs, of this variant and the baseline (from /proc): what a
+   * change costs the event loop, less moved by other processes than throughput is. NaN without figures.
+   */
+  eventLoopUs: number
+  baselineEventLoopUs: number
+}
+
+/**
+ * A run no other process disturbed: under a tenth of a core used by others during its load phase
+ * (the summary calls a run above that distorted). Without CPU figures a run counts as quiet.
+ */
+export function isQuiet (run: ExecutorRun): boolean {
+  return run.cpu === undefined || run.cpu.othersMs / (run.phases.loadEnd - run.phases.loadStart) < 0.1
+}
+
+function eventLoopUsPerRequest (run: ExecutorRun): number {
+  return run.cpu === undefined ? Number.NaN : run.cpu.serverMainMs * 1000 / run.load.ok
+}
+
+/** Each variant's throughput against the first variant's, per executor; empty without variants. */
+export function compareVariants (runs: ExecutorRun[], options: Pick<LoadTestOptions, 'variants' | 'executors'>): VariantRatio[] {
+  const [baseline, ...others] = options.variants
+  if (baseline === undefined) return []
+  const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50)
+  return options.executors.flatMap((executor) => others.map((variant) => {
+    const byRound = (name: string) => runs.filter((run) => run.executor === executor && run.variant === name)
+      .sort((a, b) => (a.round ?? 1) - (b.round ?? 1))
+    const mine = byRound(variant.name)
+    const theirs = byRound(baseline.name)
+    const ratios = mine.map((run, i) => ratio(run.load.requestsPerSecond, theirs[i]?.load.requestsPerSecond ?? Number.NaN))
+    const quiet = mine.flatMap((run, i) => isQuiet(run) && theirs[i] !== undefined && isQuiet(theirs[i]) ? [i] : [])
+    return {
+      executor,
+      variant: variant.name,
+      baseline: baseline.name,
+      requestsPerSecond: mine.map((run) => run.load.requestsPerSecond),
+      baselineRequestsPerSecond: theirs.map((run) => run.load.requestsPerSecond),
+      medianRatio: median(ratios),
+      quietRounds: quiet.map((i) => mine[i]!.round ?? 1),
+      quietMedianRatio: median(quiet.map((i) => ratios[i]!)),
+      eventLoopUs: median(mine.map(eventLoopUsPerRequest)),
+      baselineEventLoopUs: median(theirs.map(eventLoopUsPerRequest))
+    }
+  }))
+}
+
 const ms = (value: number) => Number.isNaN(value) ? 'n/a' : value < 0.1 ? value.toFixed(4) : value < 10 ? value.toFixed(2) : value.toFixed(1)
 // Three decimals, so a ratio just under its target never reads as exactly the target.
 const times = (value: number) => Number.isNaN(value) ? 'n/a' : `${value.toFixed(3)}x`
@@ -57,7 +117,7 @@ function table (header: string[], rows: string[][]): string {
 }
 
 /** The Markdown summary: setup, the ratios against the issue's targets, then every figure per executor. */
-export function markdownSummary (options: LoadTestOptions, machine: MachineInfo, runs: ExecutorRun[], ratios: Ratio[]): string {
+export function markdownSummary (options: LoadTestOptions, machine: MachineInfo, runs: ExecutorRun[], ratios: Ratio[], variantRatios: VariantRatio[] = []): string {
   const rows: Array<[string, (run: ExecutorRun) => string]> = [
     ['throughput, 2xx req/s', (run) => run.load.requestsPerSecond.toFixed(0)],
     ['requests: 2xx / non-2xx / errors / timeouts', (run) => `${run.load.ok} / ${run.load.non2xx} / ${run.load.errors} / ${run.load.timeouts}`],
@@ -82,6 +142,15 @@ export function markdownSummary (options: LoadTestOptions, machine: MachineInfo,
     ? `\n\n**Other processes kept up to ${busiestOthers.toFixed(2)} of the ${machine.cores} cores busy during a load phase: these figures are distorted; rerun on a quiet machine.**`
     : ''
   const extraEnv = Object.entries(options.serverEnv).map(([name, value]) => `${name}=${value}`).join(' ')
+  const variantSection = variantRatios.length === 0
+    ? ''
+    : `\n## Variants\n\n${options.variants.map((v) => `- **${v.name}**: ${[...Object.entries(v.env).map(([k, value]) => `${k}=${value}`), ...(v.entry === undefined ? [] : [`server ${v.entry}`])].join(' ') || '(no change)'}`).join('\n')}\n\n${
+      table(['executor', 'variant / baseline', 'req/s by round', 'baseline req/s by round', 'median ratio', 'undisturbed rounds', 'their median ratio', 'event-loop µs per request (median)'], variantRatios.map((r) => [
+        r.executor, `${r.variant} / ${r.baseline}`, r.requestsPerSecond.map((v) => v.toFixed(0)).join(', '),
+        r.baselineRequestsPerSecond.map((v) => v.toFixed(0)).join(', '), times(r.medianRatio),
+        r.quietRounds.length === 0 ? 'none' : r.quietRounds.join(', '), times(r.quietMedianRatio),
+        `${r.eventLoopUs.toFixed(0)} / ${r.baselineEventLoopUs.toFixed(0)}`
+      ]))}\n\nA round is undisturbed when other processes used under a tenth of a core during both of its load phases.\n`
 
   return `# Load test: pool vs inline executor
 
@@ -93,9 +162,10 @@ Each request sums i*i over [0, ${options.terms}); autocannon with ${options.conn
 
 ${table(['ratio', 'measured', 'issue target', ''], ratios.map((r) => [r.name, times(r.value), r.target ?? '', r.met === undefined ? '' : r.met ? 'met' : 'missed']))}
 
-## Per executor
+${variantSection}
+## Per run
 
-${table(['', ...runs.map((run) => run.executor)], rows.map(([name, cell]) => [name, ...runs.map(cell)]))}
+${table(['', ...runs.map((run) => run.name)], rows.map(([name, cell]) => [name, ...runs.map(cell)]))}
 
 Probe p99 is the 99th percentile of the probe round trips sent during the phase. "From its slot" also counts the time a probe waited to be sent because the one before it ran past its slot. Kernel time is measured inside the server around the task function (in the worker, or on the event loop for inline) and reported in the \`Server-Timing\` header; handler time is the route's own wall time. CPU times come from /proc over the load window (10 ms ticks); "other threads" of the server are the pool's workers plus V8's GC and compiler threads.
 `

@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { ExecutorKind, LoadTestOptions } from './args.js'
+import type { ExecutorKind, LoadTestOptions, Variant } from './args.js'
 import { cpuSnapshot, cpuUsageBetween, type CpuUsage } from '../../test/support/cpu-time.js'
 import { driveLoad, type LoadResult } from './drive-load.js'
 import type { ProbeSample } from './probe-sample.js'
@@ -18,7 +18,11 @@ export interface ProbeSummary {
 }
 
 export interface ExecutorRun {
+  /** The executor, then the variant and round when there are several: `pool`, `pool info`, `pool info #2`. */
+  name: string
   executor: ExecutorKind
+  variant?: string
+  round?: number
   env: Record<string, string>
   /** Epoch milliseconds. */
   phases: { idleStart: number, loadStart: number, loadEnd: number, end: number }
@@ -48,12 +52,15 @@ function summarizeProbes (samples: ProbeSample[]): ProbeSummary {
  * One executor, start to finish: its own server process, warm-up, idle probing, load with probing,
  * a short tail, and the server stopped. `log` gets one progress line at a time.
  */
-export async function runExecutor (executor: ExecutorKind, options: LoadTestOptions, signal: AbortSignal, log: (line: string) => void): Promise<ExecutorRun> {
-  const env: Record<string, string> = { LOG_LEVEL: 'warn', ...options.serverEnv, EXECUTOR: executor }
+export async function runExecutor (
+  executor: ExecutorKind, options: LoadTestOptions, signal: AbortSignal, log: (line: string) => void, variant?: Variant, round?: number
+): Promise<ExecutorRun> {
+  const env: Record<string, string> = { LOG_LEVEL: 'warn', ...options.serverEnv, ...variant?.env, EXECUTOR: executor }
   if (executor === 'pool' && options.threads !== undefined) env.POOL_THREADS = String(options.threads)
+  const name = [executor, variant?.name, options.rounds > 1 ? `#${round}` : undefined].filter(Boolean).join(' ')
   const loadAverageBefore = loadavg()
-  const server = await startServer(env, 20_000, options.nodeArgs)
-  const tag = `[${executor}]`
+  const server = await startServer(env, { nodeArgs: options.nodeArgs, keepLogs: false, ...(variant?.entry === undefined ? {} : { entry: variant.entry }) })
+  const tag = `[${name}]`
   log(`${tag} server pid ${server.child.pid} on ${server.url}`)
   try {
     const common = { url: server.url, terms: options.terms, connections: options.connections, signal }
@@ -84,7 +91,10 @@ export async function runExecutor (executor: ExecutorKind, options: LoadTestOpti
     const busy = samples.filter((sample) => sample.at >= load.startedAt && sample.at < load.endedAt)
     const last = busy.findLast((sample) => sample.loopDelayP99Ms !== undefined)
     const run: ExecutorRun = {
+      name,
       executor,
+      ...(variant === undefined ? {} : { variant: variant.name }),
+      ...(round === undefined ? {} : { round }),
       env,
       phases: { idleStart, loadStart: load.startedAt, loadEnd: load.endedAt, end },
       loadAverage: { before: loadAverageBefore, after: loadavg() },

@@ -53,6 +53,16 @@ export interface ExecuteOptions {
   client?: string
   /** Estimated milliseconds of work of each task: what it counts for in the queue. Unknown: a running abort always terminates. */
   costMs?: number
+  /** Units of work (terms, values) of each input, in order: reported in the tasks' events. */
+  sizes?: readonly number[]
+}
+
+/** What a runner gets: the caller's options, and how to say when the task leaves the queue for a thread. */
+export interface RunOptions extends ExecuteOptions {
+  /** Set by the executor: `client` always names someone (ANONYMOUS_CLIENT by default). */
+  client: string
+  /** Called when the task leaves the queue for a thread. */
+  onStart?: () => void
 }
 
 /** The client of work submitted without one. */
@@ -82,7 +92,11 @@ export interface ExecutorStats {
   threadsReplaced: number
 }
 
-/** What an executor reports as it works, for metrics and logs. */
+/**
+ * What an executor reports as it works, for metrics, logs and traces. Listeners run synchronously in
+ * the async context of the code that submitted the task (AsyncLocalStorage follows the executor's
+ * awaits), so a tracer finds the request's span as the active one.
+ */
 export type ExecutorEvent =
   | {
     type: 'task-settled'
@@ -93,6 +107,16 @@ export type ExecutorEvent =
     /** Known only for completed tasks. */
     kernelMs?: number
     abortReason?: AbortReason
+    /** The task's index among its request's chunks (executeAll), and their count: 0 of 1 for execute. */
+    chunk?: number
+    chunks?: number
+    /** Units of work (terms, values), when the caller gave them (ExecuteOptions.sizes). */
+    size?: number
+    /** performance.now() at submission, and when the task left the queue for a thread (absent if it never did). */
+    queuedAt?: number
+    startedAt?: number
+    /** Why a failed task failed. */
+    error?: unknown
   }
   /** queue-full: the queue holds its bound; over-share: this client holds its share of it while others wait. */
   | { type: 'task-rejected', task: TaskName, reason: RejectReason }
@@ -143,7 +167,7 @@ export interface Executor {
 /** How tasks actually run: in Piscina's threads, or inline on the event loop. */
 export interface TaskRunner {
   readonly kind: ExecutorKind
-  run(message: TaskMessage, options: ExecuteOptions & { client: string, costMs: number | undefined }): Promise<TaskOutcome>
+  run(message: TaskMessage, options: RunOptions): Promise<TaskOutcome>
   threads(): number
   /** Threads ready and idle. */
   freeThreads(): number
@@ -196,16 +220,34 @@ export function createExecutor (runner: TaskRunner, { maxQueueMs, threads, tasks
     throw new QueueFullError()
   }
 
-  async function run<N extends TaskName> (task: N, input: TaskInput<N>, options: ExecuteOptions) {
-    const submitted = performance.now()
+  async function run<N extends TaskName> (task: N, input: TaskInput<N>, options: ExecuteOptions, chunk = 0, chunks = 1) {
+    const queuedAt = performance.now()
+    const size = options.sizes?.[chunk]
+    let startedAt: number | undefined
     try {
-      const outcome = await runner.run({ task, input }, { ...options, client: options.client ?? ANONYMOUS_CLIENT, costMs: options.costMs })
+      const outcome = await runner.run({ task, input }, {
+        ...options,
+        client: options.client ?? ANONYMOUS_CLIENT,
+        onStart: () => { startedAt = performance.now() }
+      })
       busyMs += outcome.kernelMs
-      emit({ type: 'task-settled', task, status: 'completed', totalMs: performance.now() - submitted, kernelMs: outcome.kernelMs })
+      emit({ type: 'task-settled', task, status: 'completed', totalMs: performance.now() - queuedAt, kernelMs: outcome.kernelMs, chunk, chunks, size, queuedAt, startedAt })
       return outcome as TaskOutcome<TaskValue<N>>
     } catch (error) {
       const abortReason = abortReasonOf(error)
-      emit({ type: 'task-settled', task, status: abortReason === undefined ? 'failed' : 'aborted', totalMs: performance.now() - submitted, abortReason })
+      emit({
+        type: 'task-settled',
+        task,
+        status: abortReason === undefined ? 'failed' : 'aborted',
+        totalMs: performance.now() - queuedAt,
+        abortReason,
+        chunk,
+        chunks,
+        size,
+        queuedAt,
+        startedAt,
+        ...(abortReason === undefined ? { error } : {})
+      })
       // An abort for a deadline or a disconnect surfaces as that error, with its own status code.
       throw abortReason === 'deadline' || abortReason === 'disconnect' ? (error as Error).cause : error
     }
@@ -224,7 +266,7 @@ export function createExecutor (runner: TaskRunner, { maxQueueMs, threads, tasks
       // The request's own signal still aborts every chunk; the first failure aborts the others.
       const { child: signal, release } = childOf(options.signal, inputs.length)
       try {
-        return await Promise.all(inputs.map((input) => run(task, input, { ...options, signal })))
+        return await Promise.all(inputs.map((input, chunk) => run(task, input, { ...options, signal }, chunk, inputs.length)))
       } catch (error) {
         signal.abort(new SiblingFailed(error))
         throw error
@@ -282,7 +324,11 @@ export function abortError (reason: unknown): Error {
 
 function abortReasonOf (error: unknown): AbortReason | undefined {
   if (!(error instanceof Error) || error.name !== 'AbortError') return undefined
-  const cause = error.cause
+  return abortReasonFor(error.cause)
+}
+
+/** The reason a signal was aborted with, as the word metrics, logs and traces use for it. */
+export function abortReasonFor (cause: unknown): AbortReason {
   if (cause instanceof DeadlineExceededError) return 'deadline'
   if (cause instanceof ClientDisconnectedError) return 'disconnect'
   if (cause instanceof SiblingFailed) return 'sibling-failed'

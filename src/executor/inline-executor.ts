@@ -8,8 +8,9 @@ import { abortError, createExecutor, type Executor, type ExecutorOptions } from 
 export function createInlineExecutor ({ threads, tasks }: Pick<ExecutorOptions, 'threads' | 'tasks'>): Executor {
   return createExecutor({
     kind: 'inline',
-    async run (message, { signal }) {
+    async run (message, { signal, onStart }) {
       if (signal?.aborted === true) throw abortError(signal.reason)
+      onStart?.()
       return tasks.run(message)
     },
     threads: () => 0,

@@ -1,3 +1,4 @@
+import { splitRange } from '../compute/split-range.js'
 import type { ExecuteOptions, Executor, TaskInput, TaskName, TaskValue } from './executor.js'
 
 export interface OffloadPlan<N extends TaskName, R> {
@@ -43,7 +44,9 @@ export async function offload<N extends TaskName, R> (executor: Executor, { sign
   }
   const chunks = executor.chunksFor(plan.size, plan.minChunkSize, plan.chunks)
   const costMs = plan.size / chunks / plan.unitsPerMs
-  const outcomes = await executor.executeAll(plan.task, plan.split(chunks), { signal, client, costMs })
+  // The units each chunk holds, as splitRange cuts them (every route's split does), for the tasks' events.
+  const sizes = splitRange({ start: 0, end: plan.size }, chunks).map((range) => range.end - range.start)
+  const outcomes = await executor.executeAll(plan.task, plan.split(chunks), { signal, client, costMs, sizes })
   let kernelMs = 0
   for (const outcome of outcomes) kernelMs += outcome.kernelMs
   return { value: plan.merge(outcomes.map((outcome) => outcome.value)), chunks, kernelMs }

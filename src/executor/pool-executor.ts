@@ -4,7 +4,7 @@ import { compiledPath } from '../paths.js'
 import { Cancellation, onAbort } from './cancellation.js'
 import {
   abortError, createExecutor, TASK_OVERHEAD_MS,
-  type Executor, type ExecutorOptions, type TaskMessage, type TaskName, type TaskOutcome, type TaskRunner
+  type Executor, type ExecutorOptions, type RunOptions, type TaskMessage, type TaskName, type TaskOutcome
 } from './executor.js'
 import { FairQueue, type FairItem } from './fair-queue.js'
 
@@ -48,8 +48,6 @@ interface Waiting extends FairItem {
   release: () => void
 }
 
-type RunOptions = Parameters<TaskRunner['run']>[1]
-
 /**
  * Tasks wait in this module's own queue and reach Piscina only when a ready thread is free, so
  * Piscina's queue stays empty: Piscina 5.3 hands queued tasks to workers still booting, and an
@@ -88,10 +86,11 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
     }
   }
 
-  function dispatch (message: TaskMessage, { signal, transferList, costMs, priority }: RunOptions): Promise<TaskOutcome> {
+  function dispatch (message: TaskMessage, { signal, transferList, costMs, priority, onStart }: RunOptions): Promise<TaskOutcome> {
     const job = priority === 'job'
     running++
     if (job) runningJobs++
+    onStart?.()
     // What Piscina sees: aborted only when the thread is to be terminated.
     const terminate = new Cancellation()
     const startedAt = performance.now()

@@ -7,16 +7,19 @@ export interface LoadSources {
   stats: () => ExecutorStats
   load: () => LoadSnapshot
   uploads?: () => UploadBudgetStats
+  ready: () => boolean
 }
 
 /** Gauges read at scrape time from the executor's stats and the load monitor (the figures /probe shows). */
-export function registerLoadGauges (registry: Registry, { stats, load, uploads }: LoadSources): void {
+export function registerLoadGauges (registry: Registry, { stats, load, uploads, ready }: LoadSources): void {
   const gauge = (name: string, help: string, read: () => number) => new Gauge({
     name,
     help,
     registers: [registry],
     collect () { this.set(read()) }
   })
+  gauge('health_ready', '1 while GET /health/ready answers 200 (not shutting down, queue not full, not under pressure), else 0',
+    () => ready() ? 1 : 0)
   gauge('pool_threads', 'Worker threads in the pool (0 with the inline executor)', () => stats().threads)
   gauge('pool_queued_tasks', 'Tasks waiting for a free worker thread', () => stats().queued)
   gauge('pool_running_tasks', 'Tasks running on a worker thread', () => stats().running)

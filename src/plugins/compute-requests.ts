@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { logDisconnected } from '../access-log.js'
 import { clientOf } from '../client-identity.js'
 import type { Config } from '../config.js'
 import {
@@ -24,6 +25,8 @@ declare module 'fastify' {
     computeClient: string
     /** When the handler started (performance.now()): what `elapsedMs` counts from. */
     computeStartedAt: number
+    /** Kernel time and chunks of the request's work, once it has run (set by serverTiming): for the access line. */
+    computeRun: { kernelMs: number, chunks: number } | null
   }
 }
 
@@ -64,6 +67,7 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
   app.decorateRequest('computeSignal', null as unknown as Cancellation)
   app.decorateRequest('computeClient', '')
   app.decorateRequest('computeStartedAt', 0)
+  app.decorateRequest('computeRun', null)
 
   app.addHook('onRequest', async (request, reply) => {
     request.computeClient = clientOf(request, byApiKey)
@@ -74,8 +78,8 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
     reply.raw.once('close', () => {
       settle(request)
       if (!reply.raw.writableFinished && !signal.aborted) {
-        request.log.info('client disconnected before the answer; aborting its tasks')
         signal.abort(new ClientDisconnectedError())
+        logDisconnected(request, reply)
       }
     })
   })

@@ -3,6 +3,7 @@ import type { Config } from '../config.js'
 import { computeErrorResponses } from '../error-body.js'
 import { AmbiguousContentTypeError, JsonTooDeepError, UnsupportedMediaTypeError } from '../errors.js'
 import { jsonDepthExceeds } from '../json-depth.js'
+import { COMPUTE_TAG } from '../openapi-conventions.js'
 import accessControl from './access-control.js'
 import computeRequests, { mediaTypeOf } from './compute-requests.js'
 import loadShedding from './load-shedding.js'
@@ -55,14 +56,26 @@ function refuseDeepJson (app: FastifyInstance) {
   })
 }
 
-/** Adds the errors every compute route can answer with, and its API key, to its OpenAPI description. */
+/**
+ * Documents what every compute route shares, so a new route needs nothing but its own schema: the
+ * compute tag (which also brings the deadline and timing headers, src/openapi-conventions.ts), an
+ * operationId from its path (`/v1/sum-of-squares` is `sumOfSquares`), the errors it can answer
+ * with, and its API key.
+ */
 function documentGuards (route: RouteOptions, requireApiKey: boolean) {
   const schema = route.schema ?? {}
   route.schema = {
     ...schema,
+    operationId: schema.operationId ?? operationIdOf(route.url),
+    tags: schema.tags ?? [COMPUTE_TAG],
     response: { ...computeErrorResponses, ...(schema.response as object | undefined) },
     ...(requireApiKey && schema.hide !== true ? { security: [{ bearerAuth: [] }] } : {})
   }
+}
+
+/** The last path segment in camelCase: `/v1/sum-of-squares` is `sumOfSquares`. */
+export function operationIdOf (url: string): string {
+  return url.slice(url.lastIndexOf('/') + 1).replace(/[-_.]+(\w)/g, (_match, letter: string) => letter.toUpperCase())
 }
 
 /**

@@ -1,18 +1,22 @@
 import Fastify, { type FastifyInstance, type RouteShorthandOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import { Registry } from 'prom-client'
+import { Gauge, Registry } from 'prom-client'
 import { z } from 'zod'
+import type { BuildInfo } from '../build-info.js'
 import type { Config } from '../config.js'
 import { createExecutorMetrics } from '../metrics/executor-metrics.js'
 import { createHttpMetrics } from '../metrics/http-metrics.js'
 import { createJobMetrics } from '../metrics/job-metrics.js'
 import { registerLoadGauges } from '../metrics/load-gauges.js'
 import { processMetrics } from '../metrics/process-metrics.js'
+import { notReadyError } from '../readiness.js'
 import { requestId } from '../request-id.js'
 import errorHandler from './error-handler.js'
 
 export interface MetricsOptions {
   config: Pick<Config, 'HOST' | 'METRICS_PORT'>
+  /** Becomes the labels of `build_info`, as GET /version shows them. */
+  build: BuildInfo
 }
 
 const exposition = z.string().meta({
@@ -24,10 +28,13 @@ const exposition = z.string().meta({
  * gauges read at scrape time, and counters fed by executor and job events. One registry per app, so
  * tests can build many apps in one process.
  */
-async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) {
+async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOptions) {
   const registry = new Registry()
+  // Always 1: the labels are the information, and `max by (version) (build_info)` shows a rollout.
+  new Gauge({ name: 'build_info', help: 'The running build: name, version, git commit and Node.js version, as GET /version', labelNames: ['name', 'version', 'commit', 'node'] as const, registers: [registry] })
+    .set({ ...build }, 1)
   const recordHttp = createHttpMetrics(registry)
-  registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot(), uploads: () => app.uploads.stats() })
+  registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot(), uploads: () => app.uploads.stats(), ready: () => notReadyError(app) === undefined })
   const unsubscribe = [
     app.executor.on(createExecutorMetrics(registry, app.executor.tasks)),
     app.jobs.on(createJobMetrics(registry, app.jobs))
@@ -38,8 +45,12 @@ async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) 
   app.addHook('onClose', async () => { for (const stop of unsubscribe) stop() })
 
   const route: RouteShorthandOptions = {
-    config: { servedWhileClosing: true },
+    // Scraped every few seconds: no access line and no trace per scrape; failures are still logged.
+    config: { servedWhileClosing: true, otel: false },
+    logLevel: 'warn',
     schema: {
+      operationId: 'getMetrics',
+      tags: ['monitoring'],
       summary: 'Prometheus metrics',
       response: { 200: { description: 'Prometheus text exposition format', content: { [served.contentType]: { schema: exposition } } } }
     }
@@ -52,7 +63,8 @@ async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) 
   }
 
   // A listener of its own, so the port can stay inside the cluster while the API port is exposed.
-  const listener = Fastify({ loggerInstance: app.log.child({ listener: 'metrics' }), genReqId: requestId })
+  // Scrapes are not worth a log line each: errors are still logged by the error handler.
+  const listener = Fastify({ loggerInstance: app.log.child({ listener: 'metrics' }), genReqId: requestId, disableRequestLogging: true })
   await listener.register(errorHandler)
   listener.get('/metrics', async (_request, reply) => reply.type(served.contentType).send(await scrape()))
   // Opened when the app is ready, not on listen: an onListen hook's errors are only logged, and a
@@ -61,4 +73,4 @@ async function metricsPlugin (app: FastifyInstance, { config }: MetricsOptions) 
   app.addHook('onClose', async () => { await listener.close() })
 }
 
-export default fp(metricsPlugin, { name: 'metrics', dependencies: ['executor', 'load-monitor', 'uploads', 'jobs'] })
+export default fp(metricsPlugin, { name: 'metrics', dependencies: ['executor', 'load-monitor', 'uploads', 'jobs', 'lifecycle'] })

@@ -5,11 +5,14 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import { applyConventions, COMPUTE_TAG, JOBS_TAG, type OpenApiDocument } from '../openapi-conventions.js'
 import { projectPath } from '../paths.js'
 
 export interface OpenApiOptions {
   /** Whether compute routes require an API key: the document then describes the scheme (the compute scope marks its routes). */
   requireApiKey: boolean
+  /** Whether compute routes are rate limited: their responses then document the rate-limit headers. */
+  rateLimited: boolean
 }
 
 const packageJson = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { name: string, version: string, description: string }
@@ -20,15 +23,21 @@ const packageJson = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')
  * restrictive Content-Security-Policy.
  * Registered before any route: @fastify/swagger learns routes from its onRoute hook.
  */
-async function openApiPlugin (app: FastifyInstance, { requireApiKey }: OpenApiOptions) {
+async function openApiPlugin (app: FastifyInstance, { requireApiKey, rateLimited }: OpenApiOptions) {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: { title: packageJson.name, version: packageJson.version, description: packageJson.description },
+      tags: [
+        { name: COMPUTE_TAG, description: 'CPU work on the worker pool, behind the API key, rate limit, load shedding and deadline' },
+        { name: JOBS_TAG, description: 'Computations longer than a request: start, follow, read and cancel, behind the same guards' },
+        { name: 'health', description: 'Liveness and readiness, for orchestrators and load balancers' },
+        { name: 'monitoring', description: 'Load, metrics and version of this instance' }
+      ],
       ...(requireApiKey ? { components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of the keys in API_KEYS' } } } } : {})
     },
     transform: (input) => transformBodyByContentType(input) ?? jsonSchemaTransform(input),
-    transformObject: jsonSchemaTransformObject
+    transformObject: (input) => applyConventions(jsonSchemaTransformObject(input) as unknown as OpenApiDocument, { rateLimited }) as unknown as ReturnType<typeof jsonSchemaTransformObject>
   })
   await app.register(async (docs) => {
     await docs.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: DOCS_CSP }, frameguard: { action: 'deny' } })

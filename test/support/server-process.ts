@@ -39,15 +39,27 @@ export async function freePort (): Promise<number> {
   return port
 }
 
+export interface StartOptions {
+  timeoutMs?: number
+  /** Flags for Node itself, e.g. `--trace-deopt`. */
+  nodeArgs?: string[]
+  /** Another build's server entry point (the load tool compares builds). */
+  entry?: string
+  /**
+   * Parse every log line into `logs` (the default). The load tool turns it off: parsing thousands of
+   * access lines a second would load its own process, which also drives the load.
+   */
+  keepLogs?: boolean
+}
+
 /**
  * Starts the real server (dist/src/server.js) in a child process on a loopback port (a free one
- * unless `env.PORT` names one) and resolves once /health/ready answers 200. For tests and tools
- * where a real socket, signal, crash or blocked event loop is the point. `nodeArgs` go to Node
- * itself (e.g. `--trace-deopt`).
+ * unless `env.PORT` names one) and resolves once /health/ready answers 200. For tests and tools where a real socket, signal, crash or
+ * blocked event loop is the point.
  */
-export async function startServer (env: Record<string, string> = {}, timeoutMs = 20_000, nodeArgs: string[] = []): Promise<ServerProcess> {
+export async function startServer (env: Record<string, string> = {}, { timeoutMs = 20_000, nodeArgs = [], entry = serverEntry, keepLogs = true }: StartOptions = {}): Promise<ServerProcess> {
   const port = env.PORT !== undefined ? Number(env.PORT) : await freePort()
-  const child = spawn(process.execPath, [...nodeArgs, serverEntry], {
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -59,9 +71,13 @@ export async function startServer (env: Record<string, string> = {}, timeoutMs =
   const logs: Array<Record<string, unknown>> = []
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try { logs.push(JSON.parse(line)) } catch { /* not a log line */ }
-  })
+  if (keepLogs) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try { logs.push(JSON.parse(line)) } catch { /* not a log line */ }
+    })
+  } else {
+    child.stdout!.resume()
+  }
 
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + timeoutMs
