@@ -1140,6 +1140,8 @@ export interface operations {
             header?: {
                 /** @description An id of the caller's own to follow the request by (echoed back, and in the logs) */
                 "x-request-id"?: string;
+                /** @description A deadline shorter than the service's own (REQUEST_TIMEOUT_MS), in milliseconds; past it the request gets 504 and its tasks are aborted */
+                "x-timeout-ms"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1180,6 +1182,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1245,6 +1253,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1289,6 +1303,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1308,6 +1328,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1327,6 +1353,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1348,6 +1380,12 @@ export interface operations {
                     "x-request-id"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1367,6 +1405,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1388,6 +1432,12 @@ export interface operations {
                     "x-request-id"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1407,6 +1457,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1429,6 +1485,8 @@ export interface operations {
             header?: {
                 /** @description An id of the caller's own to follow the request by (echoed back, and in the logs) */
                 "x-request-id"?: string;
+                /** @description A deadline shorter than the service's own (REQUEST_TIMEOUT_MS), in milliseconds; past it the request gets 504 and its tasks are aborted */
+                "x-timeout-ms"?: string;
             };
             path: {
                 /** @description The id POST /v1/jobs answered with */
@@ -1443,6 +1501,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1508,6 +1572,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1552,6 +1622,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1571,6 +1647,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1590,6 +1672,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1609,6 +1697,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1630,6 +1724,12 @@ export interface operations {
                     "x-request-id"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1649,6 +1749,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1670,6 +1776,12 @@ export interface operations {
                     "x-request-id"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1689,6 +1801,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1711,6 +1829,8 @@ export interface operations {
             header?: {
                 /** @description An id of the caller's own to follow the request by (echoed back, and in the logs) */
                 "x-request-id"?: string;
+                /** @description A deadline shorter than the service's own (REQUEST_TIMEOUT_MS), in milliseconds; past it the request gets 504 and its tasks are aborted */
+                "x-timeout-ms"?: string;
             };
             path: {
                 /** @description The id POST /v1/jobs answered with */
@@ -1725,6 +1845,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1790,6 +1916,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1834,6 +1966,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1853,6 +1991,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1872,6 +2016,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1891,6 +2041,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1912,6 +2068,12 @@ export interface operations {
                     "x-request-id"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1931,6 +2093,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1952,6 +2120,12 @@ export interface operations {
                     "x-request-id"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1971,6 +2145,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1993,6 +2173,8 @@ export interface operations {
             header?: {
                 /** @description An id of the caller's own to follow the request by (echoed back, and in the logs) */
                 "x-request-id"?: string;
+                /** @description A deadline shorter than the service's own (REQUEST_TIMEOUT_MS), in milliseconds; past it the request gets 504 and its tasks are aborted */
+                "x-timeout-ms"?: string;
             };
             path: {
                 /** @description The id POST /v1/jobs answered with */
@@ -2007,6 +2189,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2018,6 +2206,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2062,6 +2256,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2081,6 +2281,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2100,6 +2306,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2119,6 +2331,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2138,6 +2356,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2159,6 +2383,12 @@ export interface operations {
                     "x-request-id"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2178,6 +2408,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2199,6 +2435,12 @@ export interface operations {
                     "x-request-id"?: string;
                     /** @description Seconds to wait before retrying */
                     "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2218,6 +2460,12 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
