@@ -12,6 +12,8 @@ export interface AccessLine {
   /** Only for a request that matched no route: the path asked for, cut to 200 characters. */
   url?: string
   statusCode: number
+  /** The client's address: the forwarded one when `TRUST_PROXY` trusts the peer. */
+  remoteAddress: string
   /** From the request's arrival to the response's last byte handed to the socket. */
   durationMs: number
   /** Compute routes whose work ran: kernel time summed over chunks, and the chunk count. */
@@ -19,7 +21,7 @@ export interface AccessLine {
   chunks?: number
   /** Why the request's tasks were aborted (deadline, disconnect), when they were. */
   abortReason?: AbortReason
-  /** A digest of the bearer token presented (src/api-key.ts), never the token. */
+  /** A digest of the bearer token presented (src/client-identity.ts), never the token. */
   apiKey?: string
   /** While tracing is on. */
   traceId?: string
@@ -70,6 +72,7 @@ export function accessLine (request: FastifyRequest, reply: FastifyReply): Acces
     method: request.method,
     route: route ?? UNMATCHED_ROUTE,
     statusCode: reply.statusCode,
+    remoteAddress: request.ip,
     durationMs: roundMs(reply.elapsedTime)
   }
   if (route === undefined) line.url = request.url.split('?')[0]!.slice(0, 200)

@@ -43,6 +43,7 @@ describe('the access line (LOG_LEVEL=info)', () => {
       method: 'POST',
       route: '/v1/sum-of-squares',
       statusCode: 200,
+      remoteAddress: '127.0.0.1',
       durationMs: expect.any(Number),
       kernelMs: expect.closeTo(kernelMs, 3),
       chunks: 2,

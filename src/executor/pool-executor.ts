@@ -135,7 +135,8 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
       })
     },
     threads: () => pool.threads.length,
-    freeThreads: () => Math.max(0, ready.size - running),
+    // Threads still starting (at boot, or replacing one that died) count as free: work waits for them.
+    freeThreads: () => Math.max(0, threads - running),
     running: () => running,
     queued: () => waiting.length + waitingJobs.length,
     queuedMs: (client) => client === undefined ? waiting.costMs : waiting.costOf(client),
