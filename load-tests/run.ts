@@ -6,11 +6,12 @@ import { once } from 'node:events'
 import { copyFile, mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join, relative } from 'node:path'
-import { parseLoadTestArgs, usage, type LoadTestOptions } from './lib/args.js'
+import { parseLoadTestArgs, targetsOf, usage, type LoadTestOptions } from './lib/args.js'
 import { chartSpec, renderSvg } from './lib/chart.js'
+import { runningPeers, signalPeer } from './lib/peer-process.js'
 import { runningSamplers } from './lib/probe-sampler-client.js'
 import { compare, markdownSummary, type MachineInfo } from './lib/report.js'
-import { runExecutor, type ExecutorRun } from './lib/run-executor.js'
+import { runTarget, type TargetRun } from './lib/run-target.js'
 import { runningServers } from '../test/support/server-process.js'
 
 function parseOrExit (): LoadTestOptions {
@@ -26,12 +27,13 @@ function parseOrExit (): LoadTestOptions {
 }
 
 function liveChildren () {
-  return [...runningServers, ...runningSamplers].filter((child) => child.exitCode === null && child.signalCode === null)
+  return [...runningServers, ...runningSamplers, ...runningPeers].filter((child) => child.exitCode === null && child.signalCode === null)
 }
 
-/** Kills every child still alive. Synchronous, so it also works in an 'exit' handler. */
+/** Kills every child still alive, and every peer's process group. Synchronous, so it also works in an 'exit' handler. */
 function killChildren (signal: NodeJS.Signals) {
   for (const child of liveChildren()) child.kill(signal)
+  for (const peer of runningPeers) signalPeer(peer, signal)
 }
 
 /** SIGTERM to every child still alive, SIGKILL to any still there after `graceMs`; resolves once all have exited. */
@@ -42,6 +44,8 @@ async function stopChildren (graceMs = 5000) {
   const killer = setTimeout(() => killChildren('SIGKILL'), graceMs)
   await Promise.all(exits)
   clearTimeout(killer)
+  // A peer's server may outlive its shell; its process group gets the same treatment.
+  for (const peer of runningPeers) signalPeer(peer, 'SIGKILL')
 }
 
 const options = parseOrExit()
@@ -60,7 +64,8 @@ process.on('SIGTERM', onSignal)
 process.on('exit', () => killChildren('SIGKILL'))
 
 // Bounded no matter what hangs: twice the planned time, plus start-up allowances.
-const plannedS = options.executors.length * (options.warmupS + options.idleS + options.durationS + options.tailS)
+const targets = targetsOf(options)
+const plannedS = targets.length * (options.warmupS + options.idleS + options.durationS + options.tailS)
 const deadline = setTimeout(() => abort.abort(new Error(`still running after ${Math.round(2 * plannedS + 60)} s`)), (2 * plannedS + 60) * 1000)
 deadline.unref()
 
@@ -74,11 +79,11 @@ async function main (): Promise<string[]> {
     loadAverage: { before: loadavg(), after: [] },
     startedAt: new Date().toISOString()
   }
-  log(`load test: ${options.executors.join(' then ')}, about ${Math.round(plannedS + 2 * options.executors.length)} s; load average ${machine.loadAverage.before.map((v) => v.toFixed(2)).join(' ')}`)
+  log(`load test: ${targets.map((target) => target.name).join(' then ')}, about ${Math.round(plannedS + 2 * targets.length)} s; load average ${machine.loadAverage.before.map((v) => v.toFixed(2)).join(' ')}`)
 
-  const runs: ExecutorRun[] = []
-  for (const executor of options.executors) {
-    runs.push(await runExecutor(executor, options, abort.signal, log))
+  const runs: TargetRun[] = []
+  for (const target of targets) {
+    runs.push(await runTarget(target, options, abort.signal, log))
   }
   machine.loadAverage.after = loadavg()
 

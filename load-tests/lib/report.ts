@@ -1,5 +1,5 @@
-import type { LoadTestOptions } from './args.js'
-import type { ExecutorRun } from './run-executor.js'
+import { IN_PLACE, type LoadTestOptions } from './args.js'
+import type { TargetRun } from './run-target.js'
 import { ratio } from './stats.js'
 
 export interface MachineInfo {
@@ -22,11 +22,27 @@ export interface Ratio {
 /** Tasks this small are the "tiny task" case of the targets, where the pool must not lose much. */
 const TINY_TERMS = 10_000
 
-/** The ratios the issue's targets are stated in; NaN where an executor did not run. */
-export function compare (runs: ExecutorRun[], terms: number): Ratio[] {
-  const pool = runs.find((run) => run.executor === 'pool')
-  const inline = runs.find((run) => run.executor === 'inline')
-  const p99 = (run: ExecutorRun | undefined, phase: 'idle' | 'busy') => run?.probe[phase].rttMs.p99 ?? Number.NaN
+/** The event loop's CPU per offloaded request against that of a small request summed in place. */
+function offloadCost (pool: TargetRun | undefined, inPlace: TargetRun): Ratio {
+  const value = ratio(loopCpuPerRequestUs(pool), loopCpuPerRequestUs(inPlace))
+  return { name: `pool event-loop CPU per request / ${IN_PLACE} (${inPlace.terms} terms)`, value, target: '<= 1.5x', met: Number.isNaN(value) ? undefined : value <= 1.5 }
+}
+
+/** Event-loop CPU microseconds per answered request; NaN without /proc figures or for a peer. */
+export function loopCpuPerRequestUs (run: TargetRun | undefined): number {
+  return run?.cpu === undefined ? Number.NaN : ratio(run.cpu.serverMainMs * 1000, run.load.ok)
+}
+
+/**
+ * The ratios the issue's targets are stated in; NaN where a run is missing. With an in-place run,
+ * the event-loop cost of offloading; with peers, the pool server against each.
+ */
+export function compare (runs: TargetRun[], terms: number): Ratio[] {
+  const pool = runs.find((run) => run.name === 'pool')
+  const inline = runs.find((run) => run.name === 'inline')
+  const inPlace = runs.find((run) => run.name === IN_PLACE)
+  const peers = runs.filter((run) => run.kind === 'peer')
+  const p99 = (run: TargetRun | undefined, phase: 'idle' | 'busy') => run?.probe[phase].rttMs.p99 ?? Number.NaN
   const tiny = terms <= TINY_TERMS
   const throughput = ratio(pool?.load.requestsPerSecond ?? Number.NaN, inline?.load.requestsPerSecond ?? Number.NaN)
   const poolBusyIdle = ratio(p99(pool, 'busy'), p99(pool, 'idle'))
@@ -36,7 +52,16 @@ export function compare (runs: ExecutorRun[], terms: number): Ratio[] {
     { name: 'pool / inline throughput', value: throughput, target: tiny ? '>= 0.8x' : '>= 1.7x', met: check(throughput, throughput >= (tiny ? 0.8 : 1.7)) },
     { name: 'pool probe p99, busy / idle', value: poolBusyIdle, target: '<= 2x', met: check(poolBusyIdle, poolBusyIdle <= 2) },
     { name: 'inline probe p99, busy / idle', value: inlineBusyIdle, target: '>= 10x', met: check(inlineBusyIdle, inlineBusyIdle >= 10) },
-    { name: 'pool busy probe p99 / inline busy probe p99', value: ratio(p99(pool, 'busy'), p99(inline, 'busy')) }
+    { name: 'pool busy probe p99 / inline busy probe p99', value: ratio(p99(pool, 'busy'), p99(inline, 'busy')) },
+    ...(inPlace === undefined ? [] : [offloadCost(pool, inPlace)]),
+    ...peers.flatMap((peer) => {
+      const rps = ratio(pool?.load.requestsPerSecond ?? Number.NaN, peer.load.requestsPerSecond)
+      const busy = ratio(p99(pool, 'busy'), p99(peer, 'busy'))
+      return [
+        { name: `pool / ${peer.name} throughput`, value: rps, target: '>= 1.0x', met: check(rps, rps >= 1) },
+        { name: `pool busy probe p99 / ${peer.name} busy probe p99`, value: busy, target: '<= 1.0x', met: check(busy, busy <= 1) }
+      ]
+    })
   ]
 }
 
@@ -45,32 +70,36 @@ const ms = (value: number) => Number.isNaN(value) ? 'n/a' : value < 0.1 ? value.
 const times = (value: number) => Number.isNaN(value) ? 'n/a' : `${value.toFixed(3)}x`
 const loads = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ')
 
-const perRequest = (run: ExecutorRun, cpuMs: number) => (cpuMs * 1000 / run.load.ok).toFixed(0)
+const perRequest = (run: TargetRun, cpuMs: number) => Number.isNaN(cpuMs) ? 'n/a' : (cpuMs * 1000 / run.load.ok).toFixed(0)
+const fraction = (value: number) => Number.isNaN(value) ? 'n/a' : value.toFixed(2)
 
-function cores (run: ExecutorRun, cpu: NonNullable<ExecutorRun['cpu']>): string {
+function cores (run: TargetRun, cpu: NonNullable<TargetRun['cpu']>): string {
   const wallMs = run.phases.loadEnd - run.phases.loadStart
-  return [cpu.serverMainMs + cpu.serverOtherMs, cpu.clientMs + cpu.samplerMs, cpu.othersMs].map((ms) => (ms / wallMs).toFixed(2)).join(' / ')
+  const server = (Number.isNaN(cpu.serverMainMs) ? 0 : cpu.serverMainMs) + cpu.serverOtherMs
+  return [server, cpu.clientMs + cpu.samplerMs, cpu.othersMs].map((ms) => (ms / wallMs).toFixed(2)).join(' / ')
 }
 
 function table (header: string[], rows: string[][]): string {
   return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n')
 }
 
-/** The Markdown summary: setup, the ratios against the issue's targets, then every figure per executor. */
-export function markdownSummary (options: LoadTestOptions, machine: MachineInfo, runs: ExecutorRun[], ratios: Ratio[]): string {
-  const rows: Array<[string, (run: ExecutorRun) => string]> = [
+/** The Markdown summary: setup, the ratios against the issue's targets, then every figure per server. */
+export function markdownSummary (options: LoadTestOptions, machine: MachineInfo, runs: TargetRun[], ratios: Ratio[]): string {
+  const rows: Array<[string, (run: TargetRun) => string]> = [
+    ['terms per request', (run) => run.terms.toLocaleString('en-US')],
     ['throughput, 2xx req/s', (run) => run.load.requestsPerSecond.toFixed(0)],
     ['requests: 2xx / non-2xx / errors / timeouts', (run) => `${run.load.ok} / ${run.load.non2xx} / ${run.load.errors} / ${run.load.timeouts}`],
+    ['wrong results (each 200 checked against the closed form)', (run) => String(run.load.wrong)],
     ['request latency p50 / p99, ms (client)', (run) => `${ms(run.load.latencyMs.p50)} / ${ms(run.load.latencyMs.p99)}`],
     ['handler time p50 / p99, ms (Server-Timing total)', (run) => `${ms(run.load.serverTotalMs.p50)} / ${ms(run.load.serverTotalMs.p99)}`],
     ['kernel time p50 / p99, ms (Server-Timing kernel)', (run) => `${ms(run.load.kernelMs.p50)} / ${ms(run.load.kernelMs.p99)}`],
-    ['kernel ns/term (p50)', (run) => (run.load.kernelMs.p50 * 1e6 / options.terms).toFixed(3)],
+    ['kernel ns/term (p50)', (run) => Number.isNaN(run.load.kernelMs.p50) ? 'n/a' : (run.load.kernelMs.p50 * 1e6 / run.terms).toFixed(3)],
     ['probe round trip idle p50 / p99, ms', (run) => `${ms(run.probe.idle.rttMs.p50)} / ${ms(run.probe.idle.rttMs.p99)}`],
     ['probe round trip busy p50 / p99 / max, ms', (run) => `${ms(run.probe.busy.rttMs.p50)} / ${ms(run.probe.busy.rttMs.p99)} / ${ms(run.probe.busy.rttMs.max)}`],
     ['probe busy p99 from its slot, ms', (run) => ms(run.probe.busy.fromSlotMs.p99)],
     ['probes idle / busy (failed)', (run) => `${run.probe.idle.rttMs.count} / ${run.probe.busy.rttMs.count} (${run.probe.idle.failed + run.probe.busy.failed})`],
     ['server event-loop delay p99, ms (its own monitor)', (run) => ms(run.server.loopDelayP99Ms)],
-    ['server event-loop / pool utilization', (run) => `${run.server.loopUtilization.toFixed(2)} / ${run.server.poolUtilization.toFixed(2)}`],
+    ['server event-loop / pool utilization', (run) => `${fraction(run.server.loopUtilization)} / ${fraction(run.server.poolUtilization)}`],
     ['server CPU per request, µs: event loop / other threads', (run) => run.cpu === undefined ? 'n/a' : `${perRequest(run, run.cpu.serverMainMs)} / ${perRequest(run, run.cpu.serverOtherMs)}`],
     ['load generator CPU per request, µs', (run) => run.cpu === undefined ? 'n/a' : perRequest(run, run.cpu.clientMs)],
     [`cores busy: server / load generator and sampler / other processes (of ${machine.cores})`, (run) => run.cpu === undefined ? 'n/a' : cores(run, run.cpu)],
@@ -82,20 +111,26 @@ export function markdownSummary (options: LoadTestOptions, machine: MachineInfo,
     ? `\n\n**Other processes kept up to ${busiestOthers.toFixed(2)} of the ${machine.cores} cores busy during a load phase: these figures are distorted; rerun on a quiet machine.**`
     : ''
   const extraEnv = Object.entries(options.serverEnv).map(([name, value]) => `${name}=${value}`).join(' ')
+  const peers = runs.filter((run) => run.kind === 'peer')
+  const inPlace = runs.find((run) => run.name === IN_PLACE)
+  const others = [
+    ...(inPlace === undefined ? [] : [`The ${IN_PLACE} run loads the pool server with ${inPlace.terms}-term ranges, which it sums on its event loop: the baseline for the event-loop cost of offloading.`]),
+    ...(peers.length === 0 ? [] : [`Peers, loaded and probed the same way after the service: ${peers.map((peer) => `${peer.name} (\`${peer.command}\`)`).join(', ')}. A peer's event loop is not told apart from its other threads: its CPU shows under "other threads".`])
+  ].join(' ')
 
-  return `# Load test: pool vs inline executor
+  return `# Load test: ${runs.map((run) => run.name).join(' vs ')}
 
 ${machine.startedAt}: Node ${machine.node}, ${machine.cores} cores (${machine.cpu}); load average ${loads(machine.loadAverage.before)} at the start, ${loads(machine.loadAverage.after)} at the end.
 
-Each request sums i*i over [0, ${options.terms}); autocannon with ${options.connections} connections for ${options.durationS} s per executor after ${options.warmupS} s of warm-up, on the same machine as the server. A separate process sends GET /probe every ${options.probeIntervalMs} ms over one keep-alive connection: ${options.idleS} s idle, then throughout the load.${options.threads === undefined ? '' : ` POOL_THREADS=${options.threads}.`}${extraEnv === '' ? '' : ` Server environment: ${extraEnv}.`}${options.nodeArgs.length === 0 ? '' : ` Node flags: ${options.nodeArgs.join(' ')}.`}${options.quick ? '\n\n**--quick run: it proves the tool works; its numbers are too short to compare.**' : ''}${noisy}
+Each request sums i*i over [0, ${options.terms}); autocannon with ${options.connections} connections for ${options.durationS} s per server after ${options.warmupS} s of warm-up, on the same machine as the server; every 200 answer's result is checked. A separate process sends GET /probe every ${options.probeIntervalMs} ms over one keep-alive connection: ${options.idleS} s idle, then throughout the load.${options.threads === undefined ? '' : ` POOL_THREADS=${options.threads}.`}${extraEnv === '' ? '' : ` Server environment: ${extraEnv}.`}${options.nodeArgs.length === 0 ? '' : ` Node flags: ${options.nodeArgs.join(' ')}.`}${others === '' ? '' : ` ${others}`}${options.quick ? '\n\n**--quick run: it proves the tool works; its numbers are too short to compare.**' : ''}${noisy}
 
 ## Ratios
 
 ${table(['ratio', 'measured', 'issue target', ''], ratios.map((r) => [r.name, times(r.value), r.target ?? '', r.met === undefined ? '' : r.met ? 'met' : 'missed']))}
 
-## Per executor
+## Per server
 
-${table(['', ...runs.map((run) => run.executor)], rows.map(([name, cell]) => [name, ...runs.map(cell)]))}
+${table(['', ...runs.map((run) => run.name)], rows.map(([name, cell]) => [name, ...runs.map(cell)]))}
 
 Probe p99 is the 99th percentile of the probe round trips sent during the phase. "From its slot" also counts the time a probe waited to be sent because the one before it ran past its slot. Kernel time is measured inside the server around the task function (in the worker, or on the event loop for inline) and reported in the \`Server-Timing\` header; handler time is the route's own wall time. CPU times come from /proc over the load window (10 ms ticks); "other threads" of the server are the pool's workers plus V8's GC and compiler threads.
 `

@@ -1,9 +1,10 @@
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { ExecutorKind, LoadTestOptions } from './args.js'
+import type { LoadTestOptions, Target } from './args.js'
 import { cpuSnapshot, cpuUsageBetween, type CpuUsage } from '../../test/support/cpu-time.js'
 import { driveLoad, type LoadResult } from './drive-load.js'
+import { startPeer } from './peer-process.js'
 import type { ProbeSample } from './probe-sample.js'
 import { startSampler } from './probe-sampler-client.js'
 import { startServer } from '../../test/support/server-process.js'
@@ -17,16 +18,22 @@ export interface ProbeSummary {
   failed: number
 }
 
-export interface ExecutorRun {
-  executor: ExecutorKind
+export interface TargetRun {
+  /** pool, inline, in-place, or the peer's name. */
+  name: string
+  kind: Target['kind']
+  /** Terms per request. */
+  terms: number
+  /** The service's environment, or the peer's command. */
   env: Record<string, string>
+  command?: string
   /** Epoch milliseconds. */
   phases: { idleStart: number, loadStart: number, loadEnd: number, end: number }
   loadAverage: { before: number[], after: number[] }
   warmupRequestsPerSecond: number
   load: LoadResult
   probe: { idle: ProbeSummary, busy: ProbeSummary }
-  /** What the server's own /probe said at the end of the load: event-loop delay p99 and utilizations over its recent window. */
+  /** What the server's own /probe said at the end of the load: event-loop delay p99 and utilizations over its recent window (NaN for a peer). */
   server: { loopDelayP99Ms: number, loopUtilization: number, poolUtilization: number }
   /** CPU time by consumer over the load window, from /proc (Linux only). */
   cpu?: CpuUsage
@@ -44,19 +51,37 @@ function summarizeProbes (samples: ProbeSample[]): ProbeSummary {
   }
 }
 
+interface Started {
+  url: string
+  pid: number
+  /** The server is a process group (a peer), counted whole for CPU. */
+  group: boolean
+  env: Record<string, string>
+  stop(): Promise<void>
+}
+
+async function start (target: Target, options: LoadTestOptions): Promise<Started> {
+  if (target.kind === 'peer') {
+    const peer = await startPeer(target.command)
+    return { url: peer.url, pid: peer.pid, group: true, env: {}, stop: () => peer.stop() }
+  }
+  const env: Record<string, string> = { LOG_LEVEL: 'warn', ...options.serverEnv, EXECUTOR: target.executor }
+  if (target.executor === 'pool' && options.threads !== undefined) env.POOL_THREADS = String(options.threads)
+  const server = await startServer(env, 20_000, options.nodeArgs)
+  return { url: server.url, pid: server.child.pid!, group: false, env, stop: () => stopServer(server) }
+}
+
 /**
- * One executor, start to finish: its own server process, warm-up, idle probing, load with probing,
+ * One target, start to finish: its own server process, warm-up, idle probing, load with probing,
  * a short tail, and the server stopped. `log` gets one progress line at a time.
  */
-export async function runExecutor (executor: ExecutorKind, options: LoadTestOptions, signal: AbortSignal, log: (line: string) => void): Promise<ExecutorRun> {
-  const env: Record<string, string> = { LOG_LEVEL: 'warn', ...options.serverEnv, EXECUTOR: executor }
-  if (executor === 'pool' && options.threads !== undefined) env.POOL_THREADS = String(options.threads)
+export async function runTarget (target: Target, options: LoadTestOptions, signal: AbortSignal, log: (line: string) => void): Promise<TargetRun> {
   const loadAverageBefore = loadavg()
-  const server = await startServer(env, 20_000, options.nodeArgs)
-  const tag = `[${executor}]`
-  log(`${tag} server pid ${server.child.pid} on ${server.url}`)
+  const server = await start(target, options)
+  const tag = `[${target.name}]`
+  log(`${tag} server pid ${server.pid} on ${server.url}`)
   try {
-    const common = { url: server.url, terms: options.terms, connections: options.connections, signal }
+    const common = { url: server.url, terms: target.terms, connections: options.connections, signal }
     log(`${tag} warming up for ${options.warmupS} s`)
     const warmup = await driveLoad({ ...common, durationS: options.warmupS })
 
@@ -68,14 +93,14 @@ export async function runExecutor (executor: ExecutorKind, options: LoadTestOpti
     log(`${tag} idle probing for ${options.idleS} s`)
     await sleep(options.idleS * 1000, undefined, { signal })
 
-    log(`${tag} load: ${options.connections} connections, ${options.terms} terms per request, ${options.durationS} s`)
-    const cpuBefore = await cpuSnapshot(server.child.pid!, sampler.pid)
+    log(`${tag} load: ${options.connections} connections, ${target.terms} terms per request, ${options.durationS} s`)
+    const cpuBefore = await cpuSnapshot(server, sampler.pid)
     const load = await driveLoad({
       ...common,
       durationS: options.durationS,
       onSecond: (second, responses) => log(`${tag} ${second}/${Math.ceil(options.durationS)} s: ${responses} req/s`)
     })
-    const cpuAfter = await cpuSnapshot(server.child.pid!, sampler.pid)
+    const cpuAfter = await cpuSnapshot(server, sampler.pid)
     await sleep(options.tailS * 1000, undefined, { signal })
     const samples = await sampler.stop()
     const end = now()
@@ -83,9 +108,12 @@ export async function runExecutor (executor: ExecutorKind, options: LoadTestOpti
     const idle = samples.filter((sample) => sample.at >= idleStart && sample.at < load.startedAt)
     const busy = samples.filter((sample) => sample.at >= load.startedAt && sample.at < load.endedAt)
     const last = busy.findLast((sample) => sample.loopDelayP99Ms !== undefined)
-    const run: ExecutorRun = {
-      executor,
-      env,
+    const run: TargetRun = {
+      name: target.name,
+      kind: target.kind,
+      terms: target.terms,
+      env: server.env,
+      ...(target.kind === 'peer' ? { command: target.command } : {}),
       phases: { idleStart, loadStart: load.startedAt, loadEnd: load.endedAt, end },
       loadAverage: { before: loadAverageBefore, after: loadavg() },
       warmupRequestsPerSecond: warmup.requestsPerSecond,
@@ -99,10 +127,10 @@ export async function runExecutor (executor: ExecutorKind, options: LoadTestOpti
       samples
     }
     if (cpuBefore !== undefined && cpuAfter !== undefined) run.cpu = cpuUsageBetween(cpuBefore, cpuAfter)
-    log(`${tag} done: ${load.requestsPerSecond.toFixed(0)} req/s, probe p99 idle ${run.probe.idle.rttMs.p99.toFixed(2)} ms, busy ${run.probe.busy.rttMs.p99.toFixed(2)} ms`)
+    log(`${tag} done: ${load.requestsPerSecond.toFixed(0)} req/s${load.wrong > 0 ? ` (${load.wrong} WRONG results)` : ''}, probe p99 idle ${run.probe.idle.rttMs.p99.toFixed(2)} ms, busy ${run.probe.busy.rttMs.p99.toFixed(2)} ms`)
     return run
   } finally {
-    await stopServer(server)
+    await server.stop()
   }
 }
 
