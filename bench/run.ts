@@ -1,5 +1,6 @@
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { poolOverheadBench } from './pool-overhead.js'
+import { requestCostsBench } from './request-costs.js'
 import { sumOfSquaresKernelBench } from './sum-of-squares-kernel.js'
 import { sumHandoffBench, sumSplitBench } from './sum-handoff.js'
 import { sumHttpBench } from './sum-http.js'
@@ -15,7 +16,8 @@ const suites: Array<[string, () => Promise<string>]> = [
   ['Sum kernel: exact vs naive (one thread)', sumKernelBench],
   ['Sum hand-off: structured clone vs transfer vs shared memory', sumHandoffBench],
   ['Sum split: one task vs two', sumSplitBench],
-  ['Sum over HTTP: octet-stream vs JSON', sumHttpBench]
+  ['Sum over HTTP: octet-stream vs JSON', sumHttpBench],
+  ['Event-loop pieces of a request, each alone', requestCostsBench]
 ]
 
 // `npm run bench -- word...` runs the suites whose title has one of those words, whole: `sum` picks the
