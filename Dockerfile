@@ -5,9 +5,10 @@
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# No install scripts: the build only needs tsc, and no dependency compiles native code.
+# No install scripts: the build only needs tsc and asc, and no dependency compiles native code.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY assembly assembly
 COPY src src
 COPY routes routes
 COPY workers workers
@@ -27,7 +28,9 @@ WORKDIR /app
 # package.json ships for "type": "module", which makes Node load dist/ as ES modules.
 COPY package.json ./
 COPY --from=deps /app/node_modules node_modules
-# What server.js imports at runtime: src/, routes/, and workers/ (loaded by the pool's threads).
+# What server.js imports at runtime: src/, routes/, workers/ (loaded by the pool's threads), and
+# the WebAssembly kernel the workers load.
+COPY --from=build /app/dist/assembly dist/assembly
 COPY --from=build /app/dist/src dist/src
 COPY --from=build /app/dist/routes dist/routes
 COPY --from=build /app/dist/workers dist/workers

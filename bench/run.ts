@@ -1,6 +1,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { accessLogBench } from './access-log.js'
 import { poolOverheadBench } from './pool-overhead.js'
+import { requestCostsBench } from './request-costs.js'
 import { sumOfSquaresKernelBench } from './sum-of-squares-kernel.js'
 import { sumHandoffBench, sumSplitBench } from './sum-handoff.js'
 import { sumHttpBench } from './sum-http.js'
@@ -17,7 +18,8 @@ const suites: Array<[string, () => Promise<string>]> = [
   ['Sum hand-off: structured clone vs transfer vs shared memory', sumHandoffBench],
   ['Sum split: one task vs two', sumSplitBench],
   ['Sum over HTTP: octet-stream vs JSON', sumHttpBench],
-  ['Access line: cost per request', accessLogBench]
+  ['Access line: cost per request', accessLogBench],
+  ['Event-loop pieces of a request, each alone', requestCostsBench]
 ]
 
 // `npm run bench -- word...` runs the suites whose title has one of those words, whole: `sum` picks the

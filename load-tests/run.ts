@@ -6,11 +6,12 @@ import { once } from 'node:events'
 import { copyFile, mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join, relative } from 'node:path'
-import { parseLoadTestArgs, usage, type LoadTestOptions } from './lib/args.js'
+import { parseLoadTestArgs, targetsOf, usage, type LoadTestOptions } from './lib/args.js'
 import { chartSpec, renderSvg } from './lib/chart.js'
+import { runningPeers, signalPeer } from './lib/peer-process.js'
 import { runningSamplers } from './lib/probe-sampler-client.js'
 import { compare, compareVariants, markdownSummary, type MachineInfo } from './lib/report.js'
-import { runExecutor, type ExecutorRun } from './lib/run-executor.js'
+import { runTarget, type TargetRun } from './lib/run-target.js'
 import { runningServers } from '../test/support/server-process.js'
 
 function parseOrExit (): LoadTestOptions {
@@ -26,12 +27,13 @@ function parseOrExit (): LoadTestOptions {
 }
 
 function liveChildren () {
-  return [...runningServers, ...runningSamplers].filter((child) => child.exitCode === null && child.signalCode === null)
+  return [...runningServers, ...runningSamplers, ...runningPeers].filter((child) => child.exitCode === null && child.signalCode === null)
 }
 
-/** Kills every child still alive. Synchronous, so it also works in an 'exit' handler. */
+/** Kills every child still alive, and every peer's process group. Synchronous, so it also works in an 'exit' handler. */
 function killChildren (signal: NodeJS.Signals) {
   for (const child of liveChildren()) child.kill(signal)
+  for (const peer of runningPeers) signalPeer(peer, signal)
 }
 
 /** SIGTERM to every child still alive, SIGKILL to any still there after `graceMs`; resolves once all have exited. */
@@ -42,6 +44,8 @@ async function stopChildren (graceMs = 5000) {
   const killer = setTimeout(() => killChildren('SIGKILL'), graceMs)
   await Promise.all(exits)
   clearTimeout(killer)
+  // A peer's server may outlive its shell; its process group gets the same treatment.
+  for (const peer of runningPeers) signalPeer(peer, 'SIGKILL')
 }
 
 const options = parseOrExit()
@@ -59,12 +63,15 @@ process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
 process.on('exit', () => killChildren('SIGKILL'))
 
-// Every executor once per variant per round; even rounds take the variants in reverse, so a drift
-// in the machine's speed over the run does not always favour the same one.
+// Every service target once per variant per round, then the peers (which have no variants); even
+// rounds take the variants in reverse, so a drift in the machine's speed does not always favour one.
+const targets = targetsOf(options)
 const variants = options.variants.length === 0 ? [undefined] : options.variants
-const plan = Array.from({ length: options.rounds }, (_, i) => i + 1).flatMap((round) =>
-  (round % 2 === 0 ? [...variants].reverse() : variants).flatMap((variant) =>
-    options.executors.map((executor) => ({ executor, variant, round }))))
+const plan = Array.from({ length: options.rounds }, (_, i) => i + 1).flatMap((round) => [
+  ...(round % 2 === 0 ? [...variants].reverse() : variants).flatMap((variant) =>
+    targets.filter((target) => target.kind === 'service').map((target) => ({ target, variant, round }))),
+  ...targets.filter((target) => target.kind === 'peer').map((target) => ({ target, variant: undefined, round }))
+])
 
 // Bounded no matter what hangs: twice the planned time, plus start-up allowances.
 const plannedS = plan.length * (options.warmupS + options.idleS + options.durationS + options.tailS)
@@ -81,11 +88,11 @@ async function main (): Promise<string[]> {
     loadAverage: { before: loadavg(), after: [] },
     startedAt: new Date().toISOString()
   }
-  log(`load test: ${plan.length} runs (${options.executors.join(', ')}${options.variants.length === 0 ? '' : ` x ${options.variants.map((v) => v.name).join(', ')}`}${options.rounds > 1 ? ` x ${options.rounds} rounds` : ''}), about ${Math.round(plannedS + 2 * plan.length)} s; load average ${machine.loadAverage.before.map((v) => v.toFixed(2)).join(' ')}`)
+  log(`load test: ${plan.length} runs (${targets.map((target) => target.name).join(', ')}${options.variants.length === 0 ? '' : ` x ${options.variants.map((v) => v.name).join(', ')}`}${options.rounds > 1 ? ` x ${options.rounds} rounds` : ''}), about ${Math.round(plannedS + 2 * plan.length)} s; load average ${machine.loadAverage.before.map((v) => v.toFixed(2)).join(' ')}`)
 
-  const runs: ExecutorRun[] = []
-  for (const { executor, variant, round } of plan) {
-    runs.push(await runExecutor(executor, options, abort.signal, log, variant, round))
+  const runs: TargetRun[] = []
+  for (const { target, variant, round } of plan) {
+    runs.push(await runTarget(target, options, abort.signal, log, variant, round))
   }
   machine.loadAverage.after = loadavg()
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { compiledOkSerializer } from '../src/compiled-serializer.js'
 import { splitRange } from '../src/compute/split-range.js'
 import { MIN_TERMS_PER_CHUNK, TERMS_PER_MS } from '../src/compute/sum-of-squares.js'
 import { offload } from '../src/executor/offload.js'
@@ -44,7 +45,8 @@ export default async function sumOfSquaresRoute (app: FastifyInstance, { config 
       summary: 'Exact sum of i*i over start <= i < end',
       body: sumOfSquaresBody(config.MAX_TERMS),
       response: { 200: sumOfSquaresReply }
-    }
+    },
+    serializerCompiler: compiledOkSerializer
   }, async (request, reply) => {
     const { start, end, chunks } = request.body
     const run = await offload(app.executor, { signal: request.computeSignal, client: request.computeClient }, {

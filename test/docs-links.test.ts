@@ -10,7 +10,7 @@ import { projectPath } from '../src/paths.js'
 const README_MAX_LINES = 250
 const root = projectPath('.')
 /** Repository paths named in `code` are checked too; run output under this folder is git-ignored. */
-const REPO_PATH = /^(?:\.ci|bench|deploy|docs|load-tests|routes|scripts|src|test|workers)\/[\w./-]*$|^(?:Dockerfile|\.dockerignore|package(?:-lock)?\.json|tsconfig(?:\.build)?\.json)$/
+const REPO_PATH = /^(?:\.ci|assembly|bench|deploy|docs|load-tests|routes|scripts|src|test|workers)\/[\w./-]*$|^(?:Dockerfile|\.dockerignore|package(?:-lock)?\.json|tsconfig(?:\.build)?\.json)$/
 const GENERATED = 'load-tests/results'
 
 const pages = ['README.md', ...readdirSync(projectPath('docs'), { recursive: true, encoding: 'utf8' })

@@ -16,6 +16,7 @@ describe('POST /v1/sum-of-squares', () => {
     it('returns the documented body, start defaulting to 0', async () => {
       const response = await post({ end: 10 })
       expect(response.statusCode).toBe(200)
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8')
       const body = response.json()
       expect(body).toEqual({ result: '285', start: 0, end: 10, terms: 10, chunks: 1, elapsedMs: expect.any(Number) })
     })

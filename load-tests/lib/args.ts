@@ -11,6 +11,20 @@ export interface Variant {
   entry?: string
 }
 
+/** Another server with the same contract, started by a shell command with `{PORT}` in it. */
+export interface Peer {
+  name: string
+  command: string
+}
+
+/** One server under load in a run: the service with one executor, or a peer. */
+export type Target =
+  | { name: string, kind: 'service', executor: ExecutorKind, terms: number }
+  | { name: string, kind: 'peer', command: string, terms: number }
+
+/** The name of the run that loads the pool server with small ranges, answered on its event loop. */
+export const IN_PLACE = 'in-place'
+
 export interface LoadTestOptions {
   /** Terms per request: each POST sums i*i over [0, terms). */
   terms: number
@@ -25,6 +39,13 @@ export interface LoadTestOptions {
   tailS: number
   probeIntervalMs: number
   executors: ExecutorKind[]
+  /** Servers to run after the service, with the same load and probes. */
+  peers: Peer[]
+  /**
+   * Terms per request of an extra run of the pool server whose ranges are small enough to be summed
+   * on its event loop: the baseline of the event-loop cost of offloading. Undefined: no such run.
+   */
+  inPlaceTerms: number | undefined
   /** POOL_THREADS for the pool server; its default (one per core) when undefined. */
   threads: number | undefined
   /** Extra environment for both servers (NAME=value), for experiments with the service's settings. */
@@ -41,9 +62,9 @@ export interface LoadTestOptions {
 
 export const usage = `Usage: npm run loadtest -- [options]
 
-Starts the service twice on loopback (EXECUTOR=pool, then EXECUTOR=inline), and for each: warms up,
-probes GET /probe idle, then drives POST /v1/sum-of-squares with autocannon while a separate
-process probes GET /probe at a fixed rate. Writes JSON, a Markdown summary and an SVG chart.
+Starts the service twice on loopback (EXECUTOR=pool, then EXECUTOR=inline), then any peers, and for
+each: warms up, probes GET /probe idle, then drives POST /v1/sum-of-squares with autocannon while a
+separate process probes GET /probe at a fixed rate. Writes JSON, a Markdown summary and an SVG chart.
 
   --terms N             terms per request                        (default 1000000)
   --connections N       autocannon connections                   (default 4)
@@ -53,11 +74,16 @@ process probes GET /probe at a fixed rate. Writes JSON, a Markdown summary and a
   --probe-interval MS   probe period, one keep-alive connection  (default 20)
   --executors LIST      comma-separated: pool,inline             (default pool,inline)
   --threads N           POOL_THREADS for the pool server         (default: one per core)
+  --peer NAME=COMMAND   also start another server with the same contract and load it the same way,
+                        after the service (repeatable); COMMAND runs in a shell with {PORT}
+                        replaced, e.g. --peer go='/tmp/go-peer {PORT}'
+  --in-place N          also load the pool server with N-term requests, which it sums on its event
+                        loop (N <= INLINE_MAX_TERMS), to compare the event loop's CPU per request
   --server-env K=V      extra environment for the servers (repeatable)
   --variant NAME=SPEC   a server configuration to compare (repeatable); SPEC is space-separated
                         K=V environment and optionally entry:PATH (another build's server.js),
                         e.g. --variant 'info=LOG_LEVEL=info' --variant 'warn=LOG_LEVEL=warn'
-  --rounds N            run every executor and variant N times, alternating the order (default 1)
+  --rounds N            run every target (executors, in-place, peers) and variant N times, alternating the order (default 1)
   --node-arg FLAG       extra Node.js flag for the servers (repeatable), e.g. --trace-deopt
   --out DIR             output directory                         (default load-tests/results)
   --quick               about 15 s in all: proves the tool works, numbers mean little
@@ -86,6 +112,8 @@ export function parseLoadTestArgs (argv: string[]): LoadTestOptions | 'help' {
       'probe-interval': { type: 'string' },
       executors: { type: 'string' },
       threads: { type: 'string' },
+      peer: { type: 'string', multiple: true },
+      'in-place': { type: 'string' },
       'server-env': { type: 'string', multiple: true },
       variant: { type: 'string', multiple: true },
       rounds: { type: 'string' },
@@ -108,6 +136,18 @@ export function parseLoadTestArgs (argv: string[]): LoadTestOptions | 'help' {
   const variants = (values.variant ?? []).map(parseVariant)
   if (new Set(variants.map((variant) => variant.name)).size !== variants.length) throw new Error('--variant names must differ')
 
+  const peers: Peer[] = []
+  for (const spec of values.peer ?? []) {
+    const match = /^([a-z][a-z0-9-]*)=(.+)$/s.exec(spec)
+    if (match === null) throw new Error(`--peer takes NAME=COMMAND with a lower-case NAME, got ${JSON.stringify(spec)}`)
+    const [, name, command] = match as unknown as [string, string, string]
+    if (!command.includes('{PORT}')) throw new Error(`--peer ${name}: the command must contain {PORT}, where the peer's port goes`)
+    if (([...executors, IN_PLACE] as string[]).includes(name) || peers.some((peer) => peer.name === name)) {
+      throw new Error(`--peer ${name}: that name is taken; each run needs its own`)
+    }
+    peers.push({ name, command })
+  }
+
   return {
     terms: positiveNumber('terms', values.terms, 1_000_000),
     connections: positiveNumber('connections', values.connections, 4),
@@ -117,6 +157,8 @@ export function parseLoadTestArgs (argv: string[]): LoadTestOptions | 'help' {
     tailS: quick ? 0.5 : 1,
     probeIntervalMs: positiveNumber('probe-interval', values['probe-interval'], 20, false),
     executors: executors as ExecutorKind[],
+    peers,
+    inPlaceTerms: values['in-place'] === undefined ? undefined : positiveNumber('in-place', values['in-place'], 1),
     threads: values.threads === undefined ? undefined : positiveNumber('threads', values.threads, 1),
     serverEnv,
     variants,
@@ -145,4 +187,13 @@ function parseVariant (text: string): Variant {
   const entry = tokens.find((token) => token.startsWith('entry:'))?.slice('entry:'.length)
   const env = envPairs(`--variant ${match[1]}`, tokens.filter((token) => !token.startsWith('entry:')))
   return { name: match[1]!, env, ...(entry === undefined ? {} : { entry }) }
+}
+
+/** Every server a run loads, in order: the service's executors, the in-place baseline, then the peers. */
+export function targetsOf (options: LoadTestOptions): Target[] {
+  return [
+    ...options.executors.map((executor) => ({ name: executor, kind: 'service' as const, executor, terms: options.terms })),
+    ...(options.inPlaceTerms === undefined ? [] : [{ name: IN_PLACE, kind: 'service' as const, executor: 'pool' as const, terms: options.inPlaceTerms }]),
+    ...options.peers.map((peer) => ({ name: peer.name, kind: 'peer' as const, command: peer.command, terms: options.terms }))
+  ]
 }

@@ -2,36 +2,46 @@ import { parse, View } from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
 import type { LoadTestOptions } from './args.js'
 import type { MachineInfo, Ratio } from './report.js'
-import type { ExecutorRun } from './run-executor.js'
+import type { TargetRun } from './run-target.js'
 
-const executorColors = { domain: ['pool', 'inline'], range: ['#1b7837', '#c2185b'] }
+/** pool and inline keep their colors from chart to chart; peers take the next ones in order. */
+const SERVICE_COLORS: Record<string, string> = { pool: '#1b7837', inline: '#c2185b' }
+const PEER_COLORS = ['#2166ac', '#e08214', '#542788', '#8c510a', '#35978f']
+
+/** Runs are told apart by name: the target alone in a plain run, with its variant and round otherwise. */
+export function colorsOf (runs: TargetRun[]): { domain: string[], range: string[] } | { domain: string[], scheme: string } {
+  const domain = runs.map((run) => run.name)
+  if (runs.some((run) => run.name !== run.target)) return { domain, scheme: 'tableau10' }
+  let peer = 0
+  return { domain, range: runs.map((run) => SERVICE_COLORS[run.name] ?? PEER_COLORS[peer++ % PEER_COLORS.length]!) }
+}
 
 /**
- * The chart as a vega-lite spec: probe round trips over time for each executor, aligned on the
+ * The chart as a vega-lite spec: probe round trips over time for each server, aligned on the
  * start of the load (the shaded window), then throughput and probe p99 idle vs busy side by side.
  */
-export function chartSpec (options: LoadTestOptions, runs: ExecutorRun[], ratios: Ratio[], machine?: MachineInfo): TopLevelSpec {
-  // Runs are told apart by name: the executor alone in a plain run, with its variant and round otherwise.
-  const names = runs.map((run) => run.name)
-  const colors = names.every((name) => executorColors.domain.includes(name)) ? executorColors : { domain: names, scheme: 'tableau10' }
+export function chartSpec (options: LoadTestOptions, allRuns: TargetRun[], ratios: Ratio[], machine?: MachineInfo): TopLevelSpec {
+  // The in-place baseline serves other requests; its figures are in the summary, not beside these.
+  const runs = allRuns.filter((run) => run.terms === options.terms)
+  const colors = colorsOf(runs)
   const probes = runs.flatMap((run) => run.samples
     .filter((sample) => sample.status === 200 && sample.at >= run.phases.idleStart)
     .map((sample) => ({
-      executor: run.name,
+      server: run.name,
       seconds: Math.round((sample.at - run.phases.loadStart)) / 1000,
       rttMs: Math.max(0.01, Math.round(sample.rttMs * 1000) / 1000)
     })))
   const loadSeconds = Math.max(...runs.map((run) => (run.phases.loadEnd - run.phases.loadStart) / 1000))
-  const throughput = runs.map((run) => ({ executor: run.name, rps: Math.round(run.load.requestsPerSecond) }))
+  const throughput = runs.map((run) => ({ server: run.name, rps: Math.round(run.load.requestsPerSecond) }))
   const p99 = runs.flatMap((run) => (['idle', 'busy'] as const).map((phase) => ({
-    executor: run.name,
+    server: run.name,
     phase,
     p99: Math.round(run.probe[phase].rttMs.p99 * 100) / 100
   })))
   const headline = ratios.filter((r) => !Number.isNaN(r.value)).map((r) => `${r.name}: ${r.value.toFixed(3)}x${r.target === undefined ? '' : ` (target ${r.target})`}`)
   // One color scale and legend for all three panels.
-  const color = { field: 'executor', type: 'nominal', scale: colors, legend: { title: 'run', orient: 'top-left' } } as const
-  const executorAxis = { field: 'executor', type: 'nominal', sort: colors.domain, title: null, axis: { labelAngle: 0 } } as const
+  const color = { field: 'server', type: 'nominal', scale: colors, legend: { title: 'server', orient: 'top-left' } } as const
+  const serverAxis = { field: 'server', type: 'nominal', sort: colors.domain, title: null, axis: { labelAngle: 0 } } as const
 
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -70,21 +80,21 @@ export function chartSpec (options: LoadTestOptions, runs: ExecutorRun[], ratios
       ]
     }, {
       hconcat: [{
-        width: 300,
+        width: Math.max(300, 75 * runs.length),
         height: 200,
         title: 'throughput, req/s',
         data: { values: throughput },
         layer: [
-          { mark: 'bar', encoding: { x: executorAxis, y: { field: 'rps', type: 'quantitative', title: 'req/s' }, color } },
-          { mark: { type: 'text', dy: -8 }, encoding: { x: executorAxis, y: { field: 'rps', type: 'quantitative' }, text: { field: 'rps' } } }
+          { mark: 'bar', encoding: { x: serverAxis, y: { field: 'rps', type: 'quantitative', title: 'req/s' }, color } },
+          { mark: { type: 'text', dy: -8 }, encoding: { x: serverAxis, y: { field: 'rps', type: 'quantitative' }, text: { field: 'rps' } } }
         ]
       }, {
-        width: 360,
+        width: Math.max(360, 90 * runs.length),
         height: 200,
         title: 'probe round trip p99, ms: idle vs under load',
         data: { values: p99 },
         encoding: {
-          x: executorAxis,
+          x: serverAxis,
           xOffset: { field: 'phase', type: 'nominal', sort: ['idle', 'busy'] },
           y: { field: 'p99', type: 'quantitative', title: 'ms' }
         },

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon'
 import { performance } from 'node:perf_hooks'
+import { closedForm } from '../../test/support/closed-form.js'
 import { summarize, type Summary } from './stats.js'
 
 export interface LoadOptions {
@@ -23,6 +24,8 @@ export interface LoadResult {
   non2xx: number
   errors: number
   timeouts: number
+  /** 200 answers whose `result` was not the exact sum: every answer is checked, a peer's too. */
+  wrong: number
   /** Client-side latency of the 2xx compute responses (autocannon's own histogram keeps whole milliseconds only). */
   latencyMs: Summary
   /** From each response's Server-Timing header: the handler's wall time, and the kernel's time inside it. */
@@ -49,6 +52,9 @@ export async function driveLoad (options: LoadOptions): Promise<LoadResult> {
   const total: number[] = []
   const perSecond: number[] = []
   const latency: number[] = []
+  // Both the service and a peer write `"result":"<digits>"` with no space (JSON.stringify, Go's encoder).
+  const expected = `"result":"${closedForm(0, options.terms)}"`
+  let wrong = 0
   options.signal.throwIfAborted()
   const startedAt = performance.timeOrigin + performance.now()
 
@@ -66,8 +72,9 @@ export async function driveLoad (options: LoadOptions): Promise<LoadResult> {
       path: '/v1/sum-of-squares',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ start: 0, end: options.terms }),
-      onResponse: (status, _body, _context, headers) => {
+      onResponse: (status, body, _context, headers) => {
         if (status !== 200) return
+        if (!body.includes(expected)) wrong++
         const timing = parseServerTiming(headers?.['server-timing'])
         if (timing.kernel !== undefined) kernel.push(timing.kernel)
         if (timing.total !== undefined) total.push(timing.total)
@@ -109,6 +116,7 @@ export async function driveLoad (options: LoadOptions): Promise<LoadResult> {
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+    wrong,
     latencyMs: summarize(latency),
     serverTotalMs: summarize(total),
     kernelMs: summarize(kernel),

@@ -1,5 +1,5 @@
-import type { LoadTestOptions } from './args.js'
-import type { ExecutorRun } from './run-executor.js'
+import { IN_PLACE, type LoadTestOptions } from './args.js'
+import type { TargetRun } from './run-target.js'
 import { percentile, ratio } from './stats.js'
 
 export interface MachineInfo {
@@ -22,22 +22,55 @@ export interface Ratio {
 /** Tasks this small are the "tiny task" case of the targets, where the pool must not lose much. */
 const TINY_TERMS = 10_000
 
-/** The ratios the issue's targets are stated in; NaN where an executor did not run. */
-export function compare (runs: ExecutorRun[], terms: number): Ratio[] {
-  const pool = runs.find((run) => run.executor === 'pool')
-  const inline = runs.find((run) => run.executor === 'inline')
-  const p99 = (run: ExecutorRun | undefined, phase: 'idle' | 'busy') => run?.probe[phase].rttMs.p99 ?? Number.NaN
+/** Event-loop CPU microseconds per answered request; NaN without /proc figures or for a peer. */
+export function loopCpuPerRequestUs (run: TargetRun | undefined): number {
+  return run?.cpu === undefined ? Number.NaN : ratio(run.cpu.serverMainMs * 1000, run.load.ok)
+}
+
+const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50)
+
+interface RoundRatio {
+  name: string
+  value: number
+  target?: string
+  meets?: (value: number) => boolean
+}
+
+/** The ratios of one round: its first pool, inline and in-place runs (the first variant's), and its peers. */
+function compareRound (runs: TargetRun[], terms: number): RoundRatio[] {
+  const pool = runs.find((run) => run.target === 'pool')
+  const inline = runs.find((run) => run.target === 'inline')
+  const inPlace = runs.find((run) => run.target === IN_PLACE)
+  const peers = runs.filter((run) => run.kind === 'peer')
+  const p99 = (run: TargetRun | undefined, phase: 'idle' | 'busy') => run?.probe[phase].rttMs.p99 ?? Number.NaN
   const tiny = terms <= TINY_TERMS
-  const throughput = ratio(pool?.load.requestsPerSecond ?? Number.NaN, inline?.load.requestsPerSecond ?? Number.NaN)
-  const poolBusyIdle = ratio(p99(pool, 'busy'), p99(pool, 'idle'))
-  const inlineBusyIdle = ratio(p99(inline, 'busy'), p99(inline, 'idle'))
-  const check = (value: number, ok: boolean) => Number.isNaN(value) ? undefined : ok
   return [
-    { name: 'pool / inline throughput', value: throughput, target: tiny ? '>= 0.8x' : '>= 1.7x', met: check(throughput, throughput >= (tiny ? 0.8 : 1.7)) },
-    { name: 'pool probe p99, busy / idle', value: poolBusyIdle, target: '<= 2x', met: check(poolBusyIdle, poolBusyIdle <= 2) },
-    { name: 'inline probe p99, busy / idle', value: inlineBusyIdle, target: '>= 10x', met: check(inlineBusyIdle, inlineBusyIdle >= 10) },
-    { name: 'pool busy probe p99 / inline busy probe p99', value: ratio(p99(pool, 'busy'), p99(inline, 'busy')) }
+    { name: 'pool / inline throughput', value: ratio(pool?.load.requestsPerSecond ?? Number.NaN, inline?.load.requestsPerSecond ?? Number.NaN), target: tiny ? '>= 0.8x' : '>= 1.7x', meets: (v) => v >= (tiny ? 0.8 : 1.7) },
+    { name: 'pool probe p99, busy / idle', value: ratio(p99(pool, 'busy'), p99(pool, 'idle')), target: '<= 2x', meets: (v) => v <= 2 },
+    { name: 'inline probe p99, busy / idle', value: ratio(p99(inline, 'busy'), p99(inline, 'idle')), target: '>= 10x', meets: (v) => v >= 10 },
+    { name: 'pool busy probe p99 / inline busy probe p99', value: ratio(p99(pool, 'busy'), p99(inline, 'busy')) },
+    ...(inPlace === undefined
+      ? []
+      : [{ name: `pool event-loop CPU per request / ${IN_PLACE} (${inPlace.terms} terms)`, value: ratio(loopCpuPerRequestUs(pool), loopCpuPerRequestUs(inPlace)), target: '<= 1.5x', meets: (v: number) => v <= 1.5 }]),
+    ...peers.flatMap((peer) => [
+      { name: `pool / ${peer.target} throughput`, value: ratio(pool?.load.requestsPerSecond ?? Number.NaN, peer.load.requestsPerSecond), target: '>= 1.0x', meets: (v: number) => v >= 1 },
+      { name: `pool busy probe p99 / ${peer.target} busy probe p99`, value: ratio(p99(pool, 'busy'), p99(peer, 'busy')), target: '<= 1.0x', meets: (v: number) => v <= 1 }
+    ])
   ]
+}
+
+/**
+ * The ratios the issue's targets are stated in; NaN where a run is missing. With an in-place run,
+ * the event-loop cost of offloading; with peers, the pool server against each. Over several rounds,
+ * each ratio is taken within a round (its runs ran back to back), then the median over rounds.
+ */
+export function compare (runs: TargetRun[], terms: number): Ratio[] {
+  const rounds = [...new Set(runs.map((run) => run.round ?? 1))]
+  const perRound = rounds.map((round) => compareRound(runs.filter((run) => (run.round ?? 1) === round), terms))
+  return perRound[0]!.map(({ name, target, meets }, i) => {
+    const value = median(perRound.map((ratios) => ratios[i]!.value))
+    return { name, value, ...(target === undefined ? {} : { target }), ...(meets === undefined || Number.isNaN(value) ? {} : { met: meets(value) }) }
+  })
 }
 
 /** One variant against the first, for one executor: throughput per round and the median of the per-round ratios. */
@@ -65,21 +98,16 @@ export interface VariantRatio {
  * A run no other process disturbed: under a tenth of a core used by others during its load phase
  * (the summary calls a run above that distorted). Without CPU figures a run counts as quiet.
  */
-export function isQuiet (run: ExecutorRun): boolean {
+export function isQuiet (run: TargetRun): boolean {
   return run.cpu === undefined || run.cpu.othersMs / (run.phases.loadEnd - run.phases.loadStart) < 0.1
 }
 
-function eventLoopUsPerRequest (run: ExecutorRun): number {
-  return run.cpu === undefined ? Number.NaN : run.cpu.serverMainMs * 1000 / run.load.ok
-}
-
 /** Each variant's throughput against the first variant's, per executor; empty without variants. */
-export function compareVariants (runs: ExecutorRun[], options: Pick<LoadTestOptions, 'variants' | 'executors'>): VariantRatio[] {
+export function compareVariants (runs: TargetRun[], options: Pick<LoadTestOptions, 'variants' | 'executors'>): VariantRatio[] {
   const [baseline, ...others] = options.variants
   if (baseline === undefined) return []
-  const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50)
   return options.executors.flatMap((executor) => others.map((variant) => {
-    const byRound = (name: string) => runs.filter((run) => run.executor === executor && run.variant === name)
+    const byRound = (name: string) => runs.filter((run) => run.target === executor && run.variant === name)
       .sort((a, b) => (a.round ?? 1) - (b.round ?? 1))
     const mine = byRound(variant.name)
     const theirs = byRound(baseline.name)
@@ -94,8 +122,8 @@ export function compareVariants (runs: ExecutorRun[], options: Pick<LoadTestOpti
       medianRatio: median(ratios),
       quietRounds: quiet.map((i) => mine[i]!.round ?? 1),
       quietMedianRatio: median(quiet.map((i) => ratios[i]!)),
-      eventLoopUs: median(mine.map(eventLoopUsPerRequest)),
-      baselineEventLoopUs: median(theirs.map(eventLoopUsPerRequest))
+      eventLoopUs: median(mine.map(loopCpuPerRequestUs)),
+      baselineEventLoopUs: median(theirs.map(loopCpuPerRequestUs))
     }
   }))
 }
@@ -105,32 +133,36 @@ const ms = (value: number) => Number.isNaN(value) ? 'n/a' : value < 0.1 ? value.
 const times = (value: number) => Number.isNaN(value) ? 'n/a' : `${value.toFixed(3)}x`
 const loads = (values: number[]) => values.map((value) => value.toFixed(2)).join(' ')
 
-const perRequest = (run: ExecutorRun, cpuMs: number) => (cpuMs * 1000 / run.load.ok).toFixed(0)
+const perRequest = (run: TargetRun, cpuMs: number) => Number.isNaN(cpuMs) ? 'n/a' : (cpuMs * 1000 / run.load.ok).toFixed(0)
+const fraction = (value: number) => Number.isNaN(value) ? 'n/a' : value.toFixed(2)
 
-function cores (run: ExecutorRun, cpu: NonNullable<ExecutorRun['cpu']>): string {
+function cores (run: TargetRun, cpu: NonNullable<TargetRun['cpu']>): string {
   const wallMs = run.phases.loadEnd - run.phases.loadStart
-  return [cpu.serverMainMs + cpu.serverOtherMs, cpu.clientMs + cpu.samplerMs, cpu.othersMs].map((ms) => (ms / wallMs).toFixed(2)).join(' / ')
+  const server = (Number.isNaN(cpu.serverMainMs) ? 0 : cpu.serverMainMs) + cpu.serverOtherMs
+  return [server, cpu.clientMs + cpu.samplerMs, cpu.othersMs].map((ms) => (ms / wallMs).toFixed(2)).join(' / ')
 }
 
 function table (header: string[], rows: string[][]): string {
   return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n')
 }
 
-/** The Markdown summary: setup, the ratios against the issue's targets, then every figure per executor. */
-export function markdownSummary (options: LoadTestOptions, machine: MachineInfo, runs: ExecutorRun[], ratios: Ratio[], variantRatios: VariantRatio[] = []): string {
-  const rows: Array<[string, (run: ExecutorRun) => string]> = [
+/** The Markdown summary: setup, the ratios against the issue's targets, then every figure per run. */
+export function markdownSummary (options: LoadTestOptions, machine: MachineInfo, runs: TargetRun[], ratios: Ratio[], variantRatios: VariantRatio[] = []): string {
+  const rows: Array<[string, (run: TargetRun) => string]> = [
+    ['terms per request', (run) => run.terms.toLocaleString('en-US')],
     ['throughput, 2xx req/s', (run) => run.load.requestsPerSecond.toFixed(0)],
     ['requests: 2xx / non-2xx / errors / timeouts', (run) => `${run.load.ok} / ${run.load.non2xx} / ${run.load.errors} / ${run.load.timeouts}`],
+    ['wrong results (each 200 checked against the closed form)', (run) => String(run.load.wrong)],
     ['request latency p50 / p99, ms (client)', (run) => `${ms(run.load.latencyMs.p50)} / ${ms(run.load.latencyMs.p99)}`],
     ['handler time p50 / p99, ms (Server-Timing total)', (run) => `${ms(run.load.serverTotalMs.p50)} / ${ms(run.load.serverTotalMs.p99)}`],
     ['kernel time p50 / p99, ms (Server-Timing kernel)', (run) => `${ms(run.load.kernelMs.p50)} / ${ms(run.load.kernelMs.p99)}`],
-    ['kernel ns/term (p50)', (run) => (run.load.kernelMs.p50 * 1e6 / options.terms).toFixed(3)],
+    ['kernel ns/term (p50)', (run) => Number.isNaN(run.load.kernelMs.p50) ? 'n/a' : (run.load.kernelMs.p50 * 1e6 / run.terms).toFixed(3)],
     ['probe round trip idle p50 / p99, ms', (run) => `${ms(run.probe.idle.rttMs.p50)} / ${ms(run.probe.idle.rttMs.p99)}`],
     ['probe round trip busy p50 / p99 / max, ms', (run) => `${ms(run.probe.busy.rttMs.p50)} / ${ms(run.probe.busy.rttMs.p99)} / ${ms(run.probe.busy.rttMs.max)}`],
     ['probe busy p99 from its slot, ms', (run) => ms(run.probe.busy.fromSlotMs.p99)],
     ['probes idle / busy (failed)', (run) => `${run.probe.idle.rttMs.count} / ${run.probe.busy.rttMs.count} (${run.probe.idle.failed + run.probe.busy.failed})`],
     ['server event-loop delay p99, ms (its own monitor)', (run) => ms(run.server.loopDelayP99Ms)],
-    ['server event-loop / pool utilization', (run) => `${run.server.loopUtilization.toFixed(2)} / ${run.server.poolUtilization.toFixed(2)}`],
+    ['server event-loop / pool utilization', (run) => `${fraction(run.server.loopUtilization)} / ${fraction(run.server.poolUtilization)}`],
     ['server CPU per request, µs: event loop / other threads', (run) => run.cpu === undefined ? 'n/a' : `${perRequest(run, run.cpu.serverMainMs)} / ${perRequest(run, run.cpu.serverOtherMs)}`],
     ['load generator CPU per request, µs', (run) => run.cpu === undefined ? 'n/a' : perRequest(run, run.cpu.clientMs)],
     [`cores busy: server / load generator and sampler / other processes (of ${machine.cores})`, (run) => run.cpu === undefined ? 'n/a' : cores(run, run.cpu)],
@@ -151,12 +183,18 @@ export function markdownSummary (options: LoadTestOptions, machine: MachineInfo,
         r.quietRounds.length === 0 ? 'none' : r.quietRounds.join(', '), times(r.quietMedianRatio),
         `${r.eventLoopUs.toFixed(0)} / ${r.baselineEventLoopUs.toFixed(0)}`
       ]))}\n\nA round is undisturbed when other processes used under a tenth of a core during both of its load phases.\n`
+  const peers = [...new Map(runs.filter((run) => run.kind === 'peer').map((run) => [run.target, run])).values()]
+  const inPlace = runs.find((run) => run.target === IN_PLACE)
+  const others = [
+    ...(inPlace === undefined ? [] : [`The ${IN_PLACE} run loads the pool server with ${inPlace.terms}-term ranges, which it sums on its event loop: the baseline for the event-loop cost of offloading.`]),
+    ...(peers.length === 0 ? [] : [`Peers, loaded and probed the same way after the service: ${peers.map((peer) => `${peer.target} (\`${peer.command}\`)`).join(', ')}. A peer's event loop is not told apart from its other threads: its CPU shows under "other threads".`])
+  ].join(' ')
 
-  return `# Load test: pool vs inline executor
+  return `# Load test: ${[...new Set(runs.map((run) => run.target))].join(' vs ')}
 
 ${machine.startedAt}: Node ${machine.node}, ${machine.cores} cores (${machine.cpu}); load average ${loads(machine.loadAverage.before)} at the start, ${loads(machine.loadAverage.after)} at the end.
 
-Each request sums i*i over [0, ${options.terms}); autocannon with ${options.connections} connections for ${options.durationS} s per executor after ${options.warmupS} s of warm-up, on the same machine as the server. A separate process sends GET /probe every ${options.probeIntervalMs} ms over one keep-alive connection: ${options.idleS} s idle, then throughout the load.${options.threads === undefined ? '' : ` POOL_THREADS=${options.threads}.`}${extraEnv === '' ? '' : ` Server environment: ${extraEnv}.`}${options.nodeArgs.length === 0 ? '' : ` Node flags: ${options.nodeArgs.join(' ')}.`}${options.quick ? '\n\n**--quick run: it proves the tool works; its numbers are too short to compare.**' : ''}${noisy}
+Each request sums i*i over [0, ${options.terms}); autocannon with ${options.connections} connections for ${options.durationS} s per server after ${options.warmupS} s of warm-up, on the same machine as the server; every 200 answer's result is checked. A separate process sends GET /probe every ${options.probeIntervalMs} ms over one keep-alive connection: ${options.idleS} s idle, then throughout the load.${options.threads === undefined ? '' : ` POOL_THREADS=${options.threads}.`}${extraEnv === '' ? '' : ` Server environment: ${extraEnv}.`}${options.nodeArgs.length === 0 ? '' : ` Node flags: ${options.nodeArgs.join(' ')}.`}${others === '' ? '' : ` ${others}`}${options.quick ? '\n\n**--quick run: it proves the tool works; its numbers are too short to compare.**' : ''}${noisy}
 
 ## Ratios
 

@@ -19,14 +19,19 @@ const BLOCK = 2 ** BLOCK_BITS
 const SHIFT_LOW = BigInt(BLOCK_BITS)
 const SHIFT_HIGH = BigInt(2 * BLOCK_BITS)
 
-const blockSums = new Float64Array(2)
+/**
+ * Writes the sum of l to sums[0] and the sum of l*l to sums[1], for l = first .. first + count - 1,
+ * where 0 <= first and first + count <= 2^17: both stay below 2^53, so float64 holds them exactly.
+ * The JavaScript one is below; src/compute/sum-of-squares-wasm.ts has a WebAssembly SIMD one.
+ */
+export type BlockSums = (first: number, count: number, sums: Float64Array) => void
 
 /**
- * Adds l and l*l for l = first .. first + 4*quads - 1 into blockSums.
+ * Adds l and l*l for l = first .. first + 4*quads - 1 into sums.
  * No remainder loop: a rarely taken branch deoptimises the whole loop, so the caller subtracts the
  * overshoot instead. `| 0` keeps the counter an int32; four accumulators per sum hide add latency.
  */
-function sumBlock (first: number, quads: number): void {
+function sumBlock (first: number, quads: number, sums: Float64Array): void {
   let a0 = 0; let a1 = 0; let a2 = 0; let a3 = 0
   let b0 = 0; let b1 = 0; let b2 = 0; let b3 = 0
   let l = first | 0
@@ -36,50 +41,63 @@ function sumBlock (first: number, quads: number): void {
     b0 += l * l; b1 += l1 * l1; b2 += l2 * l2; b3 += l3 * l3
     l += 4
   }
-  blockSums[0] = (a0 + a1) + (a2 + a3)
-  blockSums[1] = (b0 + b1) + (b2 + b3)
+  sums[0] = (a0 + a1) + (a2 + a3)
+  sums[1] = (b0 + b1) + (b2 + b3)
 }
 
-/** Sum of x*x for lo <= x < hi, where 0 <= lo <= hi <= 2^53. */
-function sumOfSquaresNonNegative (lo: number, hi: number): bigint {
-  let total = 0n
-  let x = lo
-  while (x < hi) {
-    const h = Math.floor(x / BLOCK)
-    const base = h * BLOCK
-    const first = x - base
-    const stop = Math.min(hi - base, BLOCK)
-    const quads = Math.ceil((stop - first) / 4)
-    sumBlock(first, quads)
-    let sumL = BigInt(blockSums[0]!)
-    let sumL2 = BigInt(blockSums[1]!)
-    // Remove the up to three values the four-wide loop ran past `stop`.
-    for (let extra = stop; extra < first + quads * 4; extra++) {
-      const e = BigInt(extra)
-      sumL -= e
-      sumL2 -= e * e
-    }
-    const H = BigInt(h)
-    total += ((BigInt(stop - first) * H * H) << SHIFT_HIGH) + ((2n * H * sumL) << SHIFT_LOW) + sumL2
-    x = base + stop
+/** The JavaScript block sums: the reference the WebAssembly kernel is tested against. */
+export const blockSumsJs: BlockSums = (first, count, sums) => {
+  const quads = Math.ceil(count / 4)
+  sumBlock(first, quads, sums)
+  // Remove the up to three values the four-wide loop ran past the end (exact: all below 2^53).
+  for (let extra = first + count; extra < first + quads * 4; extra++) {
+    sums[0]! -= extra
+    sums[1]! -= extra * extra
   }
-  return total
 }
 
 /**
- * Exact sum of i*i for start <= i < end (Python's `sum(i*i for i in range(start, end))`).
- * Both bounds must be safe integers; an empty or reversed range sums to 0.
+ * The exact sum of squares over any safe-integer range, from a block kernel: the blocks' sums are
+ * folded into a BigInt once per block (every 131,072 terms), so the per-term work is the kernel's.
  */
-export function sumOfSquares (start: number, end: number): bigint {
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) {
-    throw new RangeError(`sumOfSquares needs safe integers, got ${start} and ${end}`)
+export function sumOfSquaresWith (blockSums: BlockSums): (start: number, end: number) => bigint {
+  const sums = new Float64Array(2)
+
+  /** Sum of x*x for lo <= x < hi, where 0 <= lo <= hi <= 2^53. */
+  function sumOfSquaresNonNegative (lo: number, hi: number): bigint {
+    let total = 0n
+    let x = lo
+    while (x < hi) {
+      const h = Math.floor(x / BLOCK)
+      const base = h * BLOCK
+      const first = x - base
+      const stop = Math.min(hi - base, BLOCK)
+      blockSums(first, stop - first, sums)
+      const H = BigInt(h)
+      total += ((BigInt(stop - first) * H * H) << SHIFT_HIGH) + ((2n * H * BigInt(sums[0]!)) << SHIFT_LOW) + BigInt(sums[1]!)
+      x = base + stop
+    }
+    return total
   }
-  if (end <= start) return 0n
-  let total = 0n
-  if (start < 0) {
-    // i in [start, min(end, 0)) squares to the same values as x = -i in (-min(end, 0), -start].
-    total += sumOfSquaresNonNegative(1 - Math.min(end, 0), 1 - start)
+
+  /**
+   * Exact sum of i*i for start <= i < end (Python's `sum(i*i for i in range(start, end))`).
+   * Both bounds must be safe integers; an empty or reversed range sums to 0.
+   */
+  return function sumOfSquares (start: number, end: number): bigint {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) {
+      throw new RangeError(`sumOfSquares needs safe integers, got ${start} and ${end}`)
+    }
+    if (end <= start) return 0n
+    let total = 0n
+    if (start < 0) {
+      // i in [start, min(end, 0)) squares to the same values as x = -i in (-min(end, 0), -start].
+      total += sumOfSquaresNonNegative(1 - Math.min(end, 0), 1 - start)
+    }
+    if (end > 0) total += sumOfSquaresNonNegative(Math.max(start, 0), end)
+    return total
   }
-  if (end > 0) total += sumOfSquaresNonNegative(Math.max(start, 0), end)
-  return total
 }
+
+/** Exact sum of i*i for start <= i < end, by the JavaScript kernel. */
+export const sumOfSquares = sumOfSquaresWith(blockSumsJs)

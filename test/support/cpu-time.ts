@@ -6,7 +6,8 @@ const TICK_MS = 10
 export interface CpuSnapshot {
   /**
    * CPU time of the server process (every thread, including threads that have exited: a worker
-   * terminated by an abort takes its time with it from /proc/<pid>/task) and of its main thread.
+   * terminated by an abort takes its time with it from /proc/<pid>/task) and of its main thread;
+   * for a server that is a process group (a peer), of every process in it, and NaN for the main thread.
    */
   serverMs: number
   serverMainMs: number
@@ -20,9 +21,9 @@ export interface CpuSnapshot {
 }
 
 export interface CpuUsage {
-  /** CPU milliseconds over the window. */
+  /** CPU milliseconds over the window; NaN for a peer, whose threads are not told apart. */
   serverMainMs: number
-  /** Every other thread of the server: the pool's workers, and V8's GC and compiler threads. */
+  /** Every other thread of the server: the pool's workers, and V8's GC and compiler threads; for a peer, all of its CPU time. */
   serverOtherMs: number
   samplerMs: number
   clientMs: number
@@ -65,8 +66,31 @@ export async function mainThreadCpuMs (pid: number): Promise<number> {
   return cpuMsOfFile(`/proc/${pid}/task/${pid}/stat`)
 }
 
-/** Where the CPU time goes, from /proc; undefined off Linux. */
-export async function cpuSnapshot (serverPid: number, samplerPid: number): Promise<CpuSnapshot | undefined> {
+/** Pids of the live processes in process group `pgid`, from /proc (Linux only). */
+export async function processGroupPids (pgid: number): Promise<number[]> {
+  const pids: number[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => undefined)
+    // Fields after the command name: state, ppid, pgrp, ...; a zombie has exited.
+    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (fields !== undefined && Number(fields[2]) === pgid && fields[0] !== 'Z') pids.push(Number(entry))
+  }
+  return pids
+}
+
+/** CPU milliseconds used by the live processes of process group `pgid`. */
+export async function processGroupCpuMs (pgid: number): Promise<number> {
+  let total = 0
+  for (const pid of await processGroupPids(pgid)) total += await processCpuMs(pid)
+  return total
+}
+
+/**
+ * Where the CPU time goes, from /proc; undefined off Linux. `server.group`: the server is the
+ * process group `server.pid` (a peer started through a shell), counted whole.
+ */
+export async function cpuSnapshot (server: { pid: number, group?: boolean }, samplerPid: number): Promise<CpuSnapshot | undefined> {
   if (process.platform !== 'linux') return undefined
   const machine = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
   // user nice system idle iowait irq softirq steal: idle and iowait are the idle part.
@@ -74,8 +98,8 @@ export async function cpuSnapshot (serverPid: number, samplerPid: number): Promi
   const idle = machine[3]! + machine[4]!
   const client = process.cpuUsage()
   return {
-    serverMs: await processCpuMs(serverPid),
-    serverMainMs: await cpuMsOfFile(`/proc/${serverPid}/task/${serverPid}/stat`),
+    serverMs: server.group === true ? await processGroupCpuMs(server.pid) : await processCpuMs(server.pid),
+    serverMainMs: server.group === true ? Number.NaN : await mainThreadCpuMs(server.pid),
     samplerMs: await processCpuMs(samplerPid),
     clientMs: (client.user + client.system) / 1000,
     machineBusyMs: (total - idle) * TICK_MS,
@@ -85,7 +109,7 @@ export async function cpuSnapshot (serverPid: number, samplerPid: number): Promi
 
 export function cpuUsageBetween (before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
   const serverMainMs = after.serverMainMs - before.serverMainMs
-  const serverOtherMs = after.serverMs - before.serverMs - serverMainMs
+  const serverOtherMs = after.serverMs - before.serverMs - (Number.isNaN(serverMainMs) ? 0 : serverMainMs)
   const samplerMs = after.samplerMs - before.samplerMs
   const clientMs = after.clientMs - before.clientMs
   const busy = after.machineBusyMs - before.machineBusyMs
@@ -94,7 +118,7 @@ export function cpuUsageBetween (before: CpuSnapshot, after: CpuSnapshot): CpuUs
     serverOtherMs,
     samplerMs,
     clientMs,
-    othersMs: Math.max(0, busy - serverMainMs - serverOtherMs - samplerMs - clientMs),
+    othersMs: Math.max(0, busy - (after.serverMs - before.serverMs) - samplerMs - clientMs),
     capacityMs: after.machineTotalMs - before.machineTotalMs
   }
 }

@@ -1,9 +1,10 @@
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { ExecutorKind, LoadTestOptions, Variant } from './args.js'
+import type { LoadTestOptions, Target, Variant } from './args.js'
 import { cpuSnapshot, cpuUsageBetween, type CpuUsage } from '../../test/support/cpu-time.js'
 import { driveLoad, type LoadResult } from './drive-load.js'
+import { startPeer } from './peer-process.js'
 import type { ProbeSample } from './probe-sample.js'
 import { startSampler } from './probe-sampler-client.js'
 import { startServer } from '../../test/support/server-process.js'
@@ -17,20 +18,26 @@ export interface ProbeSummary {
   failed: number
 }
 
-export interface ExecutorRun {
-  /** The executor, then the variant and round when there are several: `pool`, `pool info`, `pool info #2`. */
+export interface TargetRun {
+  /** The target (pool, inline, in-place, or the peer's name), then the variant and round when there are several: `pool info #2`. */
   name: string
-  executor: ExecutorKind
+  kind: Target['kind']
+  /** pool, inline, in-place, or the peer's name. */
+  target: string
   variant?: string
   round?: number
+  /** Terms per request. */
+  terms: number
+  /** The service's environment, or the peer's command. */
   env: Record<string, string>
+  command?: string
   /** Epoch milliseconds. */
   phases: { idleStart: number, loadStart: number, loadEnd: number, end: number }
   loadAverage: { before: number[], after: number[] }
   warmupRequestsPerSecond: number
   load: LoadResult
   probe: { idle: ProbeSummary, busy: ProbeSummary }
-  /** What the server's own /probe said at the end of the load: event-loop delay p99 and utilizations over its recent window. */
+  /** What the server's own /probe said at the end of the load: event-loop delay p99 and utilizations over its recent window (NaN for a peer). */
   server: { loopDelayP99Ms: number, loopUtilization: number, poolUtilization: number }
   /** CPU time by consumer over the load window, from /proc (Linux only). */
   cpu?: CpuUsage
@@ -48,22 +55,40 @@ function summarizeProbes (samples: ProbeSample[]): ProbeSummary {
   }
 }
 
+interface Started {
+  url: string
+  pid: number
+  /** The server is a process group (a peer), counted whole for CPU. */
+  group: boolean
+  env: Record<string, string>
+  stop(): Promise<void>
+}
+
+async function start (target: Target, options: LoadTestOptions, variant?: Variant): Promise<Started> {
+  if (target.kind === 'peer') {
+    const peer = await startPeer(target.command)
+    return { url: peer.url, pid: peer.pid, group: true, env: {}, stop: () => peer.stop() }
+  }
+  const env: Record<string, string> = { LOG_LEVEL: 'warn', ...options.serverEnv, ...variant?.env, EXECUTOR: target.executor }
+  if (target.executor === 'pool' && options.threads !== undefined) env.POOL_THREADS = String(options.threads)
+  const server = await startServer(env, { nodeArgs: options.nodeArgs, keepLogs: false, ...(variant?.entry === undefined ? {} : { entry: variant.entry }) })
+  return { url: server.url, pid: server.child.pid!, group: false, env, stop: () => stopServer(server) }
+}
+
 /**
- * One executor, start to finish: its own server process, warm-up, idle probing, load with probing,
+ * One target, start to finish: its own server process, warm-up, idle probing, load with probing,
  * a short tail, and the server stopped. `log` gets one progress line at a time.
  */
-export async function runExecutor (
-  executor: ExecutorKind, options: LoadTestOptions, signal: AbortSignal, log: (line: string) => void, variant?: Variant, round?: number
-): Promise<ExecutorRun> {
-  const env: Record<string, string> = { LOG_LEVEL: 'warn', ...options.serverEnv, ...variant?.env, EXECUTOR: executor }
-  if (executor === 'pool' && options.threads !== undefined) env.POOL_THREADS = String(options.threads)
-  const name = [executor, variant?.name, options.rounds > 1 ? `#${round}` : undefined].filter(Boolean).join(' ')
+export async function runTarget (
+  target: Target, options: LoadTestOptions, signal: AbortSignal, log: (line: string) => void, variant?: Variant, round?: number
+): Promise<TargetRun> {
+  const name = [target.name, variant?.name, options.rounds > 1 ? `#${round}` : undefined].filter(Boolean).join(' ')
   const loadAverageBefore = loadavg()
-  const server = await startServer(env, { nodeArgs: options.nodeArgs, keepLogs: false, ...(variant?.entry === undefined ? {} : { entry: variant.entry }) })
+  const server = await start(target, options, variant)
   const tag = `[${name}]`
-  log(`${tag} server pid ${server.child.pid} on ${server.url}`)
+  log(`${tag} server pid ${server.pid} on ${server.url}`)
   try {
-    const common = { url: server.url, terms: options.terms, connections: options.connections, signal }
+    const common = { url: server.url, terms: target.terms, connections: options.connections, signal }
     log(`${tag} warming up for ${options.warmupS} s`)
     const warmup = await driveLoad({ ...common, durationS: options.warmupS })
 
@@ -75,14 +100,14 @@ export async function runExecutor (
     log(`${tag} idle probing for ${options.idleS} s`)
     await sleep(options.idleS * 1000, undefined, { signal })
 
-    log(`${tag} load: ${options.connections} connections, ${options.terms} terms per request, ${options.durationS} s`)
-    const cpuBefore = await cpuSnapshot(server.child.pid!, sampler.pid)
+    log(`${tag} load: ${options.connections} connections, ${target.terms} terms per request, ${options.durationS} s`)
+    const cpuBefore = await cpuSnapshot(server, sampler.pid)
     const load = await driveLoad({
       ...common,
       durationS: options.durationS,
       onSecond: (second, responses) => log(`${tag} ${second}/${Math.ceil(options.durationS)} s: ${responses} req/s`)
     })
-    const cpuAfter = await cpuSnapshot(server.child.pid!, sampler.pid)
+    const cpuAfter = await cpuSnapshot(server, sampler.pid)
     await sleep(options.tailS * 1000, undefined, { signal })
     const samples = await sampler.stop()
     const end = now()
@@ -90,12 +115,15 @@ export async function runExecutor (
     const idle = samples.filter((sample) => sample.at >= idleStart && sample.at < load.startedAt)
     const busy = samples.filter((sample) => sample.at >= load.startedAt && sample.at < load.endedAt)
     const last = busy.findLast((sample) => sample.loopDelayP99Ms !== undefined)
-    const run: ExecutorRun = {
+    const run: TargetRun = {
       name,
-      executor,
+      kind: target.kind,
+      target: target.name,
       ...(variant === undefined ? {} : { variant: variant.name }),
       ...(round === undefined ? {} : { round }),
-      env,
+      terms: target.terms,
+      env: server.env,
+      ...(target.kind === 'peer' ? { command: target.command } : {}),
       phases: { idleStart, loadStart: load.startedAt, loadEnd: load.endedAt, end },
       loadAverage: { before: loadAverageBefore, after: loadavg() },
       warmupRequestsPerSecond: warmup.requestsPerSecond,
@@ -109,10 +137,10 @@ export async function runExecutor (
       samples
     }
     if (cpuBefore !== undefined && cpuAfter !== undefined) run.cpu = cpuUsageBetween(cpuBefore, cpuAfter)
-    log(`${tag} done: ${load.requestsPerSecond.toFixed(0)} req/s, probe p99 idle ${run.probe.idle.rttMs.p99.toFixed(2)} ms, busy ${run.probe.busy.rttMs.p99.toFixed(2)} ms`)
+    log(`${tag} done: ${load.requestsPerSecond.toFixed(0)} req/s${load.wrong > 0 ? ` (${load.wrong} WRONG results)` : ''}, probe p99 idle ${run.probe.idle.rttMs.p99.toFixed(2)} ms, busy ${run.probe.busy.rttMs.p99.toFixed(2)} ms`)
     return run
   } finally {
-    await stopServer(server)
+    await server.stop()
   }
 }
 
