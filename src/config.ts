@@ -143,8 +143,8 @@ export const configSchema = z.object({
   /** Upper bound on `end - start` for one job (POST /v1/jobs). */
   JOB_MAX_TERMS: int(1, Number.MAX_SAFE_INTEGER).default(100_000_000_000_000),
   /**
-   * Terms per job chunk: 10^9 runs in about 1 s on one thread of the reference machine (0.5 s to
-   * 2 s as other work competes for the core; docs/jobs.md). A replica that dies loses at most a chunk.
+   * Terms per job chunk: 10^9 runs in 0.3 to 1 s on one thread (docs/jobs.md). A replica that dies
+   * loses at most a chunk.
    */
   JOB_CHUNK_TERMS: int(1, Number.MAX_SAFE_INTEGER).default(1_000_000_000),
   /** Jobs that may be queued or running at once (in Redis mode: across every replica); 503 beyond. */

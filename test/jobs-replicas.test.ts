@@ -71,7 +71,7 @@ for (const mode of ['embedded', 'redis'] as const) {
 
 describe('a job shared by three replicas through Redis', () => {
   // Shorter chunks: a dozen of them still take several seconds in all.
-  const CHUNK_TERMS = 500_000_000
+  const CHUNK_TERMS = 1_500_000_000
   let deployment: Deployment
   beforeAll(async () => {
     deployment = await deploy('redis', 3, { JOB_CHUNK_TERMS: String(CHUNK_TERMS), JOB_LOCK_MS: '2000', LOG_LEVEL: 'info' })

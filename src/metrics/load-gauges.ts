@@ -18,7 +18,7 @@ export function registerLoadGauges (registry: Registry, { stats, load, uploads, 
     registers: [registry],
     collect () { this.set(read()) }
   })
-  gauge('health_ready', '1 while GET /health/ready answers 200 (not shutting down, queue not full, not under pressure), else 0',
+  gauge('health_ready', '1 while GET /health/ready answers 200 (not draining, at least one worker thread), else 0',
     () => ready() ? 1 : 0)
   gauge('pool_threads', 'Worker threads in the pool (0 with the inline executor)', () => stats().threads)
   gauge('pool_queued_tasks', 'Tasks waiting for a free worker thread', () => stats().queued)
