@@ -25,8 +25,9 @@ export const SUPERACCUMULATOR_CHUNKS = 68
 
 export type Superaccumulator = Float64Array
 
-export function createSuperaccumulator (): Superaccumulator {
-  return new Float64Array(SUPERACCUMULATOR_CHUNKS)
+/** A wider one (more chunks) holds numbers beyond a sum of doubles, such as the exact products of a dot product. */
+export function createSuperaccumulator (chunks = SUPERACCUMULATOR_CHUNKS): Superaccumulator {
+  return new Float64Array(chunks)
 }
 
 const POW2 = Float64Array.from({ length: 32 }, (_, i) => 2 ** i)
@@ -56,9 +57,9 @@ export function addScaled (acc: Superaccumulator, magnitude: number, position: n
   }
 }
 
-/** Moves every chunk's overflow into the chunk above, leaving chunks 0..66 in [0, 2^32). */
+/** Moves every chunk's overflow into the chunk above, leaving all chunks but the top one in [0, 2^32). */
 export function propagateCarries (acc: Superaccumulator): void {
-  for (let k = 0; k < SUPERACCUMULATOR_CHUNKS - 1; k++) {
+  for (let k = 0; k < acc.length - 1; k++) {
     const chunk = acc[k]!
     if (chunk >= 0 && chunk < CHUNK) continue
     const carry = Math.floor(chunk / CHUNK)
@@ -67,9 +68,9 @@ export function propagateCarries (acc: Superaccumulator): void {
   }
 }
 
-/** target += source, exactly. Both must have had their carries propagated (as every exported state has). */
+/** target += source, exactly. Both of one width, with their carries propagated (as every exported state has). */
 export function mergeSuperaccumulators (target: Superaccumulator, source: Superaccumulator): void {
-  for (let k = 0; k < SUPERACCUMULATOR_CHUNKS; k++) target[k]! += source[k]!
+  for (let k = 0; k < target.length; k++) target[k]! += source[k]!
   propagateCarries(target)
 }
 
@@ -77,7 +78,7 @@ export function mergeSuperaccumulators (target: Superaccumulator, source: Supera
 function toBigInt (acc: Superaccumulator): bigint {
   propagateCarries(acc)
   let n = 0n
-  for (let k = SUPERACCUMULATOR_CHUNKS - 1; k >= 0; k--) n = (n << 32n) + BigInt(acc[k]!)
+  for (let k = acc.length - 1; k >= 0; k--) n = (n << 32n) + BigInt(acc[k]!)
   return n
 }
 
@@ -87,30 +88,31 @@ export function isExactZero (acc: Superaccumulator): boolean {
 }
 
 /**
- * The double nearest to N * 2^-1074, ties to even: the one rounding of the whole sum. ±Infinity when it
- * rounds beyond the largest double (magnitude at least 2^1024 - 2^970, as IEEE 754 and Math.sumPrecise
- * say). An exact zero is +0; the caller decides when the IEEE rules make it -0.
+ * The double nearest to N * 2^unitExponent (2^-1074 for a sum), ties to even: the one rounding of the
+ * whole result. ±Infinity when it rounds beyond the largest double (magnitude at least 2^1024 - 2^970,
+ * as IEEE 754 and Math.sumPrecise say). An exact zero is +0, the caller decides when the IEEE rules
+ * make it -0; a negative N too small for the smallest subnormal rounds to -0.
  */
-export function roundSuperaccumulator (acc: Superaccumulator): number {
+export function roundSuperaccumulator (acc: Superaccumulator, unitExponent = -1074): number {
   const n = toBigInt(acc)
   if (n === 0n) return 0
   const negative = n < 0n
   const magnitude = negative ? -n : n
   const bits = magnitude.toString(2).length
+  // Drop the bits below a double's 53, or below 2^-1074 where subnormals stop.
+  const shift = Math.max(bits - 53, -1074 - unitExponent)
   let result: number
-  if (bits <= 53) {
-    // Below 2^53 units of 2^-1074 the value is below 2^-1021, where doubles are spaced 2^-1074 apart:
-    // the product is exact, subnormal or not.
-    result = Number(magnitude) * Number.MIN_VALUE
+  if (shift <= 0) {
+    // At most 53 bits, every one at or above 2^-1074: the product is exact, subnormal or not.
+    result = Number(magnitude) * 2 ** unitExponent
   } else {
-    const shift = bits - 53
     let kept = magnitude >> BigInt(shift)
     const dropped = magnitude - (kept << BigInt(shift))
     const half = 1n << BigInt(shift - 1)
     if (dropped > half || (dropped === half && (kept & 1n) === 1n)) kept += 1n
-    // kept is in [2^52, 2^53] and scale >= -1073, so kept * 2^scale is a normal double, exact, unless it
-    // reaches 2^1024: then the product (or 2 ** scale itself) is Infinity, which is the right answer.
-    result = Number(kept) * 2 ** (shift - 1074)
+    // kept <= 2^53 and scale >= -1074, so kept * 2^scale is exact, unless it reaches 2^1024: then the
+    // product (or 2 ** scale itself) is Infinity, which is the right answer.
+    result = Number(kept) * 2 ** (shift + unitExponent)
   }
   return negative ? -result : result
 }
