@@ -1,5 +1,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { accessLogBench } from './access-log.js'
+import { dotKernelBench } from './dot-kernel.js'
+import { dotSplitBench } from './dot-split.js'
 import { poolOverheadBench } from './pool-overhead.js'
 import { requestCostsBench } from './request-costs.js'
 import { sumOfSquaresKernelBench } from './sum-of-squares-kernel.js'
@@ -18,6 +20,8 @@ const suites: Array<[string, () => Promise<string>]> = [
   ['Sum hand-off: structured clone vs transfer vs shared memory', sumHandoffBench],
   ['Sum split: one task vs two', sumSplitBench],
   ['Sum over HTTP: octet-stream vs JSON', sumHttpBench],
+  ['Dot kernel: exact vs naive (one thread)', dotKernelBench],
+  ['Dot split: one task vs two', dotSplitBench],
   ['Access line: cost per request', accessLogBench],
   ['Event-loop pieces of a request, each alone', requestCostsBench]
 ]

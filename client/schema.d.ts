@@ -119,6 +119,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/dot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Dot product of two vectors, exact (correctly rounded) or fast */
+        post: operations["dot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs": {
         parameters: {
             query?: never;
@@ -1004,6 +1021,342 @@ export interface operations {
                 };
             };
             /** @description A NaN or an infinity in binary input (the message names its index), or a sum beyond the float64 range */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "Value at index 2 is NaN: only finite numbers are accepted",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX); `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "error": "Too Many Requests",
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal failure; the message never carries internals */
+            500: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "error": "Internal Server Error",
+                     *       "message": "Internal Server Error",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Shutting down, queue full (or this client's share of it), upload memory full, or overloaded; `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "error": "Service Unavailable",
+                     *       "message": "The service is at capacity; retry shortly",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
+            504: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 504,
+                     *       "error": "Gateway Timeout",
+                     *       "message": "The request did not finish within its deadline of 30000 ms",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dot: {
+        parameters: {
+            query?: {
+                /** @description exact: the correctly rounded dot product (each product exact, one rounding); fast: a plain float64 loop, order-dependent and inexact */
+                mode?: "exact" | "fast";
+            };
+            header?: {
+                /** @description An id of the caller's own to follow the request by (echoed back, and in the logs) */
+                "x-request-id"?: string;
+                /** @description A deadline shorter than the service's own (REQUEST_TIMEOUT_MS), in milliseconds; past it the request gets 504 and its tasks are aborted */
+                "x-timeout-ms"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "x": [
+                 *         1e+200,
+                 *         1e+200,
+                 *         3
+                 *       ],
+                 *       "y": [
+                 *         1e+200,
+                 *         -1e+200,
+                 *         0.1
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description JSON numbers beyond the float64 range (1e999) are refused */
+                    x: number[];
+                    /** @description JSON numbers beyond the float64 range (1e999) are refused */
+                    y: number[];
+                };
+                "application/octet-stream": Blob;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description kernel;dur=<ms>, total;dur=<ms>: time in the task functions (summed over chunks) and the handler's wall time */
+                    "server-timing"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dot": 0.30000000000000004,
+                     *       "count": 3,
+                     *       "mode": "exact",
+                     *       "chunks": 1,
+                     *       "elapsedMs": 0.374
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The sum of x[i] * y[i]; 0 for empty vectors */
+                        dot: number;
+                        /** @description How many pairs were multiplied */
+                        count: number;
+                        /** @enum {string} */
+                        mode: "exact" | "fast";
+                        /** @description Tasks the pairs were split into across the pool (0 for no pairs) */
+                        chunks: number;
+                        /** @description Time from the body being read to the answer: the upload itself is not counted */
+                        elapsedMs: number;
+                    };
+                };
+            };
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
+                     *       "issues": [
+                     *         {
+                     *           "path": "body.end",
+                     *           "message": "end must be greater than or equal to start"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "error": "Unauthorized",
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 408,
+                     *       "error": "Request Timeout",
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
+            413: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "error": "Payload Too Large",
+                     *       "message": "Request body is too large",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported content type; the message names the accepted ones */
+            415: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "Content-Type text/plain is not accepted: send application/json",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A NaN or an infinity in binary input (the message names it, as x[i] or y[i]), or a dot product beyond the float64 range */
             422: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */

@@ -1,6 +1,7 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-node'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type onRouteHookHandler } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import dotRoute from '../routes/dot.js'
 import healthRoutes from '../routes/health.js'
 import jobsRoutes from '../routes/jobs.js'
 import probeRoute from '../routes/probe.js'
@@ -37,7 +38,7 @@ declare module './executor/executor.js' {
 const NODE_TIMEOUT_SLACK_MS = 5000
 
 /** Every route that runs CPU work: each gets the compute scope's guards without asking for them. */
-const computeRoutes: ComputeRoute[] = [sumOfSquaresRoute, sumRoute, jobsRoutes]
+const computeRoutes: ComputeRoute[] = [sumOfSquaresRoute, sumRoute, dotRoute, jobsRoutes]
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger']

@@ -53,6 +53,25 @@ describe('the typed client (client/), against the real server', () => {
     expect(binary.data).toMatchObject({ sum: 6.5, count: 3, mode: 'fast' })
   })
 
+  it('multiplies JSON and binary vectors, and gets 422 for a non-finite one', async () => {
+    const json = await client.POST('/v1/dot', { params: { query: { mode: 'exact' } }, body: { x: [1e200, 1e200, 3], y: [1e200, -1e200, 0.1] } })
+    expect(json.data).toMatchObject({ dot: 0.30000000000000004, count: 3, mode: 'exact' })
+    const binary = await client.POST('/v1/dot', {
+      params: { query: { mode: 'fast' } },
+      body: new Blob([new Float64Array([1, 2, 3, 4])]),
+      bodySerializer: (body) => body,
+      headers: { 'content-type': 'application/octet-stream' }
+    })
+    expect(binary.data).toMatchObject({ dot: 11, count: 2, mode: 'fast' })
+    const nonFinite = await client.POST('/v1/dot', {
+      params: { query: {} },
+      body: new Blob([new Float64Array([1, NaN])]),
+      bodySerializer: (body) => body,
+      headers: { 'content-type': 'application/octet-stream' }
+    })
+    expect(nonFinite.error).toMatchObject({ statusCode: 422, message: 'y[0] is NaN: only finite numbers are accepted' })
+  })
+
   it('reads health, readiness, the probe, the version and the metrics', async () => {
     expect((await client.GET('/health/live')).data).toEqual({ status: 'ok' })
     expect((await client.GET('/health/ready')).data).toEqual({ status: 'ready' })

@@ -44,7 +44,7 @@ describe('the compute scope', () => {
   it('documents its routes with every guard\'s error statuses, 504 included, and their API key', async () => {
     app = await buildTestApp({ API_KEYS: KEY })
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
-    for (const path of ['/v1/sum-of-squares', '/v1/sum']) {
+    for (const path of ['/v1/sum-of-squares', '/v1/sum', '/v1/dot']) {
       const operation = doc.paths[path].post
       expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '413', '415', '429', '500', '503', '504']))
       expect(operation.security).toEqual([{ bearerAuth: [] }])

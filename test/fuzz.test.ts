@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type ServerProcess } from './support/server-process.js'
 import { buildTestApp } from './helper.js'
 
-const paths = ['/v1/sum-of-squares', '/v1/sum', '/v1/sum?mode=fast', '/probe', '/health/live', '/health/ready', '/metrics', '/openapi.json', '/v1/nothing', '/']
+const paths = ['/v1/sum-of-squares', '/v1/sum', '/v1/sum?mode=fast', '/v1/dot', '/probe', '/health/live', '/health/ready', '/metrics', '/openapi.json', '/v1/nothing', '/']
 const contentTypes = [
   'application/json', 'application/json; charset=utf-8', 'application/octet-stream', 'text/plain',
   'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', '', 'garbage/;;;'
@@ -66,15 +66,17 @@ const generic = fc.record({
   timeout: fc.option(fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String)), { nil: undefined }),
   requestId: fc.option(fc.string({ maxLength: 300 }), { nil: undefined })
 })
-/** Well-formed uploads to /v1/sum, mostly: binary float64 (NaN, infinities, -0, subnormals) and JSON values. */
+/** Well-formed uploads to /v1/sum and /v1/dot, mostly: binary float64 (NaN, infinities, -0, subnormals) and JSON values. */
 const upload = fc.record({
-  target: query.map((q) => ({ method: 'POST', path: `/v1/sum${q}` })),
+  target: fc.tuple(fc.constantFrom('/v1/sum', '/v1/dot'), query).map(([route, q]) => ({ method: 'POST', path: `${route}${q}` })),
   contentType: fc.constantFrom('application/octet-stream', 'application/json'),
   body: fc.oneof(
     fc.float64Array({ maxLength: 512 }).map((values) => Buffer.from(values.buffer)),
     fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
     fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 64 }).map((values) => JSON.stringify({ values })),
-    fc.array(number, { maxLength: 64 }).map((values) => `{"values":[${values.join(',')}]}`)
+    fc.array(number, { maxLength: 64 }).map((values) => `{"values":[${values.join(',')}]}`),
+    fc.tuple(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 64 }), fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 64 }))
+      .map(([x, y]) => JSON.stringify({ x, y: y.length % 4 === 0 ? y : x })) // mostly equal lengths
   ),
   timeout: fc.constant(undefined),
   requestId: fc.constant(undefined)

@@ -1,3 +1,4 @@
+import dot from './dot.js'
 import sumOfSquares from './sum-of-squares.js'
 import sum from './sum.js'
 import testFault from './test-fault.js'
@@ -9,5 +10,6 @@ import testFault from './test-fault.js'
 export const tasks = {
   'sum-of-squares': sumOfSquares,
   sum,
+  dot,
   'test-fault': testFault
 }
