@@ -86,8 +86,8 @@ export const configSchema = z.object({
   /** Upper bound on `end - start` for one sum-of-squares request (at most 2^53 - 1, where float64 stops being exact). */
   MAX_TERMS: int(1, Number.MAX_SAFE_INTEGER).default(10_000_000_000),
   /**
-   * Largest binary (application/octet-stream) body POST /v1/sum accepts: 64 MiB is 8M float64 values.
-   * Other routes keep Fastify's 1 MiB. At most 256 MiB.
+   * Largest binary (application/octet-stream) body POST /v1/sum and POST /v1/dot accept: 64 MiB is
+   * 8M float64 values. At most 256 MiB.
    */
   BODY_LIMIT_BYTES: int(8, 256 * 1024 * 1024).default(64 * 1024 * 1024),
   /**
