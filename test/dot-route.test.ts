@@ -5,6 +5,7 @@ import { dotPrecise, MIN_PAIRS_PER_CHUNK } from '../src/compute/dot.js'
 import type { ExecutorEvent } from '../src/executor/executor.js'
 import { fromBits, generateInput, toBits, type GeneratedKind } from './fixtures/generated-inputs.js'
 import { buildTestApp, json } from './helper.js'
+import { float64Bytes, randomValues } from './support/float64.js'
 
 const binary = { 'content-type': 'application/octet-stream' }
 /** Python fractions' answers (test/fixtures/dot-vectors.py): IEEE bits in hex, or "overflow". */
@@ -13,18 +14,6 @@ const fixtures = JSON.parse(readFileSync(new URL('./fixtures/dot-vectors.json', 
   generated: Array<{ x: { kind: GeneratedKind, seed: number }, y: { kind: GeneratedKind, seed: number }, count: number, expected: string }>
 }
 const MAX = Number.MAX_VALUE
-
-/** x then y as little-endian float64 bytes, as a client would send them. */
-function pairBytes (x: ArrayLike<number>, y: ArrayLike<number>): Buffer {
-  const bytes = Buffer.alloc((x.length + y.length) * 8)
-  for (let i = 0; i < x.length; i++) bytes.writeDoubleLE(x[i]!, i * 8)
-  for (let i = 0; i < y.length; i++) bytes.writeDoubleLE(y[i]!, (x.length + i) * 8)
-  return bytes
-}
-
-function randomValues (count: number): Float64Array {
-  return Float64Array.from({ length: count }, () => (Math.random() - 0.5) * 2 ** (Math.random() * 80 - 40))
-}
 
 describe('POST /v1/dot', () => {
   let app: FastifyInstance
@@ -47,7 +36,7 @@ describe('POST /v1/dot', () => {
     })
 
     it('multiplies binary input, x then y, exactly where float64 products overflow', async () => {
-      const response = await post(pairBytes([1e200, 1e200, 3], [1e200, -1e200, 0.5]), binary)
+      const response = await post(float64Bytes([1e200, 1e200, 3], [1e200, -1e200, 0.5]), binary)
       expect(response.statusCode).toBe(200)
       expect(response.json()).toMatchObject({ dot: 1.5, count: 3, mode: 'exact', chunks: 1 })
     })
@@ -66,7 +55,7 @@ describe('POST /v1/dot', () => {
       const x = Array.from(randomValues(5000))
       const y = Array.from(randomValues(5000))
       const fromJson = (await post({ x, y })).json()
-      const fromBinary = (await post(pairBytes(x, y), binary)).json()
+      const fromBinary = (await post(float64Bytes(x, y), binary)).json()
       expect(fromJson.dot).toBe(fromBinary.dot)
       expect(fromJson.dot).toBe(dotPrecise(Float64Array.from(x), Float64Array.from(y)))
     })
@@ -77,17 +66,17 @@ describe('POST /v1/dot', () => {
       const y = randomValues(count)
       // A few products far beyond float64, so that the chunks' states must carry them.
       x[5] = 1e250; y[5] = 1e250; x[count - 5] = 1e250; y[count - 5] = -1e250
-      const reply = (await post(pairBytes(x, y), binary)).json()
+      const reply = (await post(float64Bytes(x, y), binary)).json()
       expect(reply).toMatchObject({ dot: dotPrecise(x, y), count, chunks: 2 })
       const [smallX, smallY] = [x.subarray(10, 1010), y.subarray(10, 1010)]
-      expect((await post(pairBytes(smallX, smallY), binary)).json()).toMatchObject({ dot: dotPrecise(smallX, smallY), chunks: 1 })
+      expect((await post(float64Bytes(smallX, smallY), binary)).json()).toMatchObject({ dot: dotPrecise(smallX, smallY), chunks: 1 })
     })
   })
 
   describe('equals Python fractions\' correctly rounded answer, through the whole service', () => {
     it('on every short fixture vector, sent as binary (422 where the exact result overflows)', async () => {
       for (const vector of fixtures.vectors) {
-        const response = await post(pairBytes(vector.x.map(fromBits), vector.y.map(fromBits)), binary)
+        const response = await post(float64Bytes(vector.x.map(fromBits), vector.y.map(fromBits)), binary)
         if (vector.expected === 'overflow') expect(response.statusCode, vector.name).toBe(422)
         // JSON has no -0 (JSON.stringify(-0) is "0"): adding 0 turns an expected -0 into 0.
         else expect(toBits(response.json().dot), vector.name).toBe(toBits(fromBits(vector.expected) + 0))
@@ -98,7 +87,7 @@ describe('POST /v1/dot', () => {
       const vector = fixtures.generated.find((generated) => generated.x.kind === 'cancelling')!
       const x = generateInput(vector.x.kind, vector.x.seed, vector.count)
       const y = generateInput(vector.y.kind, vector.y.seed, vector.count)
-      const reply = (await post(pairBytes(x, y), binary)).json()
+      const reply = (await post(float64Bytes(x, y), binary)).json()
       expect(reply.chunks).toBe(2)
       expect(toBits(reply.dot)).toBe(vector.expected)
     })
@@ -167,7 +156,7 @@ describe('POST /v1/dot', () => {
       ['the first index wins over x', [1, 2, NaN], [1, -Infinity, 3], 'y[1] is -Infinity']
     ])('binary input where %s', async (_name, x, y, what) => {
       for (const query of ['', '?mode=fast']) {
-        const response = await post(pairBytes(x, y), binary, query)
+        const response = await post(float64Bytes(x, y), binary, query)
         expect(response.statusCode).toBe(422)
         expect(response.json()).toMatchObject({ statusCode: 422, error: 'Unprocessable Entity', message: `${what}: only finite numbers are accepted` })
       }
@@ -180,12 +169,12 @@ describe('POST /v1/dot', () => {
       y[count - 10] = NaN
       x[count - 5] = Infinity
       for (const query of ['', '?mode=fast']) {
-        const inLaterChunk = await post(pairBytes(x, y), binary, query)
+        const inLaterChunk = await post(float64Bytes(x, y), binary, query)
         expect(inLaterChunk.json().message).toBe(`y[${count - 10}] is NaN: only finite numbers are accepted`)
       }
       x[100] = -Infinity
       for (const query of ['', '?mode=fast']) {
-        const inBoth = await post(pairBytes(x, y), binary, query)
+        const inBoth = await post(float64Bytes(x, y), binary, query)
         expect(inBoth.json().message).toBe('x[100] is -Infinity: only finite numbers are accepted')
       }
     })
@@ -208,7 +197,7 @@ describe('POST /v1/dot', () => {
 
   it('stays up with the pool at full strength after every one of those errors', async () => {
     const count = 2 * MIN_PAIRS_PER_CHUNK
-    const response = await post(pairBytes(randomValues(count), randomValues(count)), binary)
+    const response = await post(float64Bytes(randomValues(count), randomValues(count)), binary)
     expect(response.json().chunks).toBe(2)
     expect(app.executor.stats()).toMatchObject({ threads: 2, queued: 0, running: 0 })
     expect(events.filter((event) => event.type !== 'task-settled' || event.status !== 'completed')).toEqual([])
@@ -236,7 +225,7 @@ describe('POST /v1/dot with EXECUTOR=inline', () => {
     const count = 2 * MIN_PAIRS_PER_CHUNK + 1
     const x = randomValues(count)
     const y = randomValues(count)
-    const response = await app.inject({ method: 'POST', url: '/v1/dot', headers: binary, payload: pairBytes(x, y) })
+    const response = await app.inject({ method: 'POST', url: '/v1/dot', headers: binary, payload: float64Bytes(x, y) })
     await app.close()
     expect(response.json()).toMatchObject({ dot: dotPrecise(x, y), chunks: 2 })
   })

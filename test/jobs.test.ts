@@ -105,8 +105,9 @@ for (const mode of ['embedded', 'redis'] as const) {
     }, 60_000)
 
     it(`answers 503 with Retry-After while ${MAX_ACTIVE} jobs are queued or running`, async () => {
-      // Two chunks each; chunks of all jobs interleave (fewest started first), so none finishes meanwhile.
-      const answers = await Promise.all(Array.from({ length: MAX_ACTIVE }, (_, i) => client.submit(i % 2 === 0 ? a() : b(), { end: 2 * CHUNK_TERMS })))
+      // Sixteen chunks each: embedded, chunks of all jobs interleave (fewest started first); through Redis
+      // they run in submission order, and the first job alone keeps the threads busy for about a second.
+      const answers = await Promise.all(Array.from({ length: MAX_ACTIVE }, (_, i) => client.submit(i % 2 === 0 ? a() : b(), { end: 16 * CHUNK_TERMS })))
       expect(answers.map((answer) => answer.status)).toEqual(Array(MAX_ACTIVE).fill(202))
       const refused = await client.submit(b(), { end: 10 })
       expect(refused.status).toBe(503)

@@ -3,20 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sumPrecise } from '../src/compute/sum.js'
 import type { ExecutorEvent } from '../src/executor/executor.js'
 import { buildTestApp, json } from './helper.js'
+import { float64Bytes, randomValues } from './support/float64.js'
 
 const binary = { 'content-type': 'application/octet-stream' }
 const MAX = Number.MAX_VALUE
-
-/** Little-endian float64 bytes, as a client would send them. */
-function float64Bytes (values: ArrayLike<number>): Buffer {
-  const bytes = Buffer.alloc(values.length * 8)
-  for (let i = 0; i < values.length; i++) bytes.writeDoubleLE(values[i]!, i * 8)
-  return bytes
-}
-
-function randomValues (count: number): Float64Array {
-  return Float64Array.from({ length: count }, () => (Math.random() - 0.5) * 2 ** (Math.random() * 80 - 40))
-}
 
 describe('POST /v1/sum', () => {
   let app: FastifyInstance

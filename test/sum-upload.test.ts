@@ -2,13 +2,10 @@ import { once } from 'node:events'
 import { request, type IncomingMessage } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sumPrecise } from '../src/compute/sum.js'
+import { randomValues } from './support/float64.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
 
 const LIMIT = 32 * 1024 * 1024
-
-function randomValues (count: number): Float64Array {
-  return Float64Array.from({ length: count }, () => (Math.random() - 0.5) * 2 ** (Math.random() * 100 - 50))
-}
 
 async function readJson (response: IncomingMessage): Promise<{ status: number, body: Record<string, unknown> }> {
   let text = ''
@@ -47,7 +44,7 @@ describe('uploads to POST /v1/sum over a real socket', () => {
     request(`${server.url}/v1/sum`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...headers } })
 
   it('sums a 24 MiB body sent with Content-Length, split over both threads', async () => {
-    const values = randomValues(3 * 1024 * 1024)
+    const values = randomValues(3 * 1024 * 1024, 100)
     const response = await fetch(`${server.url}/v1/sum`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
@@ -58,7 +55,7 @@ describe('uploads to POST /v1/sum over a real socket', () => {
   })
 
   it('sums a chunked upload without Content-Length, arriving in pieces that split values', async () => {
-    const values = randomValues(700_000)
+    const values = randomValues(700_000, 100)
     const bytes = new Uint8Array(values.buffer)
     const client = open({})
     const answered = once(client, 'response')
@@ -109,7 +106,7 @@ describe('uploads to POST /v1/sum over a real socket', () => {
       // The parser must settle the request (a 400 nobody reads), not leave it hanging on a dead stream.
       await logged(server, seen, (line) => line.reqId === arrived.reqId && line.msg === 'request rejected' && (line.err as { code?: string })?.code === 'ECONNRESET')
     }
-    const values = randomValues(1000)
+    const values = randomValues(1000, 100)
     const after = await fetch(`${server.url}/v1/sum`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(values.buffer) })
     expect(await after.json()).toMatchObject({ sum: sumPrecise(values) })
     const probe = await (await fetch(`${server.url}/probe`)).json() as { pool: unknown }
