@@ -1,6 +1,7 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 import { apiKeyDigest } from './client-identity.js'
-import { abortReasonFor, type AbortReason } from './executor/executor.js'
+import { abortReasonFor } from './executor/abort-reasons.js'
+import type { AbortReason } from './executor/executor.js'
 import { UNMATCHED_ROUTE } from './metrics/http-metrics.js'
 import { roundMs } from './server-timing.js'
 

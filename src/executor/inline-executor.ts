@@ -1,4 +1,6 @@
-import { abortError, createExecutor, type Executor, type ExecutorOptions } from './executor.js'
+import { abortError } from './abort-reasons.js'
+import { createExecutor, type ExecutorOptions } from './create-executor.js'
+import type { Executor } from './executor.js'
 
 /**
  * Runs tasks on the event loop, blocking it for as long as each one takes. It exists only to

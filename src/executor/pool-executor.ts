@@ -2,10 +2,9 @@ import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
 import { compiledPath } from '../paths.js'
 import { Cancellation, onAbort } from './cancellation.js'
-import {
-  abortError, createExecutor, TASK_OVERHEAD_MS,
-  type Executor, type ExecutorOptions, type RunOptions, type TaskMessage, type TaskName, type TaskOutcome
-} from './executor.js'
+import { abortError } from './abort-reasons.js'
+import { createExecutor, type ExecutorOptions } from './create-executor.js'
+import { TASK_OVERHEAD_MS, type Executor, type RunOptions, type TaskMessage, type TaskName, type TaskOutcome } from './executor.js'
 import { FairQueue, type FairItem } from './fair-queue.js'
 
 export interface PoolExecutorOptions {

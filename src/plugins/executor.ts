@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import type { Executor, ExecutorOptions } from '../executor/executor.js'
+import type { ExecutorOptions } from '../executor/create-executor.js'
+import type { Executor } from '../executor/executor.js'
 import { createInlineExecutor } from '../executor/inline-executor.js'
 import { createPoolExecutor } from '../executor/pool-executor.js'
 
