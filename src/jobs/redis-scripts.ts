@@ -25,6 +25,16 @@ local function decimalAdd(a, b)
 end
 `
 
+/** KEYS job, done, active: ends the job with `status` (and any more fields), frees its place, keeps it `ttl` seconds. */
+const endJob = `
+local function endJob(status, finishedAt, ttl, id, ...)
+  redis.call('HSET', KEYS[1], 'status', status, 'finishedAt', finishedAt, ...)
+  redis.call('SREM', KEYS[3], id)
+  redis.call('EXPIRE', KEYS[1], ttl)
+  redis.call('DEL', KEYS[2])
+end
+`
+
 const scripts = {
   /** KEYS job, active; ARGV maxActive, id, field, value...: 0 when JOBS_MAX_ACTIVE jobs are already active. */
   jobSubmit: {
@@ -54,7 +64,7 @@ return 0`
    */
   jobChunkDone: {
     keys: 3,
-    lua: decimalAdd + `
+    lua: decimalAdd + endJob + `
 if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
 if redis.call('SETBIT', KEYS[2], ARGV[1], 1) == 1 then return 1 end
 local sum = decimalAdd(redis.call('HGET', KEYS[1], 'sum'), ARGV[2])
@@ -62,22 +72,16 @@ redis.call('HSET', KEYS[1], 'sum', sum)
 redis.call('HINCRBY', KEYS[1], 'done', ARGV[3])
 local finished = redis.call('HINCRBY', KEYS[1], 'chunksDone', 1)
 if finished < tonumber(redis.call('HGET', KEYS[1], 'chunks')) then return 2 end
-redis.call('HSET', KEYS[1], 'status', 'succeeded', 'result', sum, 'finishedAt', ARGV[4])
-redis.call('SREM', KEYS[3], ARGV[6])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-redis.call('DEL', KEYS[2])
+endJob('succeeded', ARGV[4], ARGV[5], ARGV[6], 'result', sum)
 return 3`
   },
   /** KEYS job, done, active; ARGV status, now, ttl, id, field, value...: ends an active job; 0 if it had ended. */
   jobFinish: {
     keys: 3,
-    lua: `
+    lua: endJob + `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'queued' and status ~= 'running' then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finishedAt', ARGV[2], unpack(ARGV, 5))
-redis.call('SREM', KEYS[3], ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('DEL', KEYS[2])
+endJob(unpack(ARGV))
 return 1`
   },
   /** The Lua addition alone, for tests against BigInt. */
