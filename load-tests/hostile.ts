@@ -3,7 +3,8 @@
  * loopback and prints one table row per attack: the answer, its size, the time, the server's RSS
  * before and at its peak, and the longest GET /probe round trip meanwhile.
  *
- *   npm run hostile [-- --only name,name] [--out file.json]
+ *   npm run hostile [-- --only name,name] [--out file.json] [--entry ../before/dist/src/server.js]
+ *   (--entry runs another build's server against the same attacks: the "before" column)
  *   node dist/load-tests/hostile.js --compare before.json,after.json   (prints one table of both runs)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -11,7 +12,14 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { startServer, type ServerProcess } from '../test/support/server-process.js'
-import { attacks, type Attack, type AttackOutcome } from './lib/hostile-attacks.js'
+import { startRedis, type RedisServer } from '../test/support/redis-server.js'
+import { requestAttacks, type Attack, type AttackOutcome } from './lib/hostile-attacks.js'
+import { attacks as connectionAttacks } from './lib/hostile/connections.js'
+import { attacks as jobAttacks } from './lib/hostile/jobs.js'
+import { attacks as proxyAndDeadlineAttacks } from './lib/hostile/proxy-and-deadlines.js'
+import { attacks as redisAttacks } from './lib/hostile/redis.js'
+import { attacks as streamAttacks } from './lib/hostile/streams.js'
+import { attacks as uploadAttacks } from './lib/hostile/uploads.js'
 import { startSampler } from './lib/probe-sampler-client.js'
 
 interface Row extends AttackOutcome {
@@ -34,8 +42,12 @@ function rssMiB (pid: number): number {
   }
 }
 
-async function runAttack (attack: Attack): Promise<Row> {
-  const server: ServerProcess = await startServer({ LOG_LEVEL: 'warn', POOL_THREADS: '2', ...attack.env })
+async function runAttack (attack: Attack, entry: string | undefined): Promise<Row> {
+  const redis: RedisServer | undefined = attack.redis === true ? await startRedis() : undefined
+  const server: ServerProcess = await startServer(
+    { LOG_LEVEL: 'warn', POOL_THREADS: '2', ...(redis === undefined ? {} : { REDIS_URL: redis.url }), ...attack.env },
+    { ...(entry === undefined ? {} : { entry }), ...(attack.startTimeoutMs === undefined ? {} : { timeoutMs: attack.startTimeoutMs }) }
+  )
   try {
     await sleep(1000)
     const pid = server.child.pid!
@@ -49,7 +61,7 @@ async function runAttack (attack: Attack): Promise<Row> {
     await sampler.ready
     let outcome: AttackOutcome
     try {
-      outcome = await attack.run(server)
+      outcome = await attack.run(server, redis)
     } catch (error) {
       outcome = { answer: `tool error: ${String(error)}`, ms: Number.NaN }
     }
@@ -64,6 +76,7 @@ async function runAttack (attack: Attack): Promise<Row> {
     const killer = setTimeout(() => server.child.kill('SIGKILL'), 15_000)
     await stopped
     clearTimeout(killer)
+    await redis?.stop()
   }
 }
 
@@ -93,18 +106,19 @@ export function comparison (before: Row[], after: Row[]): string {
   return lines.join('\n')
 }
 
-const { values: args } = parseArgs({ options: { only: { type: 'string' }, out: { type: 'string' }, compare: { type: 'string' } } })
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, out: { type: 'string' }, compare: { type: 'string' }, entry: { type: 'string' } } })
 if (args.compare !== undefined) {
   const [before, after] = args.compare.split(',').map((file) => JSON.parse(readFileSync(file, 'utf8')) as Row[])
   console.log(comparison(before!, after!))
   process.exit(0)
 }
+const attacks: Attack[] = [...requestAttacks, ...connectionAttacks, ...uploadAttacks, ...jobAttacks, ...redisAttacks, ...streamAttacks, ...proxyAndDeadlineAttacks]
 const chosen = args.only === undefined ? attacks : attacks.filter((attack) => args.only!.split(',').includes(attack.name))
 const rows: Row[] = []
 const started = performance.now()
 for (const attack of chosen) {
   process.stderr.write(`${attack.name}: ${attack.description}\n`)
-  const row = await runAttack(attack)
+  const row = await runAttack(attack, args.entry)
   process.stderr.write(`  ${row.answer} (${size(row.bytes)}, ${ms(row.ms)}), RSS ${mib(row.rssBeforeMiB)} -> ${mib(row.rssPeakMiB)} MiB, probe max ${ms(row.probeMaxMs)}\n`)
   rows.push(row)
 }

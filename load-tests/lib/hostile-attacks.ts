@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { RedisServer } from '../../test/support/redis-server.js'
 import type { ServerProcess } from '../../test/support/server-process.js'
 import { agentFrom, postJsonThrough as postFrom, type PlainReply as Reply } from '../../test/support/http.js'
 import { rawExchange, requestHead, type RawOutcome } from '../../test/support/raw-http.js'
@@ -21,7 +22,11 @@ export interface Attack {
   /** What the attack sends, for the table. */
   description: string
   env?: Record<string, string>
-  run(server: ServerProcess): Promise<AttackOutcome>
+  /** Start a throwaway Redis first and give the server its REDIS_URL (the shared back ends). */
+  redis?: boolean
+  /** How long the server may take to become ready (default 20 s). */
+  startTimeoutMs?: number
+  run(server: ServerProcess, redis?: RedisServer): Promise<AttackOutcome>
 }
 
 const MiB = 1024 * 1024
@@ -33,7 +38,7 @@ function arraysOfArrays (bytes: number): string {
 }
 
 /** A body sent whole with Content-Length, answered or not within `capMs`. */
-async function sendWhole (server: ServerProcess, path: string, type: string, body: Uint8Array | string, capMs: number, extra: Array<[string, string]> = []) {
+export async function sendWhole (server: ServerProcess, path: string, type: string, body: Uint8Array | string, capMs: number, extra: Array<[string, string]> = []) {
   const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length
   return rawExchange({
     port: server.port,
@@ -43,7 +48,7 @@ async function sendWhole (server: ServerProcess, path: string, type: string, bod
   })
 }
 
-function describe (outcome: RawOutcome, server: ServerProcess): string {
+export function describe (outcome: RawOutcome, server: ServerProcess): string {
   if (server.child.exitCode !== null || server.child.signalCode !== null) return 'process died'
   if (outcome.status === 0) return Number.isNaN(outcome.closedMs) ? 'no answer, still open' : 'closed, no answer'
   return `${outcome.status}${Number.isNaN(outcome.closedMs) ? '' : ', closed'}`
@@ -61,13 +66,13 @@ function validationAttack (bytes: number, env: Record<string, string> = {}, labe
   }
 }
 
-function firstMessage (outcome: RawOutcome): string | undefined {
+export function firstMessage (outcome: RawOutcome): string | undefined {
   const match = /"message":"((?:[^"\\]|\\.){0,100})/.exec(outcome.head)
   return match?.[1]
 }
 
 /** Declares `declared` bytes, sends `sent`, then stalls. */
-function stalledUpload (server: ServerProcess, declared: number, sent: number, capMs: number, onSent?: () => void) {
+export function stalledUpload (server: ServerProcess, declared: number, sent: number, capMs: number, onSent?: () => void) {
   return rawExchange({
     port: server.port,
     head: requestHead('POST', '/v1/sum', [['Content-Type', 'application/octet-stream'], ['Content-Length', declared]]),
@@ -78,7 +83,7 @@ function stalledUpload (server: ServerProcess, declared: number, sent: number, c
 }
 
 /** Runs `send` in `loops` concurrent loops until `until`; returns the statuses seen. */
-async function loop (loops: number, until: number, send: () => Promise<Reply>): Promise<number[]> {
+export async function loop (loops: number, until: number, send: () => Promise<Reply>): Promise<number[]> {
   const statuses: number[] = []
   await Promise.all(Array.from({ length: loops }, async () => {
     while (performance.now() < until) {
@@ -90,13 +95,13 @@ async function loop (loops: number, until: number, send: () => Promise<Reply>): 
   return statuses
 }
 
-const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length
+export const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length
 
-async function probe (server: ServerProcess): Promise<{ pool?: { threadsReplaced?: number } }> {
+export async function probe (server: ServerProcess): Promise<{ pool?: { threadsReplaced?: number } }> {
   return await (await fetch(`${server.url}/probe`)).json() as { pool?: { threadsReplaced?: number } }
 }
 
-export const attacks: Attack[] = [
+export const requestAttacks: Attack[] = [
   validationAttack(1 * MiB),
   validationAttack(8 * MiB),
   validationAttack(16 * MiB),
