@@ -9,7 +9,8 @@
 # it falls back to the stand-ins in shared/container beside the checkout: a local node:24-slim
 # made with debootstrap, a Podman (vfs) build, and a chroot run on the host network; those need
 # root and apt. CONTAINER_RUNTIME=docker|podman|stand-in picks one; CONTAINER_TOOLS=DIR points at
-# the stand-ins.
+# the stand-ins; STAND_IN_STORE=DIR is the stand-ins' own container store (below);
+# CONTAINER_TEST_DRY_RUN=1 stops once the runtime is chosen and its store opens (test/container-runtime.test.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -74,6 +75,12 @@ url=http://127.0.0.1:$port
 
 if [ "$runtime" = stand-in ]; then
   tools=$(stand_in_tools) || { echo "test-container: no container runtime can start here, and no shared/container/base-image.sh above $repo (set CONTAINER_TOOLS)" >&2; exit 1; }
+  # The stand-ins run Podman and Buildah with --storage-driver vfs, so they get a store of their own:
+  # Podman's database keeps the driver of the first command that used a store, and the default one
+  # may be another driver's (the probe above on a Podman never used before, or any earlier use).
+  store=${STAND_IN_STORE:-/var/lib/containers/compute-service-stand-in}
+  printf '[storage]\ndriver = "vfs"\ngraphroot = "%s"\nrunroot = "%s"\n' "$store/graph" "$store/run" >"$work/storage.conf"
+  export CONTAINERS_STORAGE_CONF=$work/storage.conf
   rt=(podman --storage-driver vfs)
   # --layers=false commits one layer per stage instead of caching every step, each a full copy under vfs.
   build=(--pull=never --isolation chroot --format docker --layers=false)
@@ -142,6 +149,12 @@ cleanup () {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+if [ "${CONTAINER_TEST_DRY_RUN:-}" = 1 ]; then
+  "${rt[@]}" info >/dev/null || fail "$runtime cannot open its container store"
+  echo "runtime: $runtime"
+  exit 0
+fi
 
 if [ "$runtime" = stand-in ]; then
   step "base image: node:24-slim stand-in ($tools; no container runtime can start here)"
