@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
+import { Cancellation } from '../src/executor/cancellation.js'
 import type { ComputeRoute } from '../src/plugins/compute-scope.js'
 import { buildTestApp, json } from './helper.js'
 
@@ -9,7 +10,8 @@ const KEY = 'alpha-key-0123456789abcdef'
 const throwaway: ComputeRoute = async (app) => {
   app.get('/v1/throwaway', async (request) => {
     const { wait } = request.query as { wait?: string }
-    if (wait === undefined) return { ok: true, hasSignal: request.computeSignal !== undefined }
+    // The decorator starts at null: only the scope's own hook makes a live signal.
+    if (wait === undefined) return { ok: true, hasSignal: request.computeSignal instanceof Cancellation && !request.computeSignal.aborted }
     await new Promise((resolve) => request.computeSignal.once('abort', resolve))
     throw request.computeSignal.reason
   })

@@ -6,7 +6,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget'
 import { Service } from 'kubernetes-models/v1/Service'
 import type { IContainer } from 'kubernetes-models/v1/Container'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import type { ZodObject } from 'zod'
 import { configSchema, loadConfig, type Config } from '../src/config.js'
@@ -155,9 +155,20 @@ describe('the Deployment probes, against the app built from its environment', ()
   })
 
   it('keep the pod ready while its queue is full: that is a 503 per request, not a reason to lose the endpoint', async () => {
-    const stats = app.executor.stats()
-    vi.spyOn(app.executor, 'stats').mockReturnValueOnce({ ...stats, queuedMs: stats.maxQueueMs ?? 0, saturated: true })
+    // Fill the queue for real: long sums, each ended by its own short deadline.
+    const refusal = new Promise((resolve) => {
+      const stop = app.executor.on((event) => { if (event.type === 'task-rejected') { stop(); resolve(event) } })
+    })
+    const replies = Array.from({ length: 40 }, () => app.inject({
+      method: 'POST',
+      url: '/v1/sum-of-squares',
+      headers: { 'content-type': 'application/json', 'x-timeout-ms': '3000' },
+      payload: { end: 9_000_000_000, chunks: 2 }
+    }))
+    expect(await refusal).toMatchObject({ reason: 'queue-full' })
+    expect(app.executor.stats().saturated).toBe(true)
     expect((await get(container.readinessProbe?.httpGet?.path)).statusCode).toBe(200)
+    expect((await Promise.all(replies)).map((reply) => reply.statusCode)).toContain(503)
   })
 
   it('turn readiness, and only readiness, to failing while the service drains', async () => {

@@ -25,10 +25,13 @@ describe.each([
   })
 
   it('leaves the process up and the pool at full strength, serving the next request', async () => {
+    // Its own crash, so this test stands alone.
+    const before = ((await getJson(`${server.url}/probe`)) as { pool: { threadsReplaced: number } }).pool.threadsReplaced
+    expect((await postJson(`${server.url}/v1/test-fault`, { kind })).status).toBe(500)
     expect(server.child.exitCode).toBeNull()
     // The replacement thread reports in once it has booted, a few milliseconds after the crash.
     await expect.poll(async () => (await getJson(`${server.url}/probe`)).pool, { timeout: 5000 })
-      .toMatchObject({ threads: 2, threadsReplaced: 1 })
+      .toMatchObject({ threads: 2, threadsReplaced: before + 1 })
     const next = await postJson(`${server.url}/v1/sum-of-squares`, { end: 10_000_000, chunks: 2 })
     expect(next.body.result).toBe(closedForm(0, 10_000_000).toString())
   })
