@@ -57,7 +57,7 @@ export interface StartOptions {
  * unless `env.PORT` names one) and resolves once /health/ready answers 200. For tests and tools where a real socket, signal, crash or
  * blocked event loop is the point.
  */
-export async function startServer (env: Record<string, string> = {}, { timeoutMs = 20_000, nodeArgs = [], entry = serverEntry, keepLogs = true }: StartOptions = {}): Promise<ServerProcess> {
+export async function startServer (env: Record<string, string> = {}, { timeoutMs = 60_000, nodeArgs = [], entry = serverEntry, keepLogs = true }: StartOptions = {}): Promise<ServerProcess> {
   const port = env.PORT !== undefined ? Number(env.PORT) : await freePort()
   const child = spawn(process.execPath, [...nodeArgs, entry], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
