@@ -1,13 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildTestApp, closedForm, json } from './helper.js'
+import { until } from './support/until.js'
 
 const spin = (app: FastifyInstance, ms: number) =>
   app.inject({ method: 'POST', url: '/v1/test-fault', headers: json, payload: { kind: 'spin', ms } })
-
-async function waitFor (condition: () => boolean) {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5))
-}
 
 describe('backpressure', () => {
   let app: FastifyInstance
@@ -17,7 +14,7 @@ describe('backpressure', () => {
     app = await buildTestApp({ POOL_THREADS: '1', POOL_MAX_QUEUE_MS: '5', ENABLE_TEST_FAULTS: 'true' })
     const running = spin(app, 1500)
     const queued = spin(app, 10) // 10 ms of work waiting: past the 5 ms bound
-    await waitFor(() => app.executor.stats().queued === 1)
+    await until(() => app.executor.stats().queued === 1)
 
     const started = Date.now()
     const refused = await app.inject({ method: 'POST', url: '/v1/sum-of-squares', headers: json, payload: { end: 100_000_000 } })
@@ -35,7 +32,7 @@ describe('backpressure', () => {
   it('never refuses work small enough to run on the event loop, however full the queue', async () => {
     app = await buildTestApp({ POOL_THREADS: '1', POOL_MAX_QUEUE_MS: '0', ENABLE_TEST_FAULTS: 'true' })
     const running = spin(app, 500)
-    await waitFor(() => app.executor.stats().running === 1)
+    await until(() => app.executor.stats().running === 1)
     expect((await app.inject({ method: 'POST', url: '/v1/sum-of-squares', headers: json, payload: { end: 100_000_000 } })).statusCode).toBe(503)
     const small = await app.inject({ method: 'POST', url: '/v1/sum-of-squares', headers: json, payload: { end: 10 } })
     expect([small.statusCode, small.json().result]).toEqual([200, '285'])
@@ -45,7 +42,7 @@ describe('backpressure', () => {
   it('stays ready while saturated: the refusal is each request\'s 503, and the probe shows the full queue', async () => {
     app = await buildTestApp({ POOL_THREADS: '1', POOL_MAX_QUEUE_MS: '0', ENABLE_TEST_FAULTS: 'true' })
     const running = spin(app, 500)
-    await waitFor(() => app.executor.stats().running === 1)
+    await until(() => app.executor.stats().running === 1)
     const refused = await app.inject({ method: 'POST', url: '/v1/sum-of-squares', headers: json, payload: { end: 1_000_000 } })
     const ready = await app.inject({ method: 'GET', url: '/health/ready' })
     const probe = await app.inject({ method: 'GET', url: '/probe' })
@@ -68,7 +65,7 @@ describe('backpressure', () => {
     const rejected: string[] = []
     app.executor.on((event) => { if (event.type === 'task-rejected') rejected.push(`${event.task}: ${event.reason}`) })
     const running = spin(app, 300)
-    await waitFor(() => app.executor.stats().running === 1)
+    await until(() => app.executor.stats().running === 1)
     await app.inject({ method: 'POST', url: '/v1/test-fault', headers: json, payload: { kind: 'spin', ms: 1 } })
     await app.inject({ method: 'POST', url: '/v1/sum', headers: json, payload: { values: [1] } })
     await running

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startServer, type ServerProcess } from './support/server-process.js'
+import { until } from './support/until.js'
 import { getJson, postJson } from './support/http.js'
 
 describe('deadlines', () => {
@@ -19,8 +20,7 @@ describe('deadlines', () => {
     expect(late.body).toMatchObject({ statusCode: 504, error: 'Gateway Timeout', message: expect.stringMatching(/deadline of 400 ms/) })
 
     // The abandoned 60 s spin does not keep a core busy: the thread running it was terminated and replaced.
-    await expect.poll(async () => (await getJson(`${server.url}/probe`)).pool, { timeout: 10_000 })
-      .toMatchObject({ threads: 1, threadsReplaced: 1, running: 0, queued: 0 })
+    await until(async () => { expect((await getJson(`${server.url}/probe`)).pool).toMatchObject({ threads: 1, threadsReplaced: 1, running: 0, queued: 0 }); return true })
     const { body: next } = await postJson(fault, { kind: 'spin', ms: 0 })
     expect(next.threadId).not.toBe(first.threadId) // a new thread serves
     expect((await postJson(`${server.url}/v1/sum-of-squares`, { end: 10 })).body.result).toBe('285')
@@ -43,8 +43,7 @@ describe('deadlines', () => {
     expect(response.status).toBe(504)
     expect(response.body.message).toMatch(/deadline of 300 ms/)
     // Every chunk, queued or running, was aborted: the running ones' threads were replaced.
-    await expect.poll(async () => (await getJson(`${server.url}/probe`)).pool, { timeout: 10_000 })
-      .toMatchObject({ threads: 2, threadsReplaced: 2, running: 0, queued: 0 })
+    await until(async () => { expect((await getJson(`${server.url}/probe`)).pool).toMatchObject({ threads: 2, threadsReplaced: 2, running: 0, queued: 0 }); return true })
   })
 
   it.each(['0', '-5', 'soon', '1.5'])('rejects X-Timeout-Ms %j with 400', async (value) => {

@@ -2,6 +2,7 @@ import { request } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startServer, type ServerProcess } from './support/server-process.js'
+import { until } from './support/until.js'
 import { getJson } from './support/http.js'
 
 /** Sends a JSON POST and destroys the connection after `afterMs`, before any answer. */
@@ -23,8 +24,7 @@ describe('a client that disconnects before the answer', () => {
     await sleep(300)
 
     // Both chunks' threads were stopped (terminated and replaced), and nothing runs: counts, not CPU time.
-    await expect.poll(async () => (await getJson(`${server.url}/probe`)).pool, { timeout: 10_000 })
-      .toMatchObject({ threads: 2, threadsReplaced: 2, running: 0 })
+    await until(async () => { expect((await getJson(`${server.url}/probe`)).pool).toMatchObject({ threads: 2, threadsReplaced: 2, running: 0 }); return true })
 
     // Its access line: 499, the reason, and how long the client waited.
     const disconnect = server.logs.filter((line) => line.msg === 'request completed' && line.route === '/v1/sum-of-squares')

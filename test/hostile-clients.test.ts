@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { agentFrom, getJson, postJsonThrough, type PlainReply } from './support/http.js'
 import { rawExchange, requestHead, type RawOutcome } from './support/raw-http.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
+import { until } from './support/until.js'
 import { sample } from './helper.js'
 
 const MiB = 1024 * 1024
@@ -22,14 +23,6 @@ function rssMiB (pid: number): number {
 
 async function uploads (server: ServerProcess) {
   return (await getJson(`${server.url}/probe`)).uploads as { inFlight: number, reservedBytes: number, maxBytes: number }
-}
-
-async function eventually (condition: () => Promise<boolean>, withinMs: number) {
-  const until = performance.now() + withinMs
-  while (!(await condition())) {
-    if (performance.now() > until) throw new Error(`not within ${withinMs} ms`)
-    await sleep(50)
-  }
 }
 
 /** An upload that declares `declared` bytes of `type`, sends `sent` of them, and stalls. */
@@ -61,7 +54,7 @@ describe('uploads from hostile clients, on a real server', () => {
     expect(outcome.bytes).toBeLessThan(1024)
     expect(outcome.answeredMs).toBeGreaterThanOrEqual(790)
     expect(outcome.closedMs).toBeLessThan(800 + 1500) // closed by the server, not by our 5 s cap
-    await eventually(async () => (await uploads(server)).reservedBytes === 0, 1000)
+    await until(async () => (await uploads(server)).reservedBytes === 0)
   })
 
   it('cuts an upload that trickles, once a window passes below the minimum rate, and closes its connection', async () => {
@@ -81,7 +74,7 @@ describe('uploads from hostile clients, on a real server', () => {
     const rssBefore = rssMiB(server.child.pid!)
     // Two uploads of 32 MiB fill the 64 MiB budget, and stall until their deadline (2 s).
     const holding = [stalled(server, 32 * MiB, 31 * MiB, 5000), stalled(server, 32 * MiB, 31 * MiB, 5000)]
-    await eventually(async () => (await uploads(server)).reservedBytes === 64 * MiB, 1500)
+    await until(async () => (await uploads(server)).reservedBytes === 64 * MiB)
     expect(await uploads(server)).toEqual({ inFlight: 2, reservedBytes: 64 * MiB, maxBytes: 64 * MiB })
     // A full budget is answered per upload; the replica stays in the balancer (docs/deploying-replicas.md).
     expect((await fetch(`${server.url}/health/ready`)).status).toBe(200)
@@ -98,7 +91,7 @@ describe('uploads from hostile clients, on a real server', () => {
 
     const held = await Promise.all(holding)
     expect(held.map((outcome) => outcome.status)).toEqual([408, 408])
-    await eventually(async () => (await uploads(server)).reservedBytes === 0, 1000)
+    await until(async () => (await uploads(server)).reservedBytes === 0)
     expect((await fetch(`${server.url}/health/ready`)).status).toBe(200)
   })
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type ServerProcess } from './support/server-process.js'
+import { until } from './support/until.js'
 import { getJson, postJson } from './support/http.js'
 import { closedForm } from './helper.js'
 
@@ -30,8 +31,7 @@ describe.each([
     expect((await postJson(`${server.url}/v1/test-fault`, { kind })).status).toBe(500)
     expect(server.child.exitCode).toBeNull()
     // The replacement thread reports in once it has booted, a few milliseconds after the crash.
-    await expect.poll(async () => (await getJson(`${server.url}/probe`)).pool, { timeout: 5000 })
-      .toMatchObject({ threads: 2, threadsReplaced: before + 1 })
+    await until(async () => { expect((await getJson(`${server.url}/probe`)).pool).toMatchObject({ threads: 2, threadsReplaced: before + 1 }); return true })
     const next = await postJson(`${server.url}/v1/sum-of-squares`, { end: 10_000_000, chunks: 2 })
     expect(next.body.result).toBe(closedForm(0, 10_000_000).toString())
   })

@@ -80,13 +80,4 @@ export function jobClient (key?: string) {
   }
 }
 
-/** Resolves once `check` returns a value other than undefined, polling every `everyMs`. */
-export async function until<T> (check: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await sleep(everyMs)
-  }
-}
+export { until } from './until.js'
