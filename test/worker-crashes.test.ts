@@ -26,8 +26,13 @@ describe.each([
   })
 
   it('leaves the process up and the pool at full strength, serving the next request', async () => {
-    // Its own crash, so this test stands alone.
-    const before = ((await getJson(`${server.url}/probe`)) as { pool: { threadsReplaced: number } }).pool.threadsReplaced
+    // Its own crash, so this test stands alone; counted from a pool at full strength, so an earlier
+    // crash's replacement still booting is not taken for this one's.
+    const { pool } = await until(async () => {
+      const probe = await getJson(`${server.url}/probe`) as { pool: { threads: number, running: number, threadsReplaced: number } }
+      return probe.pool.threads === 2 && probe.pool.running === 0 ? probe : undefined
+    })
+    const before = pool.threadsReplaced
     expect((await postJson(`${server.url}/v1/test-fault`, { kind })).status).toBe(500)
     expect(server.child.exitCode).toBeNull()
     // The replacement thread reports in once it has booted, a few milliseconds after the crash.
