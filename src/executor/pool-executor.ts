@@ -2,8 +2,10 @@ import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
 import { compiledPath } from '../paths.js'
 import { Cancellation, onAbort } from './cancellation.js'
+import { DeadlineExceededError } from '../errors.js'
 import { abortError } from './abort-reasons.js'
 import { createExecutor, type ExecutorOptions } from './create-executor.js'
+import { cannotMeet } from './doomed-work.js'
 import { TASK_OVERHEAD_MS, type Executor, type RunOptions, type TaskMessage, type TaskName, type TaskOutcome } from './executor.js'
 import { FairQueue, type FairItem } from './fair-queue.js'
 
@@ -81,7 +83,10 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
       const entry = waiting.length > 0 ? waiting.shift() : jobMayStart() ? waitingJobs.shift() : undefined
       if (entry === undefined) return
       entry.release()
-      dispatch(entry.message, entry.options).then(entry.resolve, entry.reject)
+      // Work that waited past the point where it could still finish: answered now, not started and then terminated.
+      const { deadline, costMs } = entry.options
+      if (cannotMeet(deadline, costMs)) entry.reject(abortError(new DeadlineExceededError(deadline.ms)))
+      else dispatch(entry.message, entry.options).then(entry.resolve, entry.reject)
     }
   }
 
