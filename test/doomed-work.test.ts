@@ -15,7 +15,7 @@ describe('work that cannot finish before its deadline', () => {
   afterEach(async () => { await app?.close(); app = undefined })
 
   /** One sum-of-squares request, and every executor event it caused. */
-  async function sumOfSquares (body: unknown, timeoutMs?: number) {
+  async function sumOfSquares (body: Record<string, number>, timeoutMs?: number) {
     app = await buildTestApp()
     const events: ExecutorEvent[] = []
     app.executor.on((event) => events.push(event))

@@ -57,7 +57,8 @@ interface Waiting extends FairItem {
  * Aborting a task queued here is a plain removal. Aborting a running one terminates its thread
  * (Piscina replaces it), unless the task's estimated remaining work is below THREAD_START_MS: then
  * the caller is answered at once and the task finishes unseen, so a flood of very short deadlines
- * cannot keep the pool busy restarting threads. Job chunks wait in a lane of their own, behind
+ * cannot keep the pool busy restarting threads; a queued request whose turn comes when it can no
+ * longer finish before its deadline is answered instead of started (src/executor/doomed-work.ts). Job chunks wait in a lane of their own, behind
  * requests, take at most `jobThreads` threads, and never count against the request queue (docs/jobs.md).
  */
 export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, workerNice = 0, tasks, jobThreads = Math.max(1, threads - 1), filename = workerEntry }: PoolExecutorOptions): Executor {
