@@ -65,7 +65,7 @@ export default async function dotRoute (app: FastifyInstance, { config }: Comput
     const values = body instanceof Float64Array ? body : copyToShared(body.x, body.y)
     const n = values.length / 2
     const { mode } = request.query
-    const run = await offload(app.executor, { signal: request.computeSignal, client: request.computeClient }, {
+    const run = await offload(app.executor, { signal: request.computeSignal, client: request.computeClient, deadline: request.computeDeadline }, {
       task: 'dot',
       size: n,
       minChunkSize: MIN_PAIRS_PER_CHUNK,

@@ -49,7 +49,7 @@ export default async function sumOfSquaresRoute (app: FastifyInstance, { config 
     serializerCompiler: compiledOkSerializer
   }, async (request, reply) => {
     const { start, end, chunks } = request.body
-    const run = await offload(app.executor, { signal: request.computeSignal, client: request.computeClient }, {
+    const run = await offload(app.executor, { signal: request.computeSignal, client: request.computeClient, deadline: request.computeDeadline }, {
       task: 'sum-of-squares',
       size: end - start,
       minChunkSize: MIN_TERMS_PER_CHUNK,

@@ -61,7 +61,7 @@ export default async function sumRoute (app: FastifyInstance, { config }: Comput
     const values = body instanceof Float64Array ? body : copyToShared(body.values)
     const { mode } = request.query
     const first = values.byteOffset / 8
-    const run = await offload(app.executor, { signal: request.computeSignal, client: request.computeClient }, {
+    const run = await offload(app.executor, { signal: request.computeSignal, client: request.computeClient, deadline: request.computeDeadline }, {
       task: 'sum',
       size: values.length,
       minChunkSize: MIN_VALUES_PER_CHUNK,

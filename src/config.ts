@@ -24,8 +24,19 @@ export const MAX_JOB_CHUNKS = 2 ** 24
 // proxy-addr's names for address ranges, accepted in TRUST_PROXY beside addresses and CIDRs.
 const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal']
 const proxyAddress = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6(), z.enum(PROXY_RANGES)])
-const trustProxy = z.string().trim().transform((value, context): boolean | number | string[] => {
-  if (value === 'true' || value === 'false') return value === 'true'
+/**
+ * Refused rather than read as one hop: `true` means "trust every hop" everywhere else (Fastify,
+ * Express), so a setting that silently meant less would surprise whoever chose it, and one that
+ * meant it lets any client name its own address (rate limit and fair share dodged by rotating it).
+ */
+const TRUST_PROXY_TRUE = 'true trusts every hop, so any client picks its own address by sending X-Forwarded-For: ' +
+  'set the proxies\' addresses or CIDRs (safest), or the number of proxies in front (1 behind the HAProxy in deploy/)'
+const trustProxy = z.string().trim().transform((value, context): false | number | string[] => {
+  if (value === 'false') return false
+  if (value === 'true') {
+    context.issues.push({ code: 'custom', input: value, message: TRUST_PROXY_TRUE })
+    return z.NEVER
+  }
   if (/^\d+$/.test(value)) {
     if (Number(value) <= 16) return Number(value)
     context.issues.push({ code: 'custom', input: value, message: 'a hop count is at most 16' })
@@ -39,7 +50,7 @@ const trustProxy = z.string().trim().transform((value, context): boolean | numbe
     input: value,
     message: wrong.length > 0
       ? `${wrong.join(', ')}: not an IP address, a CIDR range or one of ${PROXY_RANGES.join(', ')}`
-      : 'expected true, false, a hop count (0-16), or comma-separated proxy addresses and CIDR ranges'
+      : 'expected false, a hop count (0-16), or comma-separated proxy addresses and CIDR ranges'
   })
   return z.NEVER
 })
@@ -129,10 +140,10 @@ export const configSchema = z.object({
   RATE_LIMIT_MAX: int(1, 1_000_000_000).optional(),
   RATE_LIMIT_WINDOW_MS: int(1000, 86_400_000).default(60_000),
   /**
-   * Which peers may say who the client is (X-Forwarded-For, -Proto, -Host): false, true (any), a hop
-   * count, or comma-separated addresses and CIDRs of the proxies (safest). Rate limits and logs then
-   * see the client, not the balancer. true or a hop count only where clients cannot reach the
-   * service but through the proxies (docs/deploying-replicas.md).
+   * Which peers may say who the client is (X-Forwarded-For, -Proto, -Host): false, a hop count, or
+   * comma-separated addresses and CIDRs of the proxies (safest). Rate limits and logs then see the
+   * client, not the balancer. A hop count only where clients cannot reach the service but through
+   * the proxies; true is refused (docs/deploying-replicas.md).
    */
   TRUST_PROXY: trustProxy.default(false),
   /**

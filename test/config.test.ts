@@ -105,7 +105,6 @@ describe('loadConfig', () => {
 
   it.each([
     ['false', false],
-    ['true', true],
     ['1', 1],
     ['2', 2],
     ['127.0.0.1', ['127.0.0.1']],
@@ -113,6 +112,10 @@ describe('loadConfig', () => {
     ['loopback,uniquelocal', ['loopback', 'uniquelocal']]
   ])('reads TRUST_PROXY=%j as %j', (value, expected) => {
     expect(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected)
+  })
+
+  it('refuses TRUST_PROXY=true, which lets any client name its own address, and says what to set instead', () => {
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY="true".*every hop.*addresses or CIDRs.*number of proxies/)
   })
 
   it.each(['yes', '10.0.0.300', '10.0.0.0/33', 'proxy.internal', '127.0.0.1,somewhere', ',', '100'])('rejects TRUST_PROXY=%j, naming the entry', (value) => {

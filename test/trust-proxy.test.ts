@@ -50,6 +50,19 @@ describe('clients behind a proxy (TRUST_PROXY)', () => {
     expect([...await statuses('192.0.2.50', `${BOB}, ${ALICE}`, 2), ...await statuses('192.0.2.51', ALICE, 1)]).toEqual([200, 200, 429])
   })
 
+  it.each([PROXY, '1'])('with TRUST_PROXY=%s, keeps a client that rotates the address it writes in front on one budget', async (trusted) => {
+    app = await limitedApp({ TRUST_PROXY: trusted })
+    // What a balancer that appends (HAProxy's option forwardfor) delivers: the client's own entries, then the address it saw.
+    const rotated: number[] = []
+    for (const spoofed of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) rotated.push(...await statuses(PROXY, `${spoofed}, ${ALICE}`, 1))
+    expect(rotated).toEqual([200, 200, 429])
+  })
+
+  it('refuses to start with TRUST_PROXY=true, under which any client is whoever it says', async () => {
+    await expect(limitedApp({ TRUST_PROXY: 'true' })).rejects.toThrow(/TRUST_PROXY="true"/)
+    app = await limitedApp()
+  })
+
   it('logs the forwarded client as the request\'s remote address', async () => {
     const lines: string[] = []
     const stream = new Writable({ write (chunk, _encoding, done) { lines.push(String(chunk)); done() } })

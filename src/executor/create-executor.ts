@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks'
-import { QueueFullError } from '../errors.js'
+import { DeadlineExceededError, QueueFullError } from '../errors.js'
 import { abortReasonOf, SiblingFailed } from './abort-reasons.js'
 import { childOf } from './cancellation.js'
+import { cannotMeet } from './doomed-work.js'
 import {
   ANONYMOUS_CLIENT, MAX_CHUNKS_PER_THREAD,
   type ExecuteOptions, type Executor, type ExecutorEvent, type ExecutorListener, type ExecutorStats,
@@ -41,11 +42,27 @@ export function createExecutor (runner: TaskRunner, { maxQueueMs, threads, tasks
     return clients === 1 ? 'queue-full' : 'over-share'
   }
 
+  /**
+   * Refuses a request whose chunk cannot finish before its deadline, with the 504 it would get at
+   * the deadline anyway: doomed work never reaches a thread, so a flood of short deadlines cannot
+   * make the pool terminate and restart threads at its pace, nor hold threads the others need.
+   */
+  function refuseDoomed (task: TaskName, { deadline, costMs }: ExecuteOptions) {
+    if (!cannotMeet(deadline, costMs)) return
+    emit({ type: 'task-rejected', task, reason: 'deadline' })
+    throw new DeadlineExceededError(deadline.ms)
+  }
+
   function admit (task: TaskName, client = ANONYMOUS_CLIENT) {
     const reason = refusal(client)
     if (reason === undefined) return
     emit({ type: 'task-rejected', task, reason })
     throw new QueueFullError()
+  }
+
+  function admitRequest (task: TaskName, options: ExecuteOptions) {
+    refuseDoomed(task, options)
+    admit(task, options.client)
   }
 
   async function run<N extends TaskName> (task: N, input: TaskInput<N>, options: ExecuteOptions, chunk = 0, chunks = 1) {
@@ -85,11 +102,11 @@ export function createExecutor (runner: TaskRunner, { maxQueueMs, threads, tasks
     kind: runner.kind,
     tasks: tasks.names as TaskName[],
     async execute (task, input, options = {}) {
-      if (options.priority !== 'job') admit(task, options.client)
+      if (options.priority !== 'job') admitRequest(task, options)
       return run(task, input, options)
     },
     async executeAll (task, inputs, options = {}) {
-      if (options.priority !== 'job') admit(task, options.client)
+      if (options.priority !== 'job') admitRequest(task, options)
       if (inputs.length === 1) return [await run(task, inputs[0]!, options)]
       // The request's own signal still aborts every chunk; the first failure aborts the others.
       const { child: signal, release } = childOf(options.signal, inputs.length)

@@ -53,6 +53,14 @@ export interface ExecuteOptions {
   costMs?: number
   /** Units of work (terms, values) of each input, in order: reported in the tasks' events. */
   sizes?: readonly number[]
+  /** When the caller stops waiting: work that cannot finish by then is refused at admission (see createExecutor). */
+  deadline?: Deadline
+}
+
+/** A request's deadline: when it falls (performance.now() time) and how long it was, for the error. */
+export interface Deadline {
+  at: number
+  ms: number
 }
 
 /** What a runner gets: the caller's options, and how to say when the task leaves the queue for a thread. */
@@ -116,14 +124,17 @@ export type ExecutorEvent =
     /** Why a failed task failed. */
     error?: unknown
   }
-  /** queue-full: the queue holds its bound; over-share: this client holds its share of it while others wait. */
+  /**
+   * queue-full: the queue holds its bound; over-share: this client holds its share of it while others
+   * wait; deadline: the work cannot finish before the request's deadline.
+   */
   | { type: 'task-rejected', task: TaskName, reason: RejectReason }
   /** A worker thread died or was terminated (by an abort) and the pool started a new one. */
   | { type: 'thread-replaced' }
   /** A running task was aborted but left to finish: cheaper than replacing its thread. */
   | { type: 'abort-left-running', task: TaskName }
 
-export const REJECT_REASONS = ['queue-full', 'over-share'] as const
+export const REJECT_REASONS = ['queue-full', 'over-share', 'deadline'] as const
 export type RejectReason = typeof REJECT_REASONS[number]
 
 export type ExecutorListener = (event: ExecutorEvent) => void

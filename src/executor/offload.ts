@@ -27,15 +27,15 @@ export interface Offloaded<R> {
   kernelMs: number
 }
 
-/** Whose work it is and when to give up on it: the compute scope's `computeClient` and `computeSignal`. */
-export type OffloadContext = Pick<ExecuteOptions, 'signal' | 'client'>
+/** Whose work it is and when to give up on it: the compute scope's `computeClient`, `computeSignal` and `computeDeadline`. */
+export type OffloadContext = Pick<ExecuteOptions, 'signal' | 'client' | 'deadline'>
 
 /**
  * Split, run, merge: the one way every compute route hands work to the executor. The executor
  * chooses the chunk count (it knows its threads); work smaller than a hand-off runs right here,
  * and so is never refused for a full queue.
  */
-export async function offload<N extends TaskName, R> (executor: Executor, { signal, client }: OffloadContext, plan: OffloadPlan<N, R>): Promise<Offloaded<R>> {
+export async function offload<N extends TaskName, R> (executor: Executor, { signal, client, deadline }: OffloadContext, plan: OffloadPlan<N, R>): Promise<Offloaded<R>> {
   if (plan.size === 0 && plan.chunks === undefined) return { value: plan.merge([]), chunks: 0, kernelMs: 0 }
   if (plan.chunks === undefined && plan.size <= (plan.inlineMaxSize ?? 0)) {
     const [input] = plan.split(1)
@@ -46,7 +46,7 @@ export async function offload<N extends TaskName, R> (executor: Executor, { sign
   const costMs = plan.size / chunks / plan.unitsPerMs
   // The units each chunk holds, as splitRange cuts them (every route's split does), for the tasks' events.
   const sizes = splitRange({ start: 0, end: plan.size }, chunks).map((range) => range.end - range.start)
-  const outcomes = await executor.executeAll(plan.task, plan.split(chunks), { signal, client, costMs, sizes })
+  const outcomes = await executor.executeAll(plan.task, plan.split(chunks), { signal, client, costMs, sizes, deadline })
   let kernelMs = 0
   for (const outcome of outcomes) kernelMs += outcome.kernelMs
   return { value: plan.merge(outcomes.map((outcome) => outcome.value)), chunks, kernelMs }

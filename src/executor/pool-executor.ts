@@ -2,8 +2,10 @@ import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
 import { compiledPath } from '../paths.js'
 import { Cancellation, onAbort } from './cancellation.js'
+import { DeadlineExceededError } from '../errors.js'
 import { abortError } from './abort-reasons.js'
 import { createExecutor, type ExecutorOptions } from './create-executor.js'
+import { cannotMeet } from './doomed-work.js'
 import { TASK_OVERHEAD_MS, type Executor, type RunOptions, type TaskMessage, type TaskName, type TaskOutcome } from './executor.js'
 import { FairQueue, type FairItem } from './fair-queue.js'
 
@@ -55,7 +57,8 @@ interface Waiting extends FairItem {
  * Aborting a task queued here is a plain removal. Aborting a running one terminates its thread
  * (Piscina replaces it), unless the task's estimated remaining work is below THREAD_START_MS: then
  * the caller is answered at once and the task finishes unseen, so a flood of very short deadlines
- * cannot keep the pool busy restarting threads. Job chunks wait in a lane of their own, behind
+ * cannot keep the pool busy restarting threads; a queued request whose turn comes when it can no
+ * longer finish before its deadline is answered instead of started (src/executor/doomed-work.ts). Job chunks wait in a lane of their own, behind
  * requests, take at most `jobThreads` threads, and never count against the request queue (docs/jobs.md).
  */
 export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, workerNice = 0, tasks, jobThreads = Math.max(1, threads - 1), filename = workerEntry }: PoolExecutorOptions): Executor {
@@ -81,7 +84,10 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
       const entry = waiting.length > 0 ? waiting.shift() : jobMayStart() ? waitingJobs.shift() : undefined
       if (entry === undefined) return
       entry.release()
-      dispatch(entry.message, entry.options).then(entry.resolve, entry.reject)
+      // Work that waited past the point where it could still finish: answered now, not started and then terminated.
+      const { deadline, costMs } = entry.options
+      if (cannotMeet(deadline, costMs)) entry.reject(abortError(new DeadlineExceededError(deadline.ms)))
+      else dispatch(entry.message, entry.options).then(entry.resolve, entry.reject)
     }
   }
 

@@ -20,7 +20,7 @@ export function createExecutorMetrics (registry: Registry, tasks: readonly TaskN
   })
   const rejected = new Counter({
     name: 'pool_tasks_rejected_total',
-    help: `Tasks refused before they were queued, by reason (${REJECT_REASONS.join(', ')}: the client held its share of the queue while others waited)`,
+    help: `Tasks refused before they were queued, by reason (${REJECT_REASONS.join(', ')}): the queue was full, the client held its share of it while others waited, or the work could not finish before its deadline`,
     labelNames: ['task', 'reason'] as const,
     registers
   })

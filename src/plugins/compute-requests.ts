@@ -10,7 +10,7 @@ import {
   UploadMemoryFullError, UploadTimeoutError
 } from '../errors.js'
 import { Cancellation, onAbort } from '../executor/cancellation.js'
-import type { TaskName } from '../executor/executor.js'
+import type { Deadline, TaskName } from '../executor/executor.js'
 import type { Reservation } from '../upload-budget.js'
 import { UploadMeter } from '../upload-meter.js'
 
@@ -21,6 +21,8 @@ declare module 'fastify' {
      * or a ClientDisconnectedError when the client goes away. Set on compute routes only.
      */
     computeSignal: Cancellation
+    /** When the request's deadline falls: work that cannot finish by then is refused before it is queued. */
+    computeDeadline: Deadline
     /** Who the request is for (API key digest, or address): the pool's queue is shared fairly between clients. */
     computeClient: string
     /** When the handler started (performance.now()): what `elapsedMs` counts from. */
@@ -66,6 +68,7 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
   const byApiKey = options.API_KEYS !== undefined
   app.decorateRequest('computeSignal', null as unknown as Cancellation)
   app.decorateRequest('computeClient', '')
+  app.decorateRequest('computeDeadline', null as unknown as Deadline)
   app.decorateRequest('computeStartedAt', 0)
   app.decorateRequest('computeRun', null)
 
@@ -73,6 +76,7 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
     request.computeClient = clientOf(request, byApiKey)
     const timeoutMs = deadlineOf(request.headers[TIMEOUT_HEADER], options.REQUEST_TIMEOUT_MS)
     const signal = request.computeSignal = new Cancellation()
+    request.computeDeadline = { at: performance.now() + timeoutMs, ms: timeoutMs }
     states.set(request, { deadlineMs: timeoutMs, timer: setTimeout(() => signal.abort(new DeadlineExceededError(timeoutMs)), timeoutMs) })
     // 'close' fires on the response once it is sent, or earlier if the connection goes away.
     reply.raw.once('close', () => {

@@ -90,4 +90,13 @@ describe(`one rate limit across three replicas behind HAProxy (RATE_LIMIT_MAX=${
     expect(statusCounts(fromBob)).toEqual({ 200: LIMIT, 429: LIMIT })
     expect(statusCounts(fromMallory)).toEqual({ 200: LIMIT })
   })
+
+  it('keeps a client that writes a new X-Forwarded-For on every request to one budget', async () => {
+    let next = 0
+    const rotating = () => ({ 'x-forwarded-for': `198.51.100.${1 + (next++ % 250)}` })
+    const answers: Answer[] = []
+    for (let i = 0; i < 2 * LIMIT; i++) answers.push(await post(set.balancer.url, '127.0.0.6', rotating()))
+    console.log(`\n[replicas] one client rotating X-Forwarded-For\n${JSON.stringify(statusCounts(answers))}`)
+    expect(statusCounts(answers)).toEqual({ 200: LIMIT, 429: LIMIT })
+  })
 })
