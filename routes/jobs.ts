@@ -4,8 +4,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errorBody } from '../src/error-body.js'
 import { JobNotFoundError, NotAcceptableError } from '../src/errors.js'
+import { EventStreamSlots } from '../src/jobs/event-stream-slots.js'
 import { jobDocument } from '../src/jobs/job-document.js'
-import { followJob } from '../src/jobs/job-stream.js'
+import { JobFeeds } from '../src/jobs/job-feeds.js'
 import type { JobCaller } from '../src/jobs/jobs.js'
 import { apiKeyDigest } from '../src/client-identity.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
@@ -31,6 +32,8 @@ const eventStream = z.string().meta({
 
 /** A stream that lives as long as the job: heartbeats keep proxies from closing it while nothing changes. */
 const HEARTBEAT_MS = 15_000
+/** A refused stream's Retry-After: streams last as long as their jobs, so a slot frees up in seconds at best. */
+const STREAM_RETRY_AFTER_S = 5
 
 export default async function jobsRoutes (app: FastifyInstance, { config }: ComputeRouteOptions) {
   // The package's default export is the plugin wrapped in fastify-plugin (so its route hook reaches
@@ -41,6 +44,8 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
     requestId: String(request.id)
   })
   const routes = app.withTypeProvider<ZodTypeProvider>()
+  const feeds = new JobFeeds(app.jobs)
+  const slots = new EventStreamSlots(config.EVENT_STREAMS_MAX, config.EVENT_STREAMS_MAX_PER_CLIENT)
 
   routes.post('/v1/jobs', {
     schema: {
@@ -101,19 +106,31 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       response: {
         200: { description: 'The event stream', content: { 'text/event-stream': { schema: eventStream } } },
         404: jobNotFound,
-        406: errorBody.describe('The Accept header excludes text/event-stream')
+        406: errorBody.describe('The Accept header excludes text/event-stream'),
+        429: errorBody.describe('This client (its API key, else its address) has EVENT_STREAMS_MAX_PER_CLIENT streams open; `Retry-After` says when to retry'),
+        503: errorBody.describe('Shutting down, overloaded, or EVENT_STREAMS_MAX streams open; `Retry-After` says when to retry')
       }
     }
   }, async (request, reply) => {
     const accept = request.headers.accept
     if (accept !== undefined && !/text\/event-stream|text\/\*|\*\/\*/.test(accept)) throw new NotAcceptableError(accept)
-    const found = await followJob(app.jobs, request.params.id, caller(request), {
+    let release: () => void
+    try {
+      release = slots.take(request.computeClient)
+    } catch (error) {
+      // A client refused a stream has no other request to make on this connection: free the socket.
+      reply.header('retry-after', String(STREAM_RETRY_AFTER_S)).header('connection', 'close')
+      throw error
+    }
+    // 'close' fires once the response has ended, whichever way: the slot is held exactly as long as the stream.
+    reply.raw.once('close', release)
+    const found = await feeds.follow(request.params.id, caller(request), {
       send: (event, document) => reply.sse.send({ event, data: document }),
       close: () => reply.sse.close(),
       onClose: (callback) => reply.sse.onClose(callback)
     })
     if (!found) throw new JobNotFoundError(request.params.id)
-    // The stream outlives the handler: followJob closes it after `done`, or when the service shuts down.
+    // The stream outlives the handler: the feed closes it after `done`, or when the service shuts down.
     reply.sse.keepAlive()
   })
 }

@@ -186,7 +186,19 @@ export const configSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   /** The service.name of every span; the package name when unset. */
-  OTEL_SERVICE_NAME: z.string().trim().min(1).optional()
+  OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
+  // issue 17: streams
+  /**
+   * Event streams (GET /v1/jobs/{id}/events) open at once in this process; past it, 503. A stream
+   * holds a socket and some 20-60 KB for as long as its job runs: 4000 stay well under the default
+   * 20,000 file descriptors and a few hundred MB, leaving room for every other request.
+   */
+  EVENT_STREAMS_MAX: int(1, 1_000_000).default(4000),
+  /**
+   * Event streams one client (its API key, else its address) may hold open at once; past it, 429.
+   * 32 follows more jobs at once than a dashboard shows, and takes 125 clients to fill EVENT_STREAMS_MAX.
+   */
+  EVENT_STREAMS_MAX_PER_CLIENT: int(1, 1_000_000).default(32)
 })
   .refine((config) => config.METRICS_PORT !== config.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .refine((config) => config.JOB_THREADS === undefined || config.JOB_THREADS <= config.POOL_THREADS, { path: ['JOB_THREADS'], message: 'must be at most POOL_THREADS' })

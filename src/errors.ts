@@ -42,3 +42,6 @@ export const NotAcceptableError = serviceError('SVC_NOT_ACCEPTABLE', 'This endpo
 // Messages of errors that end up in a job document.
 export const JobFailedError = serviceError('SVC_JOB_FAILED', 'The job failed: %s', 500)
 export const JobInterruptedError = serviceError('SVC_JOB_INTERRUPTED', 'The job was cancelled because the service shut down; embedded jobs do not survive a restart', 503)
+// issue 17: streams
+export const ClientEventStreamsError = serviceError('SVC_CLIENT_EVENT_STREAMS', 'This client already has %s event streams open, its share; close one, or retry later', 429)
+export const TooManyEventStreamsError = serviceError('SVC_TOO_MANY_EVENT_STREAMS', 'The service has %s event streams open, its limit; retry shortly, or on another instance', 503)

@@ -1,5 +1,4 @@
-import { isActive, type JobDocument } from './job-document.js'
-import type { JobCaller, JobChange, Jobs } from './jobs.js'
+import { isActive, type JobDocument, type JobStatus } from './job-document.js'
 
 /** Where a followed job's events go: an SSE reply, in the route. */
 export interface EventSink {
@@ -9,101 +8,77 @@ export interface EventSink {
   onClose(callback: () => void): void
 }
 
-export interface FollowOptions {
-  /** Least time between two progress events while only `done` grows. */
-  throttleMs?: number
-  /** Re-reads the job this often even without a change message (one lost in a reconnect). */
-  pollMs?: number
+const rank: Record<JobStatus, number> = { queued: 0, running: 1, succeeded: 2, failed: 2, cancelled: 2 }
+
+/** Later in the job's life than `than`: a later status, or the same one with more done. Reads may finish out of order. */
+export function isNewer (document: JobDocument, than: JobDocument | undefined): boolean {
+  if (than === undefined) return true
+  return rank[document.status] > rank[than.status] || (document.status === than.status && document.progress.done > than.progress.done)
 }
 
 /**
- * Streams a job's document: a `progress` event at once, at once again on each status change, at
- * most every `throttleMs` while chunks finish, and a final `done` event before the stream closes.
- * Resolves false (and sends nothing) when the caller cannot see the job.
+ * One stream of a job's documents: each offered document that is newer than the last one sent goes
+ * out as a `progress` event (a slow client skips to the newest), a finished one also as `done`, and
+ * the stream ends. Documents offered before `start` wait: the caller may not see the job yet.
  */
-export async function followJob (jobs: Jobs, id: string, caller: JobCaller, sink: EventSink, { throttleMs = 250, pollMs = 5000 }: FollowOptions = {}): Promise<boolean> {
-  let last: JobDocument | undefined
-  let lastSentAt = 0
-  let timer: NodeJS.Timeout | undefined
-  // Reads run one after another; one waiting read stands for any number of changes.
-  let reads = Promise.resolve()
-  let readWaiting = false
-  let ended = false
+export class StreamFollower {
+  #last: JobDocument | undefined
+  #pending: JobDocument | undefined
+  #started = false
+  #sending: Promise<void> | undefined
+  #endRequested = false
+  #ended = false
+  readonly #sink: EventSink
+  readonly #onEnd: () => void
 
-  const end = () => {
-    if (ended) return
-    ended = true
-    clearTimeout(timer)
-    clearInterval(poll)
-    unwatch()
-    sink.close()
+  constructor (sink: EventSink, onEnd: () => void) {
+    this.#sink = sink
+    this.#onEnd = onEnd
   }
 
-  async function deliver (document: JobDocument) {
-    last = document
-    lastSentAt = Date.now()
-    await sink.send('progress', document)
-    if (isActive(document.status)) return
-    await sink.send('done', document)
-    end()
+  offer (document: JobDocument): void {
+    if (this.#ended || !isNewer(document, this.#pending ?? this.#last)) return
+    this.#pending = document
+    if (this.#started) this.#sending ??= this.#pump()
   }
 
-  async function readAndDeliver () {
-    readWaiting = false
-    if (ended) return
-    let document: JobDocument | undefined
-    try {
-      document = await jobs.get(id, caller)
-    } catch {
-      return // the job store is unreachable for now: the next change or poll tries again
-    }
-    if (document === undefined) return end() // deleted or expired meanwhile
-    if (document.status !== last?.status || document.progress.done !== last.progress.done) await deliver(document).catch(end)
+  /** The caller may see the job: sends `first` (or a newer document offered meanwhile); resolves once sent. */
+  async start (first: JobDocument): Promise<void> {
+    this.#started = true
+    this.offer(first)
+    // A newer document offered before the start stands in for `first`: it still has to go out.
+    if (this.#pending !== undefined) this.#sending ??= this.#pump()
+    await this.#sending
+    if (this.#endRequested) this.end()
   }
 
-  function read (): Promise<void> {
-    if (!readWaiting) {
-      readWaiting = true
-      reads = reads.then(readAndDeliver)
-    }
-    return reads
-  }
-
-  /** Progress only: at most one event per throttleMs. */
-  function readSoon () {
-    if (timer !== undefined) return
-    const wait = lastSentAt + throttleMs - Date.now()
-    if (wait <= 0) return read()
-    timer = setTimeout(() => { timer = undefined; read() }, wait)
-  }
-
-  // Changes before the first event is sent are answered after it, so events never go back in time.
-  let early: JobChange | undefined
-  const onChange = (change: JobChange) => {
-    if (last === undefined) {
-      early = change === 'closing' || early === 'closing' ? 'closing' : change
+  /** Ends the stream; before `start`, right after its first event (so the handler still answers with a stream). */
+  end (): void {
+    if (!this.#started) {
+      this.#endRequested = true
       return
     }
-    // Closing: the latest document, then the end of the stream (the client reconnects elsewhere).
-    if (change === 'closing') read().then(end, end)
-    else if (change === 'status') read()
-    else readSoon()
+    if (this.#ended) return
+    this.#ended = true
+    this.#sink.close()
+    this.#onEnd()
   }
-  // Watch before the first read, so no change between the two is missed.
-  const unwatch = jobs.watch(id, onChange)
-  const poll = setInterval(readSoon, pollMs).unref()
-  const first = await jobs.get(id, caller).catch((error: unknown) => {
-    clearInterval(poll)
-    unwatch()
-    throw error
-  })
-  if (first === undefined) {
-    clearInterval(poll)
-    unwatch()
-    return false
+
+  async #pump (): Promise<void> {
+    try {
+      while (this.#pending !== undefined && !this.#ended) {
+        const document = this.#pending
+        this.#pending = undefined
+        this.#last = document
+        await this.#sink.send('progress', document)
+        if (isActive(document.status)) continue
+        await this.#sink.send('done', document)
+        this.end()
+      }
+    } catch {
+      this.end() // the client went away mid-write
+    } finally {
+      this.#sending = undefined
+    }
   }
-  sink.onClose(end)
-  await deliver(first).catch(end)
-  if (early !== undefined) onChange(early)
-  return true
 }

@@ -18,13 +18,19 @@ declare module 'fastify' {
 
 type State = 'running' | 'draining' | 'closing'
 
+/** Flushes what is written, then closes: destroy() at once could cut off a response's last bytes. */
+function endSoon (socket: Socket) {
+  socket.end(() => socket.destroy())
+}
+
 /**
  * Shutdown in two steps. Draining: readiness is 503 and every response carries `Connection: close`,
  * so clients reconnect through the load balancer to another instance, while requests that still
  * arrive are served. Closing (`app.close()`): the listener stops, in-flight requests finish, and a
  * request that still arrives on an open connection gets a 503 in the service's error shape.
  * Connections with no request in the app's hands (idle, or still sending headers) are closed then:
- * Node counts one with half its headers as busy, and would keep the process up for its sake.
+ * Node counts one with half its headers as busy, and would keep the process up for its sake. So is
+ * every connection whose last response (an event stream) ends after that.
  */
 async function lifecyclePlugin (app: FastifyInstance) {
   let state: State = 'running'
@@ -41,7 +47,13 @@ async function lifecyclePlugin (app: FastifyInstance) {
   }
   // Counted before anything else can refuse the request: every response is matched by its request.
   app.addHook('onRequest', async (request) => { count(request.raw.socket, 1) })
-  app.addHook('onResponse', async (request) => { count(request.raw.socket, -1) })
+  app.addHook('onResponse', async (request) => {
+    const socket = request.raw.socket
+    count(socket, -1)
+    // A response that ends after closing began (an event stream, ended by shutdown) went out with
+    // keep-alive: close its connection now, or an idle client would hold the process past its grace.
+    if (state === 'closing' && socket != null && (requestsOn.get(socket) ?? 0) <= 0) endSoon(socket)
+  })
 
   app.addHook('preClose', async () => {
     state = 'closing'
