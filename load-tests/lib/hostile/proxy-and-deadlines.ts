@@ -85,8 +85,8 @@ export const attacks: Attack[] = [
   ),
   shortDeadlineFlood(
     'short-deadline-flood-edge',
-    'as short-deadline-flood-1e10, but A sends {"end":6e8,"chunks":2} (2 x 200 ms estimated) with X-Timeout-Ms 60: just admissible (200 / 4 < 60), aborted with more than THREAD_START_MS left',
-    { end: 600_000_000, chunks: 2 }, () => 60, 20_000
+    'as short-deadline-flood-1e10, but A sends {"end":1.2e9,"chunks":2} (2 x 400 ms estimated) with X-Timeout-Ms 210: just admissible (400 / 2 < 210), aborted with more than THREAD_START_MS left',
+    { end: 1_200_000_000, chunks: 2 }, () => 210, 20_000
   ),
   {
     name: 'xff-rotation',
