@@ -42,8 +42,8 @@ describe('work that cannot finish before its deadline', () => {
   })
 
   it('still starts work that could finish if the machine is faster than the estimate', async () => {
-    // Estimated at 2 x 1 s; a deadline of 500 ms is tight but not hopeless: admitted, whatever it then answers.
-    const { response, types } = await sumOfSquares({ end: 3e9 }, 500)
+    // Estimated at 2 x 1 s; a deadline of 700 ms is tight but not hopeless (1 s at twice the speed fits): admitted, whatever it then answers.
+    const { response, types } = await sumOfSquares({ end: 3e9 }, 700)
     expect([200, 504]).toContain(response.statusCode)
     expect(types).not.toContain('task-rejected')
     expect(types).toContain('task-settled')
@@ -57,8 +57,8 @@ describe('work that cannot finish before its deadline', () => {
       await sleep(400) // the fixture's thread boots in 300 ms
       // The fixture ignores the task name; 'test-fault' is only there to satisfy the types.
       const blocker = executor.execute('test-fault', { ms: 600 } as never)
-      // Estimated at 4 s, due in 1.1 s: admissible now (4 s at four times the speed fits), not once 600 ms have gone.
-      const late = executor.execute('test-fault', { ms: 10 } as never, { costMs: 4000, deadline: { at: performance.now() + 1100, ms: 1100 } })
+      // Estimated at 2 s, due in 1.1 s: admissible now (2 s at twice the speed fits), not once 600 ms have gone.
+      const late = executor.execute('test-fault', { ms: 10 } as never, { costMs: 2000, deadline: { at: performance.now() + 1100, ms: 1100 } })
       await blocker
       await expect(late).rejects.toMatchObject({ code: 'SVC_DEADLINE_EXCEEDED' })
       const settled = events.filter((event) => event.type === 'task-settled')
