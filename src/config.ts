@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
+import { defaultMaxConnections } from './connection-limits.js'
 import { defaultUploadMemory } from './upload-memory.js'
 import { EXECUTOR_KINDS } from './executor/executor.js'
 
@@ -175,7 +176,26 @@ export const configSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   /** The service.name of every span; the package name when unset. */
-  OTEL_SERVICE_NAME: z.string().trim().min(1).optional()
+  OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
+  // issue 17: connections
+  /**
+   * Connections open at once; past it a new one gets 503 and is closed. Default: the file-descriptor
+   * soft limit less a fifth (at least 512) for everything else that needs one (src/connection-limits.ts),
+   * at most 65,536. Above 90% of it, idle keep-alive connections are closed, oldest idle first.
+   */
+  MAX_CONNECTIONS: int(1, 10_000_000).default(() => defaultMaxConnections()),
+  /**
+   * Connections one address (an IPv6 one by its /64) may hold; past it a new one gets 429 and is
+   * closed. 256 is all the sockets a browser opens in all (6 per host); TRUST_PROXY's listed proxies are exempt.
+   */
+  MAX_CONNECTIONS_PER_CLIENT: int(1, 10_000_000).default(256),
+  /**
+   * How long an idle keep-alive connection stays open. Longer than HAProxy (deploy/haproxy) keeps an
+   * idle server connection to reuse (its pool-purge-delay closes half of them every 5 s; with maxconn
+   * 24 none lasts 30 s) and than its 35 s `timeout server`, so the service is not the side that closes
+   * a connection HAProxy is about to reuse; shorter than Fastify's 72 s (docs/hostile-clients/connections.md).
+   */
+  KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(40_000)
 })
   .refine((config) => config.METRICS_PORT !== config.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .refine((config) => config.JOB_THREADS === undefined || config.JOB_THREADS <= config.POOL_THREADS, { path: ['JOB_THREADS'], message: 'must be at most POOL_THREADS' })

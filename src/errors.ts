@@ -42,3 +42,7 @@ export const NotAcceptableError = serviceError('SVC_NOT_ACCEPTABLE', 'This endpo
 // Messages of errors that end up in a job document.
 export const JobFailedError = serviceError('SVC_JOB_FAILED', 'The job failed: %s', 500)
 export const JobInterruptedError = serviceError('SVC_JOB_INTERRUPTED', 'The job was cancelled because the service shut down; embedded jobs do not survive a restart', 503)
+
+// issue 17: connections
+export const TooManyConnectionsError = serviceError('SVC_TOO_MANY_CONNECTIONS', 'At most %s connections may be open from one address; reuse the ones you have, or retry when one has closed', 429)
+export const ConnectionsFullError = serviceError('SVC_CONNECTIONS_FULL', 'The service has no room for another connection right now; retry shortly', 503)
