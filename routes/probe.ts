@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { EXECUTOR_KINDS } from '../src/executor/executor.js'
+import { readMemory } from '../src/process-memory.js'
 
 export const probeReply = z.object({
   status: z.literal('ok'),
@@ -27,7 +28,10 @@ export const probeReply = z.object({
     reservedBytes: z.int().describe('Upload memory reserved for them, JSON counted at its parsing cost'),
     maxBytes: z.int().describe('UPLOAD_MEMORY_MAX_BYTES: past it, uploads get 503')
   }),
-  memory: z.object({ rssBytes: z.int(), heapUsedBytes: z.int() })
+  memory: z.object({
+    rssBytes: z.int().nullable().describe('null when it could not be read: no file descriptor was free (EMFILE)'),
+    heapUsedBytes: z.int()
+  })
 }).describe('Event-loop and pool load over the last few seconds').meta({
   examples: [{
     status: 'ok',
@@ -50,11 +54,11 @@ export default async function probeRoutes (app: FastifyInstance) {
     config: { servedWhileClosing: true, otel: false },
     logLevel: 'warn',
     schema: { operationId: 'getProbe', tags: ['monitoring'], summary: 'Event-loop latency probe', response: { 200: probeReply } }
-  }, async () => {
+  }, async (request) => {
     const load = app.loadMonitor.snapshot()
     const { kind, threads, queued, queuedMs, waitingClients, running, maxQueueMs, threadsReplaced } = app.executor.stats()
     const { inFlight, reservedBytes, maxBytes } = app.uploads.stats()
-    const { rss, heapUsed } = process.memoryUsage()
+    const memory = readMemory((error) => { request.log.warn({ err: error }, 'probe: resident memory unknown') })
     return {
       status: 'ok' as const,
       executor: kind,
@@ -62,7 +66,7 @@ export default async function probeRoutes (app: FastifyInstance) {
       eventLoop: load.eventLoop,
       pool: { threads, queued, queuedMs, waitingClients, running, utilization: load.poolUtilization, maxQueueMs, threadsReplaced },
       uploads: { inFlight, reservedBytes, maxBytes },
-      memory: { rssBytes: rss, heapUsedBytes: heapUsed }
+      memory
     }
   })
 }

@@ -16,6 +16,7 @@ import { AccessLog } from './access-log.js'
 import { buildInfo } from './build-info.js'
 import { loggerOptions } from './logger.js'
 import computeScope, { type ComputeRoute } from './plugins/compute-scope.js'
+import connections from './plugins/connections.js'
 import errorHandler from './plugins/error-handler.js'
 import executor from './plugins/executor.js'
 import jobs from './plugins/jobs.js'
@@ -64,6 +65,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     // with 408 in the error shape at its deadline; Node closes whatever is still arriving a few
     // seconds later (its own 408), checking every second rather than its default 30.
     requestTimeout: config.REQUEST_TIMEOUT_MS + NODE_TIMEOUT_SLACK_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
     http: { headersTimeout: config.HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 }
   })
   if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute)
@@ -74,6 +76,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   })
 
   await app.register(errorHandler)
+  await app.register(connections, { config })
   await app.register(lifecycle)
   await app.register(executor, { config, tasks: { names: Object.keys(tasks), run: runTask } })
   const build = buildInfo(config.GIT_COMMIT)

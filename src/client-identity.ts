@@ -24,7 +24,11 @@ export function apiKeyOf (request: FastifyRequest): string {
  */
 export function clientOf (request: FastifyRequest, byApiKey: boolean): string {
   if (byApiKey) return apiKeyOf(request)
-  const address = request.ip
+  return clientOfAddress(request.ip)
+}
+
+/** An address as a client: an IPv6 one by its /64, which one host usually owns whole. */
+export function clientOfAddress (address: string): string {
   return isIPv6(address) && !address.startsWith('::ffff:') ? `ip:${ipv6Prefix64(address)}::/64` : `ip:${address}`
 }
 

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
+import { defaultMaxConnections } from './connection-limits.js'
 import { defaultUploadMemory } from './upload-memory.js'
 import { EXECUTOR_KINDS } from './executor/executor.js'
 
@@ -198,7 +199,26 @@ export const configSchema = z.object({
    * Event streams one client (its API key, else its address) may hold open at once; past it, 429.
    * 32 follows more jobs at once than a dashboard shows, and takes 125 clients to fill EVENT_STREAMS_MAX.
    */
-  EVENT_STREAMS_MAX_PER_CLIENT: int(1, 1_000_000).default(32)
+  EVENT_STREAMS_MAX_PER_CLIENT: int(1, 1_000_000).default(32),
+  // issue 17: connections
+  /**
+   * Connections open at once; past it a new one gets 503 and is closed. Default: the file-descriptor
+   * soft limit less a fifth (at least 512) for everything else that needs one (src/connection-limits.ts),
+   * at most 65,536. Above 90% of it, idle keep-alive connections are closed, oldest idle first.
+   */
+  MAX_CONNECTIONS: int(1, 10_000_000).default(() => defaultMaxConnections()),
+  /**
+   * Connections one address (an IPv6 one by its /64) may hold; past it a new one gets 429 and is
+   * closed. 256 is all the sockets a browser opens in all (6 per host); TRUST_PROXY's listed proxies are exempt.
+   */
+  MAX_CONNECTIONS_PER_CLIENT: int(1, 10_000_000).default(256),
+  /**
+   * How long an idle keep-alive connection stays open. Longer than HAProxy (deploy/haproxy) keeps an
+   * idle server connection to reuse (its pool-purge-delay closes half of them every 5 s; with maxconn
+   * 24 none lasts 30 s) and than its 35 s `timeout server`, so the service is not the side that closes
+   * a connection HAProxy is about to reuse; shorter than Fastify's 72 s (docs/hostile-clients/connections.md).
+   */
+  KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(40_000)
 })
   .refine((config) => config.METRICS_PORT !== config.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .refine((config) => config.JOB_THREADS === undefined || config.JOB_THREADS <= config.POOL_THREADS, { path: ['JOB_THREADS'], message: 'must be at most POOL_THREADS' })

@@ -45,3 +45,7 @@ export const JobInterruptedError = serviceError('SVC_JOB_INTERRUPTED', 'The job 
 // issue 17: streams
 export const ClientEventStreamsError = serviceError('SVC_CLIENT_EVENT_STREAMS', 'This client already has %s event streams open, its share; close one, or retry later', 429)
 export const TooManyEventStreamsError = serviceError('SVC_TOO_MANY_EVENT_STREAMS', 'The service has %s event streams open, its limit; retry shortly, or on another instance', 503)
+
+// issue 17: connections
+export const TooManyConnectionsError = serviceError('SVC_TOO_MANY_CONNECTIONS', 'At most %s connections may be open from one address; reuse the ones you have, or retry when one has closed', 429)
+export const ConnectionsFullError = serviceError('SVC_CONNECTIONS_FULL', 'The service has no room for another connection right now; retry shortly', 503)

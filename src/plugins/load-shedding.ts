@@ -1,5 +1,5 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { getHeapStatistics } from 'node:v8'
-import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { OverloadedError } from '../errors.js'
@@ -11,17 +11,42 @@ export interface LoadSheddingOptions {
   maxHeapUsedBytes?: number
 }
 
+const SAMPLE_INTERVAL_MS = 1000
+/** Sampling interval of the delay histogram; the mean includes it, so it is taken off. */
+const RESOLUTION_MS = 10
+
 /**
  * 503 with Retry-After: 1, in the error shape, while the event loop's delay or the heap is over its
  * bound, for the routes of the scope it is registered in (the compute scope): health, probe and
  * metrics keep answering and show the trouble.
+ *
+ * The same rule @fastify/under-pressure applied, sampled without it: its timer calls
+ * process.memoryUsage(), which opens /proc/self/stat and throws EMFILE when descriptors run out, an
+ * exception in a timer that ended the process (issue 17). V8's heap statistics need no descriptor.
  */
 async function loadShedding (app: FastifyInstance, options: LoadSheddingOptions) {
-  await app.register(underPressure, {
-    maxEventLoopDelay: options.maxEventLoopDelayMs,
-    maxHeapUsedBytes: options.maxHeapUsedBytes ?? Math.floor(getHeapStatistics().heap_size_limit * 0.9),
-    customError: OverloadedError,
-    retryAfter: 1
+  const maxHeapUsedBytes = options.maxHeapUsedBytes ?? Math.floor(getHeapStatistics().heap_size_limit * 0.9)
+  const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
+  histogram.enable()
+  let delayMs = 0
+  let heapUsedBytes = 0
+  const timer = setInterval(() => {
+    // No sample in a whole interval means the loop was blocked throughout.
+    delayMs = histogram.count === 0 ? Infinity : Math.max(0, histogram.mean / 1e6 - RESOLUTION_MS)
+    histogram.reset()
+    heapUsedBytes = getHeapStatistics().used_heap_size
+  }, SAMPLE_INTERVAL_MS)
+  timer.unref()
+  app.addHook('onClose', async () => {
+    clearInterval(timer)
+    histogram.disable()
+  })
+
+  app.addHook('onRequest', async (_request, reply) => {
+    const delayed = options.maxEventLoopDelayMs > 0 && delayMs > options.maxEventLoopDelayMs
+    if (!delayed && heapUsedBytes <= maxHeapUsedBytes) return
+    reply.header('retry-after', 1)
+    throw new OverloadedError()
   })
 }
 

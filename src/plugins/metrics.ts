@@ -11,6 +11,7 @@ import { registerLoadGauges } from '../metrics/load-gauges.js'
 import { processMetrics } from '../metrics/process-metrics.js'
 import { notReadyError } from '../readiness.js'
 import { requestId } from '../request-id.js'
+import { logAcceptErrors } from './connections.js'
 import errorHandler from './error-handler.js'
 
 export interface MetricsOptions {
@@ -67,6 +68,7 @@ async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOp
   const listener = Fastify({ loggerInstance: app.log.child({ listener: 'metrics' }), genReqId: requestId, disableRequestLogging: true })
   await listener.register(errorHandler)
   listener.get('/metrics', async (_request, reply) => reply.type(served.contentType).send(await scrape()))
+  logAcceptErrors(listener.server, app.log)
   // Opened when the app is ready, not on listen: an onListen hook's errors are only logged, and a
   // metrics port already in use must stop start-up, not go unnoticed.
   app.addHook('onReady', async () => { await listener.listen({ port: config.METRICS_PORT!, host: config.HOST }) })

@@ -50,6 +50,8 @@ export interface StartOptions {
    * access lines a second would load its own process, which also drives the load.
    */
   keepLogs?: boolean
+  /** A command that execs the rest, e.g. `['prlimit', '--nofile=256:256', '--']` for a lower descriptor limit. */
+  wrapper?: string[]
 }
 
 /**
@@ -57,9 +59,10 @@ export interface StartOptions {
  * unless `env.PORT` names one) and resolves once /health/ready answers 200. For tests and tools where a real socket, signal, crash or
  * blocked event loop is the point.
  */
-export async function startServer (env: Record<string, string> = {}, { timeoutMs = 60_000, nodeArgs = [], entry = serverEntry, keepLogs = true }: StartOptions = {}): Promise<ServerProcess> {
+export async function startServer (env: Record<string, string> = {}, { timeoutMs = 60_000, nodeArgs = [], entry = serverEntry, keepLogs = true, wrapper = [] }: StartOptions = {}): Promise<ServerProcess> {
   const port = env.PORT !== undefined ? Number(env.PORT) : await freePort()
-  const child = spawn(process.execPath, [...nodeArgs, entry], {
+  const [command = process.execPath, ...args] = [...wrapper, process.execPath, ...nodeArgs, entry]
+  const child = spawn(command, args, {
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
