@@ -42,3 +42,8 @@ export const NotAcceptableError = serviceError('SVC_NOT_ACCEPTABLE', 'This endpo
 // Messages of errors that end up in a job document.
 export const JobFailedError = serviceError('SVC_JOB_FAILED', 'The job failed: %s', 500)
 export const JobInterruptedError = serviceError('SVC_JOB_INTERRUPTED', 'The job was cancelled because the service shut down; embedded jobs do not survive a restart', 503)
+
+// issue 17: uploads
+export const UploadShareFullError = serviceError('SVC_UPLOAD_SHARE_FULL', 'This client already holds its share of upload memory (%s bytes): retry once its other uploads have finished', 429)
+export const JsonParseShareFullError = serviceError('SVC_JSON_PARSE_SHARE_FULL', 'This client already has %s bytes of JSON waiting to be parsed: retry once they are parsed, or send application/octet-stream', 429)
+export const JsonParseQueueFullError = serviceError('SVC_JSON_PARSE_QUEUE_FULL', 'Too much JSON is waiting to be parsed; retry shortly, or send application/octet-stream', 503)
