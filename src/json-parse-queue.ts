@@ -1,4 +1,5 @@
-import { setImmediate } from 'node:timers'
+import { performance } from 'node:perf_hooks'
+import { setImmediate, setTimeout } from 'node:timers'
 
 export interface JsonParseQueueStats {
   /** Bodies read and waiting for their turn to be parsed. */
@@ -21,8 +22,8 @@ interface Waiting {
 /**
  * JSON bodies parsed one at a time, each in its own event-loop turn: JSON.parse (and the schema
  * validation that runs synchronously after it) cannot be interrupted, so 64 bodies parsed back to
- * back would hold the loop for seconds, while between two turns health checks and probes are
- * answered. A body arriving while none is waiting is parsed at once, at no cost. The characters
+ * back would hold the loop for seconds, while between two, for as long as the last took, health
+ * checks and probes are answered. A body arriving while none is waiting is parsed at once, at no cost. The characters
  * waiting are bounded in all and per client, so the wait stays short.
  */
 export function createJsonParseQueue (maxBytes: number, perClientBytes: number) {
@@ -34,10 +35,15 @@ export function createJsonParseQueue (maxBytes: number, perClientBytes: number) 
 
   const run = (job: Waiting) => {
     busy = true
+    const started = performance.now()
     try {
       job.parse()
     } finally {
-      setImmediate(next)
+      // The loop gets at least as long as the parse took before the next one: a health check needs
+      // a few turns (accept, read, answer), and each would otherwise carry a whole parse.
+      const tookMs = performance.now() - started
+      if (tookMs < 1) setImmediate(next)
+      else setTimeout(next, tookMs)
     }
   }
   const next = () => {
