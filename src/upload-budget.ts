@@ -33,8 +33,10 @@ export function createUploadBudget (maxBytes: number, largestBody: number, perCl
   let reservedBytes = 0
   let inFlight = 0
   const held = new Map<string, { bytes: number, requests: number }>()
+  // The budget first: when it is full, that is the service's state whoever asks (and with a share of
+  // the whole budget, the answers are those of a budget without shares).
   const refusal = (client: string, bytes: number): UploadRefusal | undefined =>
-    (held.get(client)?.bytes ?? 0) + bytes > perClientBytes ? 'share' : reservedBytes + bytes > maxBytes ? 'budget' : undefined
+    reservedBytes + bytes > maxBytes ? 'budget' : (held.get(client)?.bytes ?? 0) + bytes > perClientBytes ? 'share' : undefined
 
   return {
     /** A reservation of `bytes` for `client`, or why the budget cannot take them now. */

@@ -14,7 +14,7 @@ describe('the upload memory budget', () => {
     expect(budget.reserve(50, 'b')).toBe('budget')
     expect(budget.stats()).toEqual({ inFlight: 1, clients: 1, reservedBytes: 60, maxBytes: 100, perClientBytes: 100, saturated: false })
     expect(first.grow(40)).toBeUndefined()
-    expect(first.grow(1)).toBe('share') // alone, it holds the whole budget: all its share
+    expect(first.grow(1)).toBe('budget')
     expect(budget.stats()).toMatchObject({ reservedBytes: 100, saturated: true })
   })
 
@@ -49,11 +49,12 @@ describe('the upload memory budget', () => {
     other.release()
   })
 
-  it('refuses with the budget, not the share, when the client is within its share but the budget is full', () => {
+  it('refuses with the budget when it is full, whether or not the client is within its share', () => {
     const budget = createUploadBudget(50, 25, 25)
     reserved(budget.reserve(25, 'a'))
     reserved(budget.reserve(25, 'b'))
     expect(budget.reserve(1, 'c')).toBe('budget')
+    expect(budget.reserve(1, 'a')).toBe('budget')
   })
 })
 
