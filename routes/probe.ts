@@ -26,7 +26,9 @@ export const probeReply = z.object({
   uploads: z.object({
     inFlight: z.int().describe('Requests holding upload memory: bodies arriving, or read and not yet answered'),
     reservedBytes: z.int().describe('Upload memory reserved for them, JSON counted at its parsing cost'),
-    maxBytes: z.int().describe('UPLOAD_MEMORY_MAX_BYTES: past it, uploads get 503')
+    maxBytes: z.int().describe('UPLOAD_MEMORY_MAX_BYTES: past it, uploads get 503'),
+    clients: z.int().describe('Clients (API keys, or addresses) holding upload memory; each may hold UPLOAD_MEMORY_PER_CLIENT_BYTES, past it 429'),
+    jsonParseQueuedBytes: z.int().describe('Characters of JSON bodies read and waiting for their turn to be parsed; past JSON_PARSE_MAX_BYTES, 503')
   }),
   memory: z.object({
     rssBytes: z.int().nullable().describe('null when it could not be read: no file descriptor was free (EMFILE)'),
@@ -39,7 +41,7 @@ export const probeReply = z.object({
     windowMs: 1013,
     eventLoop: { delayMs: { p50: 0.101, p99: 1.092, max: 1.215 }, utilization: 0.032 },
     pool: { threads: 2, queued: 0, queuedMs: 0, waitingClients: 0, running: 0, utilization: 0.159, maxQueueMs: 2000, threadsReplaced: 0 },
-    uploads: { inFlight: 0, reservedBytes: 0, maxBytes: 268_435_456 },
+    uploads: { inFlight: 0, reservedBytes: 0, maxBytes: 268_435_456, clients: 0, jsonParseQueuedBytes: 0 },
     memory: { rssBytes: 98_566_144, heapUsedBytes: 14_680_064 }
   }]
 })
@@ -57,7 +59,7 @@ export default async function probeRoutes (app: FastifyInstance) {
   }, async (request) => {
     const load = app.loadMonitor.snapshot()
     const { kind, threads, queued, queuedMs, waitingClients, running, maxQueueMs, threadsReplaced } = app.executor.stats()
-    const { inFlight, reservedBytes, maxBytes } = app.uploads.stats()
+    const { inFlight, reservedBytes, maxBytes, clients } = app.uploads.stats()
     const memory = readMemory((error) => { request.log.warn({ err: error }, 'probe: resident memory unknown') })
     return {
       status: 'ok' as const,
@@ -65,7 +67,7 @@ export default async function probeRoutes (app: FastifyInstance) {
       windowMs: load.windowMs,
       eventLoop: load.eventLoop,
       pool: { threads, queued, queuedMs, waitingClients, running, utilization: load.poolUtilization, maxQueueMs, threadsReplaced },
-      uploads: { inFlight, reservedBytes, maxBytes },
+      uploads: { inFlight, reservedBytes, maxBytes, clients, jsonParseQueuedBytes: app.uploads.jsonParses.stats().queuedBytes },
       memory
     }
   })

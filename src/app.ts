@@ -82,7 +82,13 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const build = buildInfo(config.GIT_COMMIT)
   // Before every route and hook it should see.
   await app.register(tracing, { config, build, ...(options.spanProcessor === undefined ? {} : { spanProcessor: options.spanProcessor }) })
-  await app.register(uploads, { maxBytes: config.UPLOAD_MEMORY_MAX_BYTES, largestBody: config.BODY_LIMIT_BYTES })
+  await app.register(uploads, {
+    maxBytes: config.UPLOAD_MEMORY_MAX_BYTES,
+    largestBody: config.BODY_LIMIT_BYTES,
+    perClientBytes: config.UPLOAD_MEMORY_PER_CLIENT_BYTES,
+    jsonParseMaxBytes: config.JSON_PARSE_MAX_BYTES,
+    jsonBodyLimit: config.JSON_BODY_LIMIT_BYTES
+  })
   await app.register(jobs, { config })
   await app.register(loadMonitor)
   // Before every route: swagger and metrics learn routes from their onRoute hooks.

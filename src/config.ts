@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 import { defaultMaxConnections } from './connection-limits.js'
-import { defaultUploadMemory } from './upload-memory.js'
+import { defaultUploadMemory, largestReservedBody } from './upload-memory.js'
 import { EXECUTOR_KINDS } from './executor/executor.js'
 
 const int = (min: number, max: number) =>
@@ -218,7 +218,20 @@ export const configSchema = z.object({
    * 24 none lasts 30 s) and than its 35 s `timeout server`, so the service is not the side that closes
    * a connection HAProxy is about to reuse; shorter than Fastify's 72 s (docs/hostile-clients/connections.md).
    */
-  KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(40_000)
+  KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(40_000),
+  // issue 17: uploads
+  /**
+   * Upload memory one client (API key, else address) may hold at once; past it its uploads get 429
+   * while others still get theirs. Default: a quarter of UPLOAD_MEMORY_MAX_BYTES, but at least the
+   * largest body with Content-Length as reserved (BODY_LIMIT_BYTES, or JSON_BODY_LIMIT_BYTES x 16).
+   */
+  UPLOAD_MEMORY_PER_CLIENT_BYTES: int(1024, Number.MAX_SAFE_INTEGER).optional(),
+  /**
+   * Bytes of JSON bodies waiting to be parsed (parsed one at a time, one per event-loop turn); past
+   * it JSON bodies get 503, and a client past a quarter of it (at least JSON_BODY_LIMIT_BYTES) 429.
+   * Default 8 x JSON_BODY_LIMIT_BYTES: about a second of the worst JSON to parse.
+   */
+  JSON_PARSE_MAX_BYTES: int(8, Number.MAX_SAFE_INTEGER).optional()
 })
   .refine((config) => config.METRICS_PORT !== config.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .refine((config) => config.JOB_THREADS === undefined || config.JOB_THREADS <= config.POOL_THREADS, { path: ['JOB_THREADS'], message: 'must be at most POOL_THREADS' })
@@ -231,8 +244,24 @@ export const configSchema = z.object({
     path: ['UPLOAD_MEMORY_MAX_BYTES'],
     message: 'must be at least BODY_LIMIT_BYTES, or no body of the largest size could ever be read: raise it, or lower BODY_LIMIT_BYTES'
   })
+  .refine((config) => config.UPLOAD_MEMORY_PER_CLIENT_BYTES === undefined || config.UPLOAD_MEMORY_PER_CLIENT_BYTES <= config.UPLOAD_MEMORY_MAX_BYTES, {
+    path: ['UPLOAD_MEMORY_PER_CLIENT_BYTES'],
+    message: 'must be at most UPLOAD_MEMORY_MAX_BYTES'
+  })
+  .refine((config) => config.UPLOAD_MEMORY_PER_CLIENT_BYTES === undefined ||
+    config.UPLOAD_MEMORY_PER_CLIENT_BYTES >= Math.min(config.UPLOAD_MEMORY_MAX_BYTES, largestReservedBody(config.BODY_LIMIT_BYTES, config.JSON_BODY_LIMIT_BYTES)), {
+    path: ['UPLOAD_MEMORY_PER_CLIENT_BYTES'],
+    message: 'must be at least BODY_LIMIT_BYTES and 16 x JSON_BODY_LIMIT_BYTES (as far as UPLOAD_MEMORY_MAX_BYTES allows), or a body of the largest size would not fit in a client\'s share'
+  })
+  .refine((config) => config.JSON_PARSE_MAX_BYTES === undefined || config.JSON_PARSE_MAX_BYTES >= config.JSON_BODY_LIMIT_BYTES, {
+    path: ['JSON_PARSE_MAX_BYTES'],
+    message: 'must be at least JSON_BODY_LIMIT_BYTES, or a JSON body of the largest size could never be parsed'
+  })
   .transform((config) => ({
     ...config,
+    UPLOAD_MEMORY_PER_CLIENT_BYTES: config.UPLOAD_MEMORY_PER_CLIENT_BYTES ?? Math.min(config.UPLOAD_MEMORY_MAX_BYTES,
+      Math.max(Math.floor(config.UPLOAD_MEMORY_MAX_BYTES / 4), largestReservedBody(config.BODY_LIMIT_BYTES, config.JSON_BODY_LIMIT_BYTES))),
+    JSON_PARSE_MAX_BYTES: config.JSON_PARSE_MAX_BYTES ?? 8 * config.JSON_BODY_LIMIT_BYTES,
     POOL_MAX_QUEUE_MS: config.POOL_MAX_QUEUE_MS ?? config.POOL_THREADS * 1000,
     HEADERS_TIMEOUT_MS: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
     JOB_THREADS: config.JOB_THREADS ?? Math.max(1, config.POOL_THREADS - 1),

@@ -40,9 +40,9 @@ export const computeErrorResponses = {
   408: errorBody.describe('The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed'),
   413: errorBody.describe('Body over the size limit (a smaller one for JSON than for binary bodies)'),
   415: errorBody.describe('Unsupported content type; the message names the accepted ones'),
-  429: errorBody.describe('Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX); `Retry-After` says when to retry'),
+  429: errorBody.describe('Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client\'s share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry'),
   500: errorBody.describe('Internal failure; the message never carries internals'),
-  503: errorBody.describe('Shutting down, queue full (or this client\'s share of it), upload memory full, or overloaded; `Retry-After` says when to retry'),
+  503: errorBody.describe('Shutting down, queue full (or this client\'s share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry'),
   504: errorBody.describe('The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted')
 }
 

@@ -49,3 +49,8 @@ export const TooManyEventStreamsError = serviceError('SVC_TOO_MANY_EVENT_STREAMS
 // issue 17: connections
 export const TooManyConnectionsError = serviceError('SVC_TOO_MANY_CONNECTIONS', 'At most %s connections may be open from one address; reuse the ones you have, or retry when one has closed', 429)
 export const ConnectionsFullError = serviceError('SVC_CONNECTIONS_FULL', 'The service has no room for another connection right now; retry shortly', 503)
+
+// issue 17: uploads
+export const UploadShareFullError = serviceError('SVC_UPLOAD_SHARE_FULL', 'This client already holds its share of upload memory (%s bytes): retry once its other uploads have finished', 429)
+export const JsonParseShareFullError = serviceError('SVC_JSON_PARSE_SHARE_FULL', 'This client already has %s bytes of JSON waiting to be parsed: retry once they are parsed, or send application/octet-stream', 429)
+export const JsonParseQueueFullError = serviceError('SVC_JSON_PARSE_QUEUE_FULL', 'Too much JSON is waiting to be parsed; retry shortly, or send application/octet-stream', 503)

@@ -16,3 +16,14 @@ export function processMemoryLimit (constrained = process.constrainedMemory?.() 
 export function defaultUploadMemory (limit = processMemoryLimit()): number {
   return Math.floor(limit / 4)
 }
+
+/**
+ * What a JSON body costs in memory per byte while it is read, parsed, validated and copied for the
+ * workers: measured at 10-20 times its size (docs/hostile-clients.md); the budget counts it at 16.
+ */
+export const JSON_MEMORY_FACTOR = 16
+
+/** The largest reservation one body with Content-Length can need: a binary body at 1, a JSON one at JSON_MEMORY_FACTOR. */
+export function largestReservedBody (bodyLimit: number, jsonBodyLimit: number): number {
+  return Math.max(bodyLimit, jsonBodyLimit * JSON_MEMORY_FACTOR)
+}

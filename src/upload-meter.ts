@@ -1,14 +1,16 @@
 import type { IncomingMessage } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { Readable } from 'node:stream'
-import { UploadMemoryFullError, UploadTooSlowError } from './errors.js'
-import type { Reservation } from './upload-budget.js'
+import { UploadTooSlowError } from './errors.js'
+import type { Reservation, UploadRefusal } from './upload-budget.js'
 
 export interface UploadRules {
   /** Largest body accepted, in bytes. */
   limit: number
   /** The 413 for a body past `limit`. */
   tooLarge: () => Error
+  /** The 429 or 503 for a body without Content-Length that outgrows its client's share or the budget. */
+  refused: (why: UploadRefusal) => Error
   /** Bytes reserved per byte received, for a body without Content-Length (one with it reserved up front). */
   reservePerByte: number
   /** Fewest bytes per second over any `rateWindowMs` (or what is left of the body); 0 turns the rule off. */
@@ -20,7 +22,7 @@ export interface UploadRules {
  * The request body as the compute routes' parsers read it: the socket's bytes passed through
  * unchanged, counted on the way. It ends the upload with an error (and so the request with an
  * answer: Fastify then closes the connection) when the body passes its limit, when a body without
- * Content-Length outgrows the memory budget, when it arrives too slowly, or when `cut` is called
+ * Content-Length outgrows its client's share or the memory budget, when it arrives too slowly, or when `cut` is called
  * (the deadline, shutdown). The parser's partial body is dropped with it.
  */
 export class UploadMeter extends Readable {
@@ -91,9 +93,8 @@ export class UploadMeter extends Readable {
   private readonly onData = (chunk: Buffer) => {
     this.receivedEncodedLength += chunk.length
     if (this.receivedEncodedLength > this.rules.limit) return this.cut(this.rules.tooLarge())
-    if (this.declared === undefined && !this.reservation.grow(chunk.length * this.rules.reservePerByte)) {
-      return this.cut(new UploadMemoryFullError())
-    }
+    const refused = this.declared === undefined ? this.reservation.grow(chunk.length * this.rules.reservePerByte) : undefined
+    if (refused !== undefined) return this.cut(this.rules.refused(refused))
     if (!this.push(chunk)) this.source.pause()
   }
 

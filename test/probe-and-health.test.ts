@@ -19,7 +19,7 @@ describe('GET /probe', () => {
         utilization: expect.any(Number)
       },
       pool: { threads: 2, queued: 0, queuedMs: 0, waitingClients: 0, running: 0, utilization: expect.any(Number), maxQueueMs: 2000, threadsReplaced: 0 },
-      uploads: { inFlight: 0, reservedBytes: 0, maxBytes: expect.any(Number) },
+      uploads: { inFlight: 0, reservedBytes: 0, maxBytes: expect.any(Number), clients: 0, jsonParseQueuedBytes: 0 },
       memory: { rssBytes: expect.any(Number), heapUsedBytes: expect.any(Number) }
     })
   })

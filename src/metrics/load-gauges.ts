@@ -1,17 +1,19 @@
 import { Gauge, type Registry } from 'prom-client'
 import type { ExecutorStats } from '../executor/executor.js'
 import type { LoadSnapshot } from '../load-monitor.js'
+import type { JsonParseQueueStats } from '../json-parse-queue.js'
 import type { UploadBudgetStats } from '../upload-budget.js'
 
 export interface LoadSources {
   stats: () => ExecutorStats
   load: () => LoadSnapshot
   uploads?: () => UploadBudgetStats
+  jsonParses?: () => JsonParseQueueStats
   ready: () => boolean
 }
 
 /** Gauges read at scrape time from the executor's stats and the load monitor (the figures /probe shows). */
-export function registerLoadGauges (registry: Registry, { stats, load, uploads, ready }: LoadSources): void {
+export function registerLoadGauges (registry: Registry, { stats, load, uploads, jsonParses, ready }: LoadSources): void {
   const gauge = (name: string, help: string, read: () => number) => new Gauge({
     name,
     help,
@@ -29,6 +31,10 @@ export function registerLoadGauges (registry: Registry, { stats, load, uploads, 
     gauge('upload_memory_reserved_bytes', 'Memory reserved for request bodies in flight (JSON at its parsing cost)', () => uploads().reservedBytes)
     gauge('upload_memory_max_bytes', 'UPLOAD_MEMORY_MAX_BYTES: past it, uploads get 503', () => uploads().maxBytes)
     gauge('uploads_in_flight', 'Requests holding upload memory', () => uploads().inFlight)
+    gauge('upload_clients', 'Clients (API keys or addresses) holding upload memory', () => uploads().clients)
+  }
+  if (jsonParses !== undefined) {
+    gauge('json_parse_queued_bytes', 'Characters of JSON bodies waiting for their turn to be parsed', () => jsonParses().queuedBytes)
   }
   gauge('pool_utilization_ratio', 'Mean share of the last few seconds the worker threads spent in task kernels, 0..1',
     () => load().poolUtilization)

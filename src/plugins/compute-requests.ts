@@ -7,12 +7,13 @@ import { clientOf } from '../client-identity.js'
 import type { Config } from '../config.js'
 import {
   BodyTooLargeError, ClientDisconnectedError, DeadlineExceededError, InvalidTimeoutError, JsonTooLargeError,
-  UploadMemoryFullError, UploadTimeoutError
+  UploadMemoryFullError, UploadShareFullError, UploadTimeoutError
 } from '../errors.js'
 import { Cancellation, onAbort } from '../executor/cancellation.js'
 import type { Deadline, TaskName } from '../executor/executor.js'
-import type { Reservation } from '../upload-budget.js'
+import type { Reservation, UploadRefusal } from '../upload-budget.js'
 import { UploadMeter } from '../upload-meter.js'
+import { JSON_MEMORY_FACTOR } from '../upload-memory.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,12 +38,6 @@ export const TIMEOUT_HEADER = 'x-timeout-ms'
 /** Fastify's default body limit, for routes that set none. */
 const DEFAULT_BODY_LIMIT = 1024 * 1024
 
-/**
- * What a JSON body costs in memory per byte while it is read, parsed, validated and copied for the
- * workers: measured at 10-20 times its size (docs/hostile-clients.md); the budget counts it at 16.
- */
-export const JSON_MEMORY_FACTOR = 16
-
 /** A body up to this size is read before admission is asked: cheaper than refusing it unread. */
 const READ_BEFORE_ADMISSION_BYTES = 64 * 1024
 
@@ -53,7 +48,8 @@ export type ComputeRequestsOptions = Pick<Config,
  * Every request in the compute scope gets a deadline (REQUEST_TIMEOUT_MS, or a shorter one from
  * `X-Timeout-Ms`) from its arrival, and an abort signal that fires past it or when the client
  * disconnects. Its body is metered as it arrives (src/upload-meter.ts): refused from Content-Length
- * when over its limit (413) or over the upload memory budget (503), and cut with 408 when it is
+ * when over its limit (413), over its client's share of the upload memory budget (429) or over the
+ * budget (503), and cut with 408 when it is
  * still arriving at the deadline or arrives slower than the minimum rate. A large body is refused
  * before it is read while its client's share of the pool's queue is full.
  */
@@ -64,6 +60,7 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
     clearTimeout(state?.timer)
     state?.reservation?.release()
   }
+  const refused = (why: UploadRefusal) => why === 'share' ? new UploadShareFullError(app.uploads.stats().perClientBytes) : new UploadMemoryFullError()
   const tasks = new Set<string>(app.executor.tasks)
   const byApiKey = options.API_KEYS !== undefined
   app.decorateRequest('computeSignal', null as unknown as Cancellation)
@@ -107,14 +104,15 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
     // A body of known length is reserved whole before a byte is read; a chunked one as it grows,
     // twice over for binary (its pieces are gathered, then copied once into shared memory).
     const reservePerByte = json ? JSON_MEMORY_FACTOR : declared === undefined ? 2 : 1
-    const reservation = app.uploads.reserve(declared === undefined ? 0 : declared * reservePerByte)
-    if (reservation === undefined) throw new UploadMemoryFullError()
+    const reservation = app.uploads.reserve(declared === undefined ? 0 : declared * reservePerByte, request.computeClient)
+    if (typeof reservation === 'string') throw refused(reservation)
     const state = states.get(request)!
     state.reservation = reservation
 
     const meter = new UploadMeter(payload as IncomingMessage, declared, reservation, {
       limit,
       tooLarge,
+      refused,
       reservePerByte,
       minBytesPerSecond: options.UPLOAD_MIN_BYTES_PER_SECOND,
       rateWindowMs: options.UPLOAD_RATE_WINDOW_MS
@@ -126,6 +124,11 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
     })
     meter.once('close', stop)
     return meter
+  })
+
+  // A client past its own share is told when to come back, as a 503 is (src/plugins/error-handler.ts).
+  app.addHook('onError', async (_request, reply, error) => {
+    if (error.statusCode === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
   })
 
   app.addHook('preHandler', async (request) => {

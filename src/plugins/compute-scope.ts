@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteOptions } from 'fastify'
 import type { Config } from '../config.js'
 import { computeErrorResponses } from '../error-body.js'
-import { AmbiguousContentTypeError, JsonTooDeepError, UnsupportedMediaTypeError } from '../errors.js'
+import { AmbiguousContentTypeError, JsonParseQueueFullError, JsonParseShareFullError, JsonTooDeepError, UnsupportedMediaTypeError } from '../errors.js'
 import { jsonDepthExceeds } from '../json-depth.js'
 import { COMPUTE_TAG } from '../openapi-conventions.js'
 import accessControl from './access-control.js'
@@ -45,14 +45,22 @@ const MAX_JSON_DEPTH = 32
 
 /**
  * Fastify's own JSON parser (prototype-poisoning checks included), after a one-pass depth check:
- * deep nesting costs JSON.parse far more event-loop time than its size suggests.
+ * deep nesting costs JSON.parse far more event-loop time than its size suggests. Bodies take turns
+ * on the event loop (src/json-parse-queue.ts): 429 past the client's share of the JSON waiting, 503
+ * past the whole queue's.
  */
 function refuseDeepJson (app: FastifyInstance) {
   const parse = app.getDefaultJsonParser('error', 'error')
+  const queue = app.uploads.jsonParses
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(MAX_JSON_DEPTH), undefined)
-    parse(request, body as string, done)
+    const text = body as string
+    const refused = queue.enqueue(request.computeClient, text.length, () => {
+      if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(MAX_JSON_DEPTH), undefined)
+      parse(request, text, done)
+    })
+    if (refused === 'share') done(new JsonParseShareFullError(queue.stats().perClientBytes), undefined)
+    else if (refused === 'full') done(new JsonParseQueueFullError(), undefined)
   })
 }
 

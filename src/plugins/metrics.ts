@@ -35,7 +35,7 @@ async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOp
   new Gauge({ name: 'build_info', help: 'The running build: name, version, git commit and Node.js version, as GET /version', labelNames: ['name', 'version', 'commit', 'node'] as const, registers: [registry] })
     .set({ ...build }, 1)
   const recordHttp = createHttpMetrics(registry)
-  registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot(), uploads: () => app.uploads.stats(), ready: () => notReadyError(app) === undefined })
+  registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot(), uploads: () => app.uploads.stats(), jsonParses: () => app.uploads.jsonParses.stats(), ready: () => notReadyError(app) === undefined })
   const unsubscribe = [
     app.executor.on(createExecutorMetrics(registry, app.executor.tasks)),
     app.jobs.on(createJobMetrics(registry, app.jobs))

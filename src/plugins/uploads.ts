@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { ShuttingDownError } from '../errors.js'
+import { createJsonParseQueue, type JsonParseQueue } from '../json-parse-queue.js'
 import { createUploadBudget, type UploadBudget } from '../upload-budget.js'
 import type { UploadMeter } from '../upload-meter.js'
 
@@ -10,6 +11,8 @@ declare module 'fastify' {
     uploads: UploadBudget & {
       /** Watches an upload until it ends: its rate every second, and shutdown. */
       track(meter: UploadMeter): void
+      /** JSON bodies read and waiting for their turn on the event loop. */
+      jsonParses: JsonParseQueue
     }
   }
 }
@@ -17,6 +20,10 @@ declare module 'fastify' {
 export interface UploadsOptions {
   maxBytes: number
   largestBody: number
+  perClientBytes: number
+  jsonParseMaxBytes: number
+  /** Largest JSON body: a client may always have one waiting to be parsed. */
+  jsonBodyLimit: number
 }
 
 /** How often uploads in flight are checked against the minimum rate. */
@@ -27,8 +34,11 @@ const RATE_CHECK_MS = 500
  * the drain delay), an upload still incomplete gets 503 and its connection closed, so a stalled
  * client cannot hold the process open until it is killed.
  */
-async function uploadsPlugin (app: FastifyInstance, { maxBytes, largestBody }: UploadsOptions) {
-  const budget = createUploadBudget(maxBytes, largestBody)
+async function uploadsPlugin (app: FastifyInstance, options: UploadsOptions) {
+  const { maxBytes, largestBody, perClientBytes, jsonParseMaxBytes, jsonBodyLimit } = options
+  const budget = createUploadBudget(maxBytes, largestBody, perClientBytes)
+  // A client's share of the JSON waiting to be parsed: a quarter, but always room for one body.
+  const jsonParses = createJsonParseQueue(jsonParseMaxBytes, Math.min(jsonParseMaxBytes, Math.max(Math.floor(jsonParseMaxBytes / 4), jsonBodyLimit)))
   const arriving = new Set<UploadMeter>()
   let lastCheck = performance.now()
   const timer = setInterval(() => {
@@ -46,6 +56,7 @@ async function uploadsPlugin (app: FastifyInstance, { maxBytes, largestBody }: U
 
   app.decorate('uploads', {
     ...budget,
+    jsonParses,
     track (meter: UploadMeter) {
       arriving.add(meter)
       const forget = () => { arriving.delete(meter) }
