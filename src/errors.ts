@@ -42,3 +42,6 @@ export const NotAcceptableError = serviceError('SVC_NOT_ACCEPTABLE', 'This endpo
 // Messages of errors that end up in a job document.
 export const JobFailedError = serviceError('SVC_JOB_FAILED', 'The job failed: %s', 500)
 export const JobInterruptedError = serviceError('SVC_JOB_INTERRUPTED', 'The job was cancelled because the service shut down; embedded jobs do not survive a restart', 503)
+
+// issue 17: jobs
+export const TooManyClientJobsError = serviceError('SVC_TOO_MANY_CLIENT_JOBS', 'This client may have at most %s jobs queued or running at once; retry when one has finished', 429)

@@ -27,6 +27,7 @@ for (const mode of ['embedded', 'redis'] as const) {
         API_KEYS: `${KEY},${OTHER_KEY}`,
         JOB_CHUNK_TERMS: String(CHUNK_TERMS),
         JOBS_MAX_ACTIVE: String(MAX_ACTIVE),
+        JOBS_MAX_ACTIVE_PER_KEY: String(MAX_ACTIVE),
         JOB_TTL_S: String(TTL_S),
         JOB_MAX_TERMS: String(1e13),
         // Job routes never wait on the deadline's signal, so only the event stream's length is at stake.
