@@ -3,12 +3,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errorBody } from '../src/error-body.js'
-import { JobNotFoundError, NotAcceptableError } from '../src/errors.js'
+import { JobNotFoundError, NotAcceptableError, TooManyClientJobsError } from '../src/errors.js'
 import { EventStreamSlots } from '../src/jobs/event-stream-slots.js'
 import { jobDocument } from '../src/jobs/job-document.js'
 import { JobFeeds } from '../src/jobs/job-feeds.js'
 import type { JobCaller } from '../src/jobs/jobs.js'
-import { apiKeyDigest } from '../src/client-identity.js'
+import { apiKeyDigest, clientOf } from '../src/client-identity.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
 import { sumOfSquaresRange } from './sum-of-squares.js'
 import { JOBS_TAG } from '../src/openapi-conventions.js'
@@ -41,6 +41,7 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
   await app.register(sse as unknown as typeof fastifySSE, { heartbeatInterval: HEARTBEAT_MS })
   const caller = (request: FastifyRequest): JobCaller => ({
     owner: config.API_KEYS === undefined ? undefined : apiKeyDigest(request.headers.authorization),
+    client: clientOf(request, config.API_KEYS !== undefined),
     requestId: String(request.id)
   })
   const routes = app.withTypeProvider<ZodTypeProvider>()
@@ -56,11 +57,16 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       body: jobBody(config.JOB_MAX_TERMS),
       response: {
         202: jobDocument.describe('Accepted: the job is queued'),
+        429: errorBody.describe('This client (its API key, else its address) already has JOBS_MAX_ACTIVE_PER_KEY jobs queued or running, or is over the rate limit; `Retry-After` says when to retry'),
         503: errorBody.describe('Shutting down, overloaded, or JOBS_MAX_ACTIVE jobs already queued or running; `Retry-After` says when to retry')
       }
     }
   }, async (request, reply) => {
-    const document = await app.jobs.submit(request.body, caller(request))
+    const document = await app.jobs.submit(request.body, caller(request)).catch((error: unknown) => {
+      // Its own jobs hold its share: one may finish at any moment, so as soon as the 503's.
+      if (error instanceof TooManyClientJobsError) reply.header('retry-after', '1')
+      throw error
+    })
     return reply.code(202).header('location', `/v1/jobs/${document.id}`).send(document)
   })
 

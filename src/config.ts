@@ -231,7 +231,24 @@ export const configSchema = z.object({
    * it JSON bodies get 503, and a client past a quarter of it (at least JSON_BODY_LIMIT_BYTES) 429.
    * Default 8 x JSON_BODY_LIMIT_BYTES: about a second of the worst JSON to parse.
    */
-  JSON_PARSE_MAX_BYTES: int(8, Number.MAX_SAFE_INTEGER).optional()
+  JSON_PARSE_MAX_BYTES: int(8, Number.MAX_SAFE_INTEGER).optional(),
+  // issue 17: jobs
+  /**
+   * Queued or running jobs one client (its API key, else its address) may hold; 429 beyond. 16 is a
+   * sixteenth of JOBS_MAX_ACTIVE's default: one client cannot take every slot, and 16 jobs already
+   * keep every job thread of a replica busy (chunks of all active jobs interleave).
+   */
+  JOBS_MAX_ACTIVE_PER_KEY: int(1, 100_000).default(16),
+  /**
+   * Finished jobs kept per client; past it the client's oldest finished job is evicted (404). 1,000
+   * keeps every result of a client that starts a job every 3.6 s for the whole default JOB_TTL_S.
+   */
+  JOBS_MAX_STORED_PER_KEY: int(1, 1_000_000).default(1000),
+  /**
+   * Finished jobs kept in all (every replica's in Redis mode); past it the oldest overall is evicted.
+   * 20,000 is twenty clients' full share: about 20 MB in Redis, 60 MB embedded (docs/hostile-clients/jobs.md).
+   */
+  JOBS_MAX_STORED: int(1, 10_000_000).default(20_000)
 })
   .refine((config) => config.METRICS_PORT !== config.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .refine((config) => config.JOB_THREADS === undefined || config.JOB_THREADS <= config.POOL_THREADS, { path: ['JOB_THREADS'], message: 'must be at most POOL_THREADS' })

@@ -54,3 +54,6 @@ export const ConnectionsFullError = serviceError('SVC_CONNECTIONS_FULL', 'The se
 export const UploadShareFullError = serviceError('SVC_UPLOAD_SHARE_FULL', 'This client already holds its share of upload memory (%s bytes): retry once its other uploads have finished', 429)
 export const JsonParseShareFullError = serviceError('SVC_JSON_PARSE_SHARE_FULL', 'This client already has %s bytes of JSON waiting to be parsed: retry once they are parsed, or send application/octet-stream', 429)
 export const JsonParseQueueFullError = serviceError('SVC_JSON_PARSE_QUEUE_FULL', 'Too much JSON is waiting to be parsed; retry shortly, or send application/octet-stream', 503)
+
+// issue 17: jobs
+export const TooManyClientJobsError = serviceError('SVC_TOO_MANY_CLIENT_JOBS', 'This client may have at most %s jobs queued or running at once; retry when one has finished', 429)

@@ -25,7 +25,7 @@ function failingExecutor (failAt: number): Executor {
 
 const config = loadConfig({ JOB_CHUNK_TERMS: '1000', JOB_MAX_TERMS: '100000', POOL_THREADS: '2', REDIS_URL: undefined })
 const log = pino({ level: 'silent' })
-const caller = { requestId: 'req-1' }
+const caller = { requestId: 'req-1', client: 'ip:127.0.0.1' }
 
 describe.each(['embedded', 'redis'] as const)('a job whose chunk fails (%s)', (mode) => {
   let redis: RedisServer | undefined

@@ -27,6 +27,8 @@ for (const mode of ['embedded', 'redis'] as const) {
         API_KEYS: `${KEY},${OTHER_KEY}`,
         JOB_CHUNK_TERMS: String(CHUNK_TERMS),
         JOBS_MAX_ACTIVE: String(MAX_ACTIVE),
+        // Above the global cap, so that one key can reach it (the per-key cap has tests of its own: job-caps.test.ts).
+        JOBS_MAX_ACTIVE_PER_KEY: String(MAX_ACTIVE + 1),
         JOB_TTL_S: String(TTL_S),
         JOB_MAX_TERMS: String(1e13),
         // Job routes never wait on the deadline's signal, so only the event stream's length is at stake.

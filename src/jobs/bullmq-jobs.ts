@@ -4,12 +4,12 @@ import { Queue, WaitingError, Worker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import { errorBodyOf } from '../error-body.js'
-import { hasPublicMessage, JobFailedError, JobsUnavailableError, ShuttingDownError, TooManyJobsError } from '../errors.js'
+import { hasPublicMessage, JobFailedError, JobsUnavailableError, ShuttingDownError, TooManyClientJobsError, TooManyJobsError } from '../errors.js'
 import { isActive, toDocument, type JobRequest } from './job-document.js'
 import { chunkInput, newJobRecord } from './job-plan.js'
 import { JobNotifier, visibleTo, type JobChange, type Jobs } from './jobs.js'
 import type { JobsOptions } from './embedded-jobs.js'
-import { ACTIVE, bitOf, CANCELLED, CHANGED, fromHash, keysOf, toHash } from './redis-records.js'
+import { ACTIVE, activeOf, bitOf, CANCELLED, CHANGED, FINISHED, finishedOf, fromHash, keysOf, toHash } from './redis-records.js'
 import { defineScripts } from './redis-scripts.js'
 
 export interface RedisJobsOptions extends JobsOptions {
@@ -84,6 +84,8 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
     }
   }
   const read = async (id: string) => fromHash(await commands.hgetall(keysOf(id).job))
+  /** What every script that finishes a job needs: how long to keep it, and the stored caps. */
+  const keep = [config.JOB_TTL_S, config.JOBS_MAX_STORED_PER_KEY, config.JOBS_MAX_STORED]
 
   async function addChunks (id: string, request: JobRequest, chunks: number, indices: number[]) {
     await queue.addBulk(indices.map((index) => ({
@@ -101,7 +103,7 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
 
   async function endJob (id: string, status: 'failed' | 'cancelled', fields: string[] = []): Promise<boolean> {
     const keys = keysOf(id)
-    const ended = await run('jobFinish', [keys.job, keys.done, ACTIVE], [status, Date.now(), config.JOB_TTL_S, id, ...fields]) === 1
+    const ended = await run('jobFinish', [keys.job, keys.done, ACTIVE], [status, Date.now(), config.JOB_TTL_S, id, ...keep.slice(1), ...fields]) === 1
     if (!ended) return false
     notifier.emit({ type: 'job-status', status })
     await commands.publish(CANCELLED, id)
@@ -150,7 +152,7 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
       running.delete(chunk.id!)
       if (running.size === 0) local.delete(id)
     }
-    const recorded = await run('jobChunkDone', [keys.job, keys.done, ACTIVE], [index, value.toString(), input.end - input.start, Date.now(), config.JOB_TTL_S, id])
+    const recorded = await run('jobChunkDone', [keys.job, keys.done, ACTIVE], [index, value.toString(), input.end - input.start, Date.now(), config.JOB_TTL_S, id, ...keep.slice(1)])
     if (recorded === 0) return 'dropped: the job is no longer active'
     if (recorded === 3) {
       notifier.emit({ type: 'job-status', status: 'succeeded' })
@@ -241,14 +243,14 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
       const record = newJobRecord(request, caller, config.JOB_CHUNK_TERMS)
       const keys = keysOf(record.id)
       if (record.status === 'succeeded') {
-        await commands.multi().hset(keys.job, toHash(record)).expire(keys.job, config.JOB_TTL_S).exec()
+        await run('jobStoreFinished', [keys.job], [record.finishedAt!, ...keep, record.id, ...toHash(record)])
         notifier.emit({ type: 'job-status', status: 'queued' })
         notifier.emit({ type: 'job-status', status: 'succeeded' })
         return toDocument(record)
       }
-      if (await run('jobSubmit', [keys.job, ACTIVE], [config.JOBS_MAX_ACTIVE, record.id, ...toHash(record)]) !== 1) {
-        throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
-      }
+      const admitted = await run('jobSubmit', [keys.job, ACTIVE, activeOf(record.client)], [config.JOBS_MAX_ACTIVE, config.JOBS_MAX_ACTIVE_PER_KEY, record.id, ...toHash(record)])
+      if (admitted === 'client-full') throw new TooManyClientJobsError(config.JOBS_MAX_ACTIVE_PER_KEY)
+      if (admitted === 'full') throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
       notifier.emit({ type: 'job-status', status: 'queued' })
       await addChunks(record.id, request, record.chunks, Array.from({ length: Math.min(CHUNKS_AHEAD, record.chunks) }, (_, index) => index))
       return toDocument(record)
@@ -261,7 +263,7 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
       const record = await read(id)
       if (record === undefined || !visibleTo(record, caller)) return undefined
       if (!isActive(record.status)) {
-        await commands.del(keysOf(id).job)
+        await commands.multi().del(keysOf(id).job).zrem(FINISHED, id).zrem(finishedOf(record.client), id).exec()
         return toDocument(record)
       }
       const bitmap = await commands.getBuffer(keysOf(id).done) ?? Buffer.alloc(0)

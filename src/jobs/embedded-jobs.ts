@@ -1,16 +1,17 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import { errorBodyOf } from '../error-body.js'
-import { JobFailedError, JobInterruptedError, ShuttingDownError, TooManyJobsError } from '../errors.js'
+import { JobFailedError, JobInterruptedError, ShuttingDownError, TooManyClientJobsError, TooManyJobsError } from '../errors.js'
 import { Cancellation } from '../executor/cancellation.js'
 import type { Executor } from '../executor/executor.js'
+import { FinishedJobs } from './finished-jobs.js'
 import { isActive, toDocument, type JobRecord, type JobStatus } from './job-document.js'
 import { chunkInput, newJobRecord } from './job-plan.js'
 import { JobNotifier, visibleTo, type JobCaller, type Jobs } from './jobs.js'
 
 export interface JobsOptions {
   executor: Executor
-  config: Pick<Config, 'JOB_CHUNK_TERMS' | 'JOBS_MAX_ACTIVE' | 'JOB_TTL_S' | 'JOB_THREADS'>
+  config: Pick<Config, 'JOB_CHUNK_TERMS' | 'JOBS_MAX_ACTIVE' | 'JOB_TTL_S' | 'JOB_THREADS' | 'JOBS_MAX_ACTIVE_PER_KEY' | 'JOBS_MAX_STORED_PER_KEY' | 'JOBS_MAX_STORED'>
   log: FastifyBaseLogger
 }
 
@@ -36,6 +37,9 @@ export function createEmbeddedJobs ({ executor, config, log }: JobsOptions): Job
   const jobs = new Map<string, EmbeddedJob>()
   /** Queued and running jobs, oldest first. */
   const active = new Set<EmbeddedJob>()
+  /** Active jobs by client, for JOBS_MAX_ACTIVE_PER_KEY. */
+  const activeOf = new Map<string, number>()
+  const finished = new FinishedJobs(config.JOBS_MAX_STORED_PER_KEY, config.JOBS_MAX_STORED)
   const notifier = new JobNotifier()
   let runningChunks = 0
   let stopped = false
@@ -51,9 +55,24 @@ export function createEmbeddedJobs ({ executor, config, log }: JobsOptions): Job
     if (isActive(status)) return notifier.changed(job.record.id, 'status')
     job.record.finishedAt = Date.now()
     active.delete(job)
+    const left = (activeOf.get(job.record.client) ?? 1) - 1
+    if (left === 0) activeOf.delete(job.record.client)
+    else activeOf.set(job.record.client, left)
     for (const signal of job.running.values()) signal.abort(new JobEnded())
-    job.expiry = setTimeout(() => jobs.delete(job.record.id), config.JOB_TTL_S * 1000).unref()
+    store(job)
     notifier.changed(job.record.id, 'status')
+  }
+
+  /** Keeps a finished job JOB_TTL_S, within the stored caps: evicts the oldest finished ones past them. */
+  function store (job: EmbeddedJob) {
+    job.expiry = setTimeout(() => forget(job.record.id), config.JOB_TTL_S * 1000).unref()
+    for (const id of finished.add(job.record.id, job.record.client)) forget(id)
+  }
+
+  function forget (id: string) {
+    clearTimeout(jobs.get(id)?.expiry)
+    jobs.delete(id)
+    finished.remove(id)
   }
 
   function nextJob (): EmbeddedJob | undefined {
@@ -101,6 +120,7 @@ export function createEmbeddedJobs ({ executor, config, log }: JobsOptions): Job
     backend: 'embedded',
     async submit (request, caller) {
       if (stopped) throw new ShuttingDownError()
+      if ((activeOf.get(caller.client) ?? 0) >= config.JOBS_MAX_ACTIVE_PER_KEY) throw new TooManyClientJobsError(config.JOBS_MAX_ACTIVE_PER_KEY)
       if (active.size >= config.JOBS_MAX_ACTIVE) throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
       const record = newJobRecord(request, caller, config.JOB_CHUNK_TERMS)
       const job: EmbeddedJob = { record, next: 0, running: new Map(), chunksDone: 0, sum: 0n }
@@ -108,9 +128,10 @@ export function createEmbeddedJobs ({ executor, config, log }: JobsOptions): Job
       notifier.emit({ type: 'job-status', status: 'queued' })
       if (record.status === 'succeeded') {
         notifier.emit({ type: 'job-status', status: 'succeeded' })
-        job.expiry = setTimeout(() => jobs.delete(record.id), config.JOB_TTL_S * 1000).unref()
+        store(job)
       } else {
         active.add(job)
+        activeOf.set(record.client, (activeOf.get(record.client) ?? 0) + 1)
         pump()
       }
       return toDocument(record)
@@ -125,8 +146,7 @@ export function createEmbeddedJobs ({ executor, config, log }: JobsOptions): Job
       if (isActive(job.record.status)) {
         changeStatus(job, 'cancelled')
       } else {
-        clearTimeout(job.expiry)
-        jobs.delete(id)
+        forget(id)
       }
       return toDocument(job.record)
     },

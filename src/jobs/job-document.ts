@@ -17,6 +17,8 @@ export interface JobRecord extends JobRequest {
   status: JobStatus
   /** Digest of the API key that created it, when API_KEYS is set. */
   owner?: string
+  /** The client whose share it counts against: `key:<digest>` or `ip:<address>` (client-identity.ts). */
+  client: string
   /** The POST's request id, for the error shape. */
   requestId: string
   /** Terms in all, and terms whose chunk has finished. */

@@ -11,7 +11,7 @@ export interface FeedOptions {
 
 // Shared reads see every job: each stream's own first read (with its caller) has checked that it
 // may, and a job's owner never changes.
-const FEED_READER: JobCaller = { requestId: 'job-feed' }
+const FEED_READER: JobCaller = { client: 'job-feed', requestId: 'job-feed' }
 
 /**
  * One job's watcher and reads, shared by every stream that follows it: a change costs one read

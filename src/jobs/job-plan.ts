@@ -21,6 +21,7 @@ export function newJobRecord (request: JobRequest, caller: JobCaller, chunkTerms
     input: { start: request.input.start, end: request.input.end },
     status: chunks === 0 ? 'succeeded' : 'queued',
     requestId: caller.requestId,
+    client: caller.client,
     total: jobSize(request),
     done: 0,
     chunks,

@@ -3,9 +3,14 @@ import type { JobDocument, JobRecord, JobRequest, JobStatus } from './job-docume
 export const JOB_BACKENDS = ['embedded', 'redis'] as const
 export type JobBackend = typeof JOB_BACKENDS[number]
 
-/** Who asks: the digest of their API key (undefined without API_KEYS), and the request's id. */
+/**
+ * Who asks: the digest of their API key (undefined without API_KEYS: everyone sees every job), the
+ * client whose share of active and stored jobs it counts against (its key, else its address), and
+ * the request's id.
+ */
 export interface JobCaller {
   owner?: string | undefined
+  client: string
   requestId: string
 }
 
@@ -29,7 +34,11 @@ export type JobsListener = (event: JobsEvent) => void
 /** Long computations, cut into chunks that run on the executor's pool: in this process, or on every replica through Redis. */
 export interface Jobs {
   readonly backend: JobBackend
-  /** Creates a job; a TooManyJobsError (503) when JOBS_MAX_ACTIVE jobs are active. */
+  /**
+   * Creates a job; a TooManyClientJobsError (429) when the caller's client has JOBS_MAX_ACTIVE_PER_KEY
+   * jobs active, a TooManyJobsError (503) when JOBS_MAX_ACTIVE jobs are. Past JOBS_MAX_STORED_PER_KEY
+   * or JOBS_MAX_STORED finished jobs the oldest finished one (of the client, or overall) is evicted.
+   */
   submit(request: JobRequest, caller: JobCaller): Promise<JobDocument>
   /** The job, or undefined when it is unknown, expired, or belongs to another key. */
   get(id: string, caller: JobCaller): Promise<JobDocument | undefined>

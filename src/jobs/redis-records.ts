@@ -1,9 +1,16 @@
 import type { JobRecord, JobStatus } from './job-document.js'
 
+/** A job's hash is JOB_KEY + its id (the stored-job scripts name the hashes they evict so). */
+export const JOB_KEY = 'compute:job:'
 /** Where a job lives in Redis: its document (a hash) and its bitmap of counted chunks. */
-export const keysOf = (id: string) => ({ job: `compute:job:${id}`, done: `compute:job:${id}:done` })
+export const keysOf = (id: string) => ({ job: `${JOB_KEY}${id}`, done: `${JOB_KEY}${id}:done` })
 /** Ids of queued and running jobs: its size is what JOBS_MAX_ACTIVE bounds. */
 export const ACTIVE = 'compute:jobs:active'
+/** Ids of finished jobs, scored by finish time: its size is what JOBS_MAX_STORED bounds. */
+export const FINISHED = 'compute:jobs:finished'
+/** A client's active job ids (JOBS_MAX_ACTIVE_PER_KEY) and finished job ids (JOBS_MAX_STORED_PER_KEY): the set's key + ':' + client. */
+export const activeOf = (client: string) => `${ACTIVE}:${client}`
+export const finishedOf = (client: string) => `${FINISHED}:${client}`
 /** Pub/sub: `<id> status` or `<id> progress` when a job may have changed. */
 export const CHANGED = 'compute:jobs:changed'
 /** Pub/sub: the id of a job just cancelled or failed, whose running chunks every replica aborts. */
@@ -17,6 +24,7 @@ export function toHash (record: JobRecord): string[] {
     input: JSON.stringify(record.input),
     status: record.status,
     owner: record.owner,
+    client: record.client,
     requestId: record.requestId,
     total: record.total,
     done: record.done,
@@ -39,6 +47,7 @@ export function fromHash (hash: Record<string, string>): JobRecord | undefined {
     input: JSON.parse(hash.input!),
     status: hash.status as JobStatus,
     requestId: hash.requestId!,
+    client: hash.client ?? '',
     total: Number(hash.total),
     done: Number(hash.done),
     chunks: Number(hash.chunks),

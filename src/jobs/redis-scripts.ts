@@ -1,10 +1,13 @@
 import type { Redis } from 'ioredis'
+import { ACTIVE, FINISHED, JOB_KEY } from './redis-records.js'
 
 /**
  * The job document's state changes in Redis, each one Lua script: atomic, so replicas racing on the
  * same job (a chunk finishing while another replica cancels it, a chunk run twice after its replica
  * died) always leave one consistent document. Keys: the job's hash, its bitmap of finished chunks,
- * the set of active job ids.
+ * the set of active job ids. A job's client's own sets (active, finished) are named from the `client`
+ * field of its hash, and evicted jobs' hashes from their ids: keys the scripts derive rather than
+ * take, so they suit one Redis (or one hash slot), not a cluster spread over slots.
  */
 
 /** Adds two non-negative decimal integer strings: Redis has no big integers, and a chunk's partial sum can pass 2^53. */
@@ -25,24 +28,79 @@ local function decimalAdd(a, b)
 end
 `
 
-/** KEYS job, done, active: ends the job with `status` (and any more fields), frees its place, keeps it `ttl` seconds. */
-const endJob = `
-local function endJob(status, finishedAt, ttl, id, ...)
+/**
+ * Bookkeeping of finished jobs (no task arithmetic): a finished job's id goes into the sorted sets of
+ * finished ids, overall and of its client, scored by finish time; ids past their TTL are pruned by
+ * score (their hash has expired), and past JOBS_MAX_STORED_PER_KEY / JOBS_MAX_STORED the oldest
+ * other finished jobs are evicted: hash deleted, id out of both sets.
+ */
+const storeFinished = `
+local function evictOldest(set, keep, id)
+  local over = redis.call('ZCARD', set) - tonumber(keep)
+  if over <= 0 then return end
+  for _, old in ipairs(redis.call('ZRANGE', set, 0, over)) do
+    if over > 0 and old ~= id then
+      local client = redis.call('HGET', '${JOB_KEY}' .. old, 'client')
+      if client then redis.call('ZREM', '${FINISHED}:' .. client, old) end
+      redis.call('ZREM', '${FINISHED}', old)
+      redis.call('DEL', '${JOB_KEY}' .. old)
+      over = over - 1
+    end
+  end
+end
+local function storeFinished(jobKey, id, finishedAt, ttl, maxPerClient, maxAll)
+  local mine = '${FINISHED}:' .. (redis.call('HGET', jobKey, 'client') or '')
+  local expired = tonumber(finishedAt) - tonumber(ttl) * 1000
+  redis.call('ZREMRANGEBYSCORE', '${FINISHED}', '-inf', expired)
+  redis.call('ZREMRANGEBYSCORE', mine, '-inf', expired)
+  -- Strictly after the newest, so "oldest" is exact among jobs finished in the same millisecond.
+  local newest = redis.call('ZRANGE', '${FINISHED}', -1, -1, 'WITHSCORES')[2]
+  local score = string.format('%.3f', math.max(tonumber(finishedAt), (tonumber(newest) or 0) + 0.001))
+  redis.call('ZADD', '${FINISHED}', score, id)
+  redis.call('ZADD', mine, score, id)
+  redis.call('EXPIRE', mine, ttl)
+  evictOldest(mine, maxPerClient, id)
+  evictOldest('${FINISHED}', maxAll, id)
+end
+`
+
+/**
+ * KEYS job, done, active: ends the job with `status` (and any more fields), frees its place (overall
+ * and its client's), keeps it `ttl` seconds within the stored caps.
+ */
+const endJob = storeFinished + `
+local function endJob(status, finishedAt, ttl, id, maxPerClient, maxAll, ...)
   redis.call('HSET', KEYS[1], 'status', status, 'finishedAt', finishedAt, ...)
   redis.call('SREM', KEYS[3], id)
+  redis.call('SREM', '${ACTIVE}:' .. (redis.call('HGET', KEYS[1], 'client') or ''), id)
   redis.call('EXPIRE', KEYS[1], ttl)
   redis.call('DEL', KEYS[2])
+  storeFinished(KEYS[1], id, finishedAt, ttl, maxPerClient, maxAll)
 end
 `
 
 const scripts = {
-  /** KEYS job, active; ARGV maxActive, id, field, value...: 0 when JOBS_MAX_ACTIVE jobs are already active. */
+  /**
+   * KEYS job, active, the client's active; ARGV maxActive, maxPerClient, id, field, value...: 'client-full'
+   * when the client has JOBS_MAX_ACTIVE_PER_KEY jobs active, 'full' when JOBS_MAX_ACTIVE jobs are, else 'queued'.
+   */
   jobSubmit: {
-    keys: 2,
+    keys: 3,
     lua: `
-if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-redis.call('SADD', KEYS[2], ARGV[2])
+if redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[2]) then return 'client-full' end
+if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[1]) then return 'full' end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[3])
+return 'queued'`
+  },
+  /** KEYS job; ARGV finishedAt, ttl, maxPerClient, maxAll, id, field, value...: stores a job finished at birth (an empty range). */
+  jobStoreFinished: {
+    keys: 1,
+    lua: storeFinished + `
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+storeFinished(KEYS[1], ARGV[5], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return 1`
   },
   /** KEYS job; ARGV now: 2 if this chunk started the job, 1 if it was running already, 0 if it is no longer active. */
@@ -58,7 +116,7 @@ if status == 'running' then return 1 end
 return 0`
   },
   /**
-   * KEYS job, done, active; ARGV index, partial, terms, now, ttl, id. Counts a chunk exactly once (its
+   * KEYS job, done, active; ARGV index, partial, terms, now, ttl, id, maxPerClient, maxAll. Counts a chunk exactly once (its
    * bit in the bitmap): 0 job no longer running, 1 chunk counted before, 2 counted now, 3 counted now
    * and the job has succeeded.
    */
@@ -72,10 +130,10 @@ redis.call('HSET', KEYS[1], 'sum', sum)
 redis.call('HINCRBY', KEYS[1], 'done', ARGV[3])
 local finished = redis.call('HINCRBY', KEYS[1], 'chunksDone', 1)
 if finished < tonumber(redis.call('HGET', KEYS[1], 'chunks')) then return 2 end
-endJob('succeeded', ARGV[4], ARGV[5], ARGV[6], 'result', sum)
+endJob('succeeded', ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'result', sum)
 return 3`
   },
-  /** KEYS job, done, active; ARGV status, now, ttl, id, field, value...: ends an active job; 0 if it had ended. */
+  /** KEYS job, done, active; ARGV status, now, ttl, id, maxPerClient, maxAll, field, value...: ends an active job; 0 if it had ended. */
   jobFinish: {
     keys: 3,
     lua: endJob + `
