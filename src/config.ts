@@ -175,7 +175,14 @@ export const configSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   /** The service.name of every span; the package name when unset. */
-  OTEL_SERVICE_NAME: z.string().trim().min(1).optional()
+  OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
+  // issue 17: redis
+  /**
+   * Redis mode: how long a request-path Redis command (job routes, the rate limiter) may wait for its
+   * reply before the request answers 503 "slow". A Redis command takes well under a millisecond; a
+   * second covers a busy Redis and stays far inside the request deadline (capped below it).
+   */
+  REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(1000)
 })
   .refine((config) => config.METRICS_PORT !== config.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .refine((config) => config.JOB_THREADS === undefined || config.JOB_THREADS <= config.POOL_THREADS, { path: ['JOB_THREADS'], message: 'must be at most POOL_THREADS' })
@@ -192,6 +199,8 @@ export const configSchema = z.object({
     ...config,
     POOL_MAX_QUEUE_MS: config.POOL_MAX_QUEUE_MS ?? config.POOL_THREADS * 1000,
     HEADERS_TIMEOUT_MS: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
+    // A slow Redis must answer 503 before the request's own 504.
+    REDIS_COMMAND_TIMEOUT_MS: Math.min(config.REDIS_COMMAND_TIMEOUT_MS, Math.ceil(config.REQUEST_TIMEOUT_MS / 2)),
     JOB_THREADS: config.JOB_THREADS ?? Math.max(1, config.POOL_THREADS - 1),
     tracesExporter: tracesExporterOf(config)
   }))

@@ -42,3 +42,9 @@ export const NotAcceptableError = serviceError('SVC_NOT_ACCEPTABLE', 'This endpo
 // Messages of errors that end up in a job document.
 export const JobFailedError = serviceError('SVC_JOB_FAILED', 'The job failed: %s', 500)
 export const JobInterruptedError = serviceError('SVC_JOB_INTERRUPTED', 'The job was cancelled because the service shut down; embedded jobs do not survive a restart', 503)
+
+// issue 17: redis
+// JobsUnavailableError above stays the "unreachable" one (connection refused, closed, not ready).
+export const JobStoreFullError = serviceError('SVC_JOB_STORE_FULL', 'The job store (Redis) is full: it refuses new data until memory is freed; retry later', 503)
+export const JobStoreSlowError = serviceError('SVC_JOB_STORE_SLOW', 'The job store (Redis) did not answer within %s ms; retry shortly', 503)
+export const JobStoreFullFailureError = serviceError('SVC_JOB_STORE_FULL', 'The job failed: the job store (Redis) was full and could not record its progress', 503)
