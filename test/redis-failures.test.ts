@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.js'
 import type { Executor } from '../src/executor/executor.js'
@@ -10,7 +9,7 @@ import type { JobDocument } from '../src/jobs/job-document.js'
 import { ACTIVE, keysOf } from '../src/jobs/redis-records.js'
 import { buildTestApp, json, sample } from './helper.js'
 import { until } from './support/jobs.js'
-import { fillRedis, startRedis, type RedisServer } from './support/redis-server.js'
+import { fillRedis, putRedisToSleep, startRedis, type RedisServer } from './support/redis-server.js'
 
 const SMALL_JOB = { task: 'sum-of-squares', input: { start: 0, end: 1000 } }
 const postJob = (app: FastifyInstance) => app.inject({ method: 'POST', url: '/v1/jobs', headers: json, payload: SMALL_JOB })
@@ -55,16 +54,13 @@ describe('job routes and /metrics while Redis is stuck (DEBUG SLEEP)', () => {
     redis = await startRedis(10_000, ['--enable-debug-command', 'local'])
     app = await buildTestApp({ REDIS_URL: redis.url, REQUEST_TIMEOUT_MS: '4000' })
     const created = JSON.parse((await postJob(app)).body) as JobDocument
-    const admin = new Redis(redis.url)
-    const woke = admin.call('DEBUG', 'SLEEP', '6').then(() => 'redis woke up' as const)
-    // A moment for DEBUG SLEEP to reach Redis ahead of the requests below.
-    await sleep(200)
+    const asleep = await putRedisToSleep(redis.url, 6)
+    const woke = asleep.woke.then(() => 'redis woke up' as const)
     const firstOf = <T>(request: Promise<T>) => Promise.race([request, woke])
     const get = await firstOf(getJob(app, created.id))
     const post = await firstOf(postJob(app))
     const metrics = await firstOf(app.inject({ method: 'GET', url: '/metrics' }))
     await woke
-    admin.disconnect()
     for (const reply of [get, post]) {
       expect(reply).not.toBe('redis woke up')
       if (reply === 'redis woke up') return

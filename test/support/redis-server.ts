@@ -79,3 +79,26 @@ export async function fillRedis (url: string): Promise<{ free(): Promise<void> }
     }
   }
 }
+
+/**
+ * Sends DEBUG SLEEP (the server needs `--enable-debug-command local`) and resolves once Redis is
+ * seen not answering a PING from another connection, so that requests made next find it asleep.
+ * `woke` settles with the DEBUG reply when it wakes up.
+ */
+export async function putRedisToSleep (url: string, seconds: number): Promise<{ woke: Promise<string> }> {
+  const admin = new Redis(url)
+  await admin.ping()
+  const woke = (admin.call('DEBUG', 'SLEEP', String(seconds)) as Promise<string>)
+    .catch((error: Error) => error.message)
+    .finally(() => admin.disconnect())
+  const probe = new Redis(url, { maxRetriesPerRequest: 1 })
+  try {
+    for (let i = 0; i < 50; i++) {
+      const answered = await Promise.race([probe.ping().then(() => true), sleep(300).then(() => false)])
+      if (!answered) return { woke }
+    }
+    throw new Error('Redis did not go to sleep')
+  } finally {
+    probe.disconnect()
+  }
+}

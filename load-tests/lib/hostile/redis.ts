@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
-import { fillRedis } from '../../../test/support/redis-server.js'
+import { fillRedis, putRedisToSleep } from '../../../test/support/redis-server.js'
 import type { ServerProcess } from '../../../test/support/server-process.js'
 import type { Attack } from '../hostile-attacks.js'
 
@@ -38,17 +38,13 @@ export const attacks: Attack[] = [
     async run (server, redis) {
       const created = await postJob(server, 10_000_000)
       const id = (JSON.parse(created.body) as { id: string }).id
-      const admin = new Redis(redis!.url)
-      const woke = admin.call('DEBUG', 'SLEEP', '45').catch((error: Error) => error.message)
-      // A moment for DEBUG SLEEP to reach Redis ahead of the requests.
-      await sleep(200)
+      const { woke } = await putRedisToSleep(redis!.url, 45)
       const [get, post, metrics] = await Promise.all([
         timed(`${server.url}/v1/jobs/${id}`),
         postJob(server, 1000),
         timed(`${server.url}/metrics`)
       ])
       const slept = await woke
-      admin.disconnect()
       const show = (reply: Awaited<ReturnType<typeof timed>>) => `${reply.status === 0 ? 'no answer' : reply.status} in ${(reply.ms / 1000).toFixed(1)} s`
       return {
         answer: `GET job ${get.status === 0 ? 'no answer' : get.status}`,
