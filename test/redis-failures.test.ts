@@ -52,7 +52,7 @@ describe('job routes while Redis is unreachable', () => {
 describe('job routes and /metrics while Redis is stuck (DEBUG SLEEP)', () => {
   it('answer 503 "slow" and /metrics answers, before Redis wakes up and before the request deadline (no 504)', async () => {
     redis = await startRedis(10_000, ['--enable-debug-command', 'local'])
-    app = await buildTestApp({ REDIS_URL: redis.url, REQUEST_TIMEOUT_MS: '4000' })
+    app = await buildTestApp({ REDIS_URL: redis.url, REQUEST_TIMEOUT_MS: '4000', REDIS_COMMAND_TIMEOUT_MS: '1000' })
     const created = JSON.parse((await postJob(app)).body) as JobDocument
     const asleep = await putRedisToSleep(redis.url, 6)
     const woke = asleep.woke.then(() => 'redis woke up' as const)
