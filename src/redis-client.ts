@@ -12,17 +12,20 @@ export interface RedisClientOptions {
    */
   kind: 'request' | 'blocking'
   commandTimeoutMs?: number
+  /** ioredis's own default is 10 s: long enough for a busy host at start-up. */
+  connectTimeoutMs?: number
   /** Connect on `connect()`, not at once (the jobs back end awaits its connections at start-up). */
   lazyConnect?: boolean
 }
 
 /** The one place REDIS_URL connections are made, so every request-path client has a command timeout. */
-export function createRedisClient (url: string, log: FastifyBaseLogger, { name, kind, commandTimeoutMs = 500, lazyConnect = false }: RedisClientOptions): Redis {
+export function createRedisClient (url: string, log: FastifyBaseLogger, { name, kind, commandTimeoutMs = 500, connectTimeoutMs = 10_000, lazyConnect = false }: RedisClientOptions): Redis {
   const client = new Redis(url, {
     connectionName: name,
     lazyConnect,
+    connectTimeout: connectTimeoutMs,
     ...(kind === 'request'
-      ? { connectTimeout: 1000, commandTimeout: commandTimeoutMs, maxRetriesPerRequest: 1 }
+      ? { commandTimeout: commandTimeoutMs, maxRetriesPerRequest: 1 }
       : { maxRetriesPerRequest: null })
   })
   // ioredis reconnects by itself (backing off to 2 s) and reports each failed attempt here; an

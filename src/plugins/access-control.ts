@@ -42,7 +42,7 @@ async function accessControlPlugin (app: FastifyInstance, { config }: AccessCont
     const redis = config.REDIS_URL === undefined
       ? undefined
       // Half a second: one tiny script per request, and a local count is a fine answer meanwhile.
-      : createRedisClient(config.REDIS_URL, log, { name: 'compute-service', kind: 'request', commandTimeoutMs: 500 })
+      : createRedisClient(config.REDIS_URL, log, { name: 'compute-service', kind: 'request', commandTimeoutMs: 500, connectTimeoutMs: 1000 })
     // disconnect, not quit: quit would wait for a Redis that may be gone.
     if (redis !== undefined) app.addHook('onClose', async () => { redis.disconnect() })
     await app.register(rateLimit, {
