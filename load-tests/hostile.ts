@@ -43,7 +43,7 @@ function rssMiB (pid: number): number {
 }
 
 async function runAttack (attack: Attack, entry: string | undefined): Promise<Row> {
-  const redis: RedisServer | undefined = attack.redis === true ? await startRedis() : undefined
+  const redis: RedisServer | undefined = attack.redis === true ? await startRedis(undefined, attack.redisArgs) : undefined
   const server: ServerProcess = await startServer(
     { LOG_LEVEL: 'warn', POOL_THREADS: '2', ...(redis === undefined ? {} : { REDIS_URL: redis.url }), ...attack.env },
     { ...(entry === undefined ? {} : { entry }), ...(attack.startTimeoutMs === undefined ? {} : { timeoutMs: attack.startTimeoutMs }) }

@@ -248,7 +248,15 @@ export const configSchema = z.object({
    * Finished jobs kept in all (every replica's in Redis mode); past it the oldest overall is evicted.
    * 20,000 is twenty clients' full share: about 20 MB in Redis, 60 MB embedded (docs/hostile-clients/jobs.md).
    */
-  JOBS_MAX_STORED: int(1, 10_000_000).default(20_000)
+  JOBS_MAX_STORED: int(1, 10_000_000).default(20_000),
+  // issue 17: redis
+  /**
+   * Redis mode: how long a job route's Redis command may wait for its reply before the request
+   * answers 503 "slow". Keep it below REQUEST_TIMEOUT_MS. A command takes well under a millisecond,
+   * but a burst of hundreds of submits or cancels queues on the one connection and, on a busy host,
+   * took over a second; 5 s covers that and leaves most of the default 30 s deadline.
+   */
+  REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(5000)
 })
   .refine((config) => config.METRICS_PORT !== config.PORT, { path: ['METRICS_PORT'], message: 'must differ from PORT' })
   .refine((config) => config.JOB_THREADS === undefined || config.JOB_THREADS <= config.POOL_THREADS, { path: ['JOB_THREADS'], message: 'must be at most POOL_THREADS' })

@@ -57,3 +57,9 @@ export const JsonParseQueueFullError = serviceError('SVC_JSON_PARSE_QUEUE_FULL',
 
 // issue 17: jobs
 export const TooManyClientJobsError = serviceError('SVC_TOO_MANY_CLIENT_JOBS', 'This client may have at most %s jobs queued or running at once; retry when one has finished', 429)
+
+// issue 17: redis
+// JobsUnavailableError above stays the "unreachable" one (connection refused, closed, not ready).
+export const JobStoreFullError = serviceError('SVC_JOB_STORE_FULL', 'The job store (Redis) is full: it refuses new data until memory is freed; retry later', 503)
+export const JobStoreSlowError = serviceError('SVC_JOB_STORE_SLOW', 'The job store (Redis) did not answer within %s ms; retry shortly', 503)
+export const JobStoreFullFailureError = serviceError('SVC_JOB_STORE_FULL', 'The job failed: the job store (Redis) was full and could not record its progress', 503)

@@ -1,20 +1,35 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis } from 'ioredis'
 
-/**
- * A client for REDIS_URL tuned for state that sits in front of every request: a command that Redis
- * does not answer within half a second fails, rather than holding the request while ioredis
- * reconnects, and its caller decides what a missing answer means.
- */
-export function createRedisClient (url: string, log: FastifyBaseLogger): Redis {
+export interface RedisClientOptions {
+  /** CLIENT SETNAME, so an operator can tell the service's connections apart in CLIENT LIST. */
+  name: string
+  /**
+   * `request`: a command Redis does not answer within `commandTimeoutMs` fails, and a command sent
+   * while Redis is away fails after one retry, so a request answers 503 before its deadline.
+   * `blocking`: BullMQ's worker and pub/sub connections wait for Redis as long as it takes (BullMQ
+   * requires maxRetriesPerRequest null there, and a timeout would break its blocking commands).
+   */
+  kind: 'request' | 'blocking'
+  commandTimeoutMs?: number
+  /** ioredis's own default is 10 s: long enough for a busy host at start-up. */
+  connectTimeoutMs?: number
+  /** Connect on `connect()`, not at once (the jobs back end awaits its connections at start-up). */
+  lazyConnect?: boolean
+}
+
+/** The one place REDIS_URL connections are made, so every request-path client has a command timeout. */
+export function createRedisClient (url: string, log: FastifyBaseLogger, { name, kind, commandTimeoutMs = 500, connectTimeoutMs = 10_000, lazyConnect = false }: RedisClientOptions): Redis {
   const client = new Redis(url, {
-    connectionName: 'compute-service',
-    connectTimeout: 1000,
-    commandTimeout: 500,
-    maxRetriesPerRequest: 1
+    connectionName: name,
+    lazyConnect,
+    connectTimeout: connectTimeoutMs,
+    ...(kind === 'request'
+      ? { commandTimeout: commandTimeoutMs, maxRetriesPerRequest: 1 }
+      : { maxRetriesPerRequest: null })
   })
   // ioredis reconnects by itself (backing off to 2 s) and reports each failed attempt here; an
   // unhandled 'error' event would end the process.
-  client.on('error', (err: Error) => { log.warn({ err }, 'redis unreachable; retrying') })
+  client.on('error', (err: Error) => { log.warn({ err, connection: name }, 'redis unreachable; retrying') })
   return client
 }

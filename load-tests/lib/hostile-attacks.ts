@@ -24,6 +24,8 @@ export interface Attack {
   env?: Record<string, string>
   /** Start a throwaway Redis first and give the server its REDIS_URL (the shared back ends). */
   redis?: boolean
+  /** Extra redis-server arguments for that Redis (e.g. `--enable-debug-command local`). */
+  redisArgs?: string[]
   /** How long the server may take to become ready (default 20 s). */
   startTimeoutMs?: number
   run(server: ServerProcess, redis?: RedisServer): Promise<AttackOutcome>

@@ -1,19 +1,21 @@
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, WaitingError, Worker, type Job } from 'bullmq'
-import { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import { errorBodyOf } from '../error-body.js'
-import { hasPublicMessage, JobFailedError, JobsUnavailableError, ShuttingDownError, TooManyClientJobsError, TooManyJobsError } from '../errors.js'
+import { hasPublicMessage, JobFailedError, JobStoreFullFailureError, ShuttingDownError, TooManyClientJobsError, TooManyJobsError } from '../errors.js'
+import { createRedisClient } from '../redis-client.js'
 import { isActive, toDocument, type JobRequest } from './job-document.js'
 import { chunkInput, newJobRecord } from './job-plan.js'
 import { JobNotifier, visibleTo, type JobChange, type Jobs } from './jobs.js'
 import type { JobsOptions } from './embedded-jobs.js'
+import { isRedisFull, jobStoreError } from './job-store-errors.js'
+import { defineFullJobEnd } from './redis-full-job.js'
 import { ACTIVE, activeOf, bitOf, CANCELLED, CHANGED, FINISHED, finishedOf, fromHash, keysOf, toHash } from './redis-records.js'
 import { defineScripts } from './redis-scripts.js'
 
 export interface RedisJobsOptions extends JobsOptions {
-  config: JobsOptions['config'] & Pick<Config, 'JOB_LOCK_MS' | 'SHUTDOWN_GRACE_MS'> & { REDIS_URL: string }
+  config: JobsOptions['config'] & Pick<Config, 'JOB_LOCK_MS' | 'SHUTDOWN_GRACE_MS' | 'REDIS_COMMAND_TIMEOUT_MS'> & { REDIS_URL: string }
   /** A job queued this long without its first chunk in the queue lost it with its replica, and gets it again (tests shorten it). */
   orphanAfterMs?: number
 }
@@ -44,15 +46,11 @@ interface ChunkData {
  * chunks to another. Cancels and progress travel by pub/sub. Design: docs/jobs.md.
  */
 export async function createBullmqJobs ({ executor, config, log, orphanAfterMs = 30_000 }: RedisJobsOptions): Promise<Jobs> {
-  const connection = (maxRetriesPerRequest: number | null) => {
-    const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest, lazyConnect: true })
-    redis.on('error', (error: Error) => { log.warn({ err: error }, 'redis connection error') })
-    return redis
-  }
-  // Requests fail fast while Redis is away (503); the worker's and the subscriber's connections wait for it.
-  const commands = connection(1)
-  const subscriber = connection(null)
-  const workerConnection = connection(null)
+  // Requests fail fast, before their deadline, while Redis is away or slow (503); the worker's and
+  // the subscriber's connections wait for it (BullMQ's blocking commands must not time out).
+  const commands = createRedisClient(config.REDIS_URL, log, { name: 'compute-jobs', kind: 'request', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true })
+  const subscriber = createRedisClient(config.REDIS_URL, log, { name: 'compute-jobs-events', kind: 'blocking', lazyConnect: true })
+  const workerConnection = createRedisClient(config.REDIS_URL, log, { name: 'compute-jobs-worker', kind: 'blocking', lazyConnect: true })
   try {
     await Promise.all([commands.connect(), subscriber.connect(), workerConnection.connect()])
   } catch (error) {
@@ -60,6 +58,7 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
     throw new Error(`cannot reach Redis at REDIS_URL: ${(error as Error).message}`)
   }
   const run = defineScripts(commands)
+  const endWhenFull = defineFullJobEnd(commands)
   const notifier = new JobNotifier()
   const queue = new Queue<ChunkData>(QUEUE, {
     connection: commands,
@@ -80,7 +79,7 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
     } catch (error) {
       if (hasPublicMessage(error as { code?: string })) throw error
       log.warn({ err: error }, 'job store request failed')
-      throw new JobsUnavailableError()
+      throw jobStoreError(error, config.REDIS_COMMAND_TIMEOUT_MS)
     }
   }
   const read = async (id: string) => fromHash(await commands.hgetall(keysOf(id).job))
@@ -111,6 +110,25 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
     return true
   }
 
+  /**
+   * Fails an active job with `error` in its document. When Redis is full that write is refused, and
+   * the job ends with what Redis still allows (redis-full-job.ts): either way it frees its place
+   * and other replicas stop its chunks, rather than the job freezing while it holds a slot.
+   */
+  async function failJob (id: string, error: { statusCode: number, message: string }): Promise<void> {
+    const record = await read(id)
+    try {
+      await endJob(id, 'failed', ['error', JSON.stringify(errorBodyOf(error, record?.requestId ?? ''))])
+    } catch (failure) {
+      if (!isRedisFull(failure)) throw failure
+      log.error({ job: id }, 'Redis is full: ending the job without recording its failure reason (shown as "job store full")')
+      if (!await endWhenFull(keysOf(id), ACTIVE, config.JOB_TTL_S, id)) return
+      notifier.emit({ type: 'job-status', status: 'failed' })
+      await commands.publish(CANCELLED, id)
+      await publish(id, 'status')
+    }
+  }
+
   /** Removes the chunks of a cancelled job still waiting in the queue: at most CHUNKS_AHEAD of them. */
   async function removeQueuedChunks (id: string, chunks: number, bitmap: Buffer) {
     const queued = new Set<number>()
@@ -124,6 +142,17 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
   }
 
   async function processChunk (chunk: Job<ChunkData>, token?: string, signal?: AbortSignal): Promise<string> {
+    try {
+      return await runChunk(chunk, token, signal)
+    } catch (error) {
+      // Retrying cannot help while Redis refuses writes (nor could BullMQ record the retry).
+      if (!isRedisFull(error)) throw error
+      await failJob(chunk.data.job, new JobStoreFullFailureError())
+      return 'failed: the job store is full'
+    }
+  }
+
+  async function runChunk (chunk: Job<ChunkData>, token?: string, signal?: AbortSignal): Promise<string> {
     const { job: id, index, chunks, request } = chunk.data
     const keys = keysOf(id)
     if (chunk.attemptsStarted > 1) notifier.emit({ type: 'chunk-retried' })
@@ -183,12 +212,7 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
     const stalled = error.name === 'UnrecoverableError' && /stalled/.test(error.message)
     log.error({ err: error, job: chunk.data.job, chunk: chunk.data.index }, 'a job chunk failed; failing the job')
     const reason = stalled ? `a chunk was interrupted more than ${MAX_STALLS} times (its replicas stopped while running it)` : `a chunk failed ${CHUNK_ATTEMPTS} times`
-    const fail = async () => {
-      const record = await read(chunk.data.job)
-      const body = errorBodyOf(new JobFailedError(reason), record?.requestId ?? '')
-      await endJob(chunk.data.job, 'failed', ['error', JSON.stringify(body)])
-    }
-    fail().catch((failure: unknown) => log.error({ err: failure }, 'could not record a failed job'))
+    failJob(chunk.data.job, new JobFailedError(reason)).catch((failure: unknown) => log.error({ err: failure }, 'could not record a failed job'))
   })
 
   await subscriber.subscribe(CHANGED, CANCELLED)

@@ -1,3 +1,5 @@
+import { errorBodyOf } from '../error-body.js'
+import { JobStoreFullFailureError } from '../errors.js'
 import type { JobRecord, JobStatus } from './job-document.js'
 
 /** A job's hash is JOB_KEY + its id (the stored-job scripts name the hashes they evict so). */
@@ -45,7 +47,8 @@ export function fromHash (hash: Record<string, string>): JobRecord | undefined {
     id: hash.id,
     task: hash.task as JobRecord['task'],
     input: JSON.parse(hash.input!),
-    status: hash.status as JobStatus,
+    // No status: the job was ended while Redis was full, which lets fields be removed but not written (redis-full-job.ts).
+    status: hash.status === undefined ? 'failed' : hash.status as JobStatus,
     requestId: hash.requestId!,
     client: hash.client ?? '',
     total: Number(hash.total),
@@ -56,6 +59,7 @@ export function fromHash (hash: Record<string, string>): JobRecord | undefined {
   if (hash.owner !== undefined) record.owner = hash.owner
   if (hash.result !== undefined) record.result = hash.result
   if (hash.error !== undefined) record.error = JSON.parse(hash.error)
+  if (hash.status === undefined) record.error = errorBodyOf(new JobStoreFullFailureError(), record.requestId)
   if (hash.startedAt !== undefined) record.startedAt = Number(hash.startedAt)
   if (hash.finishedAt !== undefined) record.finishedAt = Number(hash.finishedAt)
   return record

@@ -5,12 +5,14 @@ import type { Jobs, JobsEvent } from '../jobs/jobs.js'
 // Job chunks are sized to run 0.2 to 2 s.
 const CHUNK_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30]
 
+/** How often the active-job count is read from the back end, in the background. */
+const ACTIVE_REFRESH_MS = 1000
+
 /**
- * Job counters fed by the back end's events, and the active-job gauge read at scrape time. In Redis
- * mode each transition is counted by the one replica that made it (sum over replicas), while
- * `jobs_active` is the whole cluster's (take the max over replicas, not the sum).
+ * Job counters fed by the back end's events. In Redis mode each transition is counted by the one
+ * replica that made it (sum over replicas).
  */
-export function createJobMetrics (registry: Registry, jobs: Jobs) {
+export function createJobMetrics (registry: Registry) {
   const registers = [registry]
   const transitions = new Counter({
     name: 'jobs_total',
@@ -25,15 +27,6 @@ export function createJobMetrics (registry: Registry, jobs: Jobs) {
     buckets: CHUNK_BUCKETS,
     registers
   })
-  new Gauge({ // eslint-disable-line no-new
-    name: 'jobs_active',
-    help: `Jobs queued or running (${jobs.backend === 'redis' ? 'every replica\'s' : 'this process\'s'})`,
-    registers,
-    async collect () {
-      // A scrape still answers while Redis is away; the gauge is left out of it.
-      try { this.set(await jobs.activeCount()) } catch { this.reset() }
-    }
-  })
   for (const status of JOB_STATUSES) transitions.inc({ status }, 0)
 
   return (event: JobsEvent): void => {
@@ -43,4 +36,35 @@ export function createJobMetrics (registry: Registry, jobs: Jobs) {
       case 'chunk-retried': retries.inc(); break
     }
   }
+}
+
+/**
+ * `jobs_active` (the whole cluster's in Redis mode: take the max over replicas, not the sum), read
+ * in the background so that a scrape never waits on Redis: a slow or gone Redis shows as
+ * `jobs_store_up` 0 and a growing `jobs_active_age_seconds`. Returns the function that stops it.
+ */
+export function watchActiveJobs (registry: Registry, jobs: Jobs): () => void {
+  const registers = [registry]
+  const active = new Gauge({ name: 'jobs_active', help: `Jobs queued or running (${jobs.backend === 'redis' ? 'every replica\'s' : 'this process\'s'}), as last read`, registers })
+  const up = new Gauge({ name: 'jobs_store_up', help: 'Whether the last read of the job store answered (1) or failed or timed out (0)', registers })
+  let readAt: number | undefined
+  new Gauge({ // eslint-disable-line no-new
+    name: 'jobs_active_age_seconds',
+    help: 'Seconds since jobs_active was last read successfully',
+    registers,
+    collect () { if (readAt !== undefined) this.set((Date.now() - readAt) / 1000) }
+  })
+  let reading = false
+  const refresh = () => {
+    if (reading) return
+    reading = true
+    jobs.activeCount().then((count) => {
+      active.set(count)
+      up.set(1)
+      readAt = Date.now()
+    }, () => { up.set(0) }).finally(() => { reading = false })
+  }
+  refresh()
+  const timer = setInterval(refresh, ACTIVE_REFRESH_MS).unref()
+  return () => clearInterval(timer)
 }

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin'
 import { apiKeyOf } from '../client-identity.js'
 import type { Config } from '../config.js'
 import { RateLimitedError, UnauthorizedError } from '../errors.js'
+import { redisStoreWithLocalFallback } from '../rate-limit-store.js'
 import { createRedisClient } from '../redis-client.js'
 
 export interface AccessControlOptions {
@@ -37,7 +38,11 @@ async function accessControlPlugin (app: FastifyInstance, { config }: AccessCont
 
   if (config.RATE_LIMIT_MAX !== undefined) {
     const window = `${config.RATE_LIMIT_WINDOW_MS / 1000} s`
-    const redis = config.REDIS_URL === undefined ? undefined : createRedisClient(config.REDIS_URL, app.log.child({ store: 'rate-limit' }))
+    const log = app.log.child({ store: 'rate-limit' })
+    const redis = config.REDIS_URL === undefined
+      ? undefined
+      // Half a second: one tiny script per request, and a local count is a fine answer meanwhile.
+      : createRedisClient(config.REDIS_URL, log, { name: 'compute-service', kind: 'request', commandTimeoutMs: 500, connectTimeoutMs: 1000 })
     // disconnect, not quit: quit would wait for a Redis that may be gone.
     if (redis !== undefined) app.addHook('onClose', async () => { redis.disconnect() })
     await app.register(rateLimit, {
@@ -48,9 +53,9 @@ async function accessControlPlugin (app: FastifyInstance, { config }: AccessCont
       // proxy are not lumped together. Without, the default: request.ip (IPv6 by /64), which is the
       // forwarded client address when TRUST_PROXY trusts the peer.
       ...(config.API_KEYS !== undefined ? { keyGenerator: apiKeyOf } : {}),
-      // While Redis does not answer, requests go through uncounted: the limit is for fairness, and
-      // admission control still guards the service.
-      ...(redis !== undefined ? { redis, nameSpace: 'compute-service:rate-limit:', skipOnError: true } : {}),
+      // While Redis does not answer or is full, each replica counts on its own (rate-limit-store.ts):
+      // the limit never opens, and the compute routes, which do not need Redis, stay up.
+      ...(redis !== undefined ? { store: redisStoreWithLocalFallback(redis, 'compute-service:rate-limit:', log) } : {}),
       // Seconds, as Retry-After says.
       errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, window, `${Math.ceil(context.ttl / 1000)} s`)
     })

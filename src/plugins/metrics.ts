@@ -6,7 +6,7 @@ import type { BuildInfo } from '../build-info.js'
 import type { Config } from '../config.js'
 import { createExecutorMetrics } from '../metrics/executor-metrics.js'
 import { createHttpMetrics } from '../metrics/http-metrics.js'
-import { createJobMetrics } from '../metrics/job-metrics.js'
+import { createJobMetrics, watchActiveJobs } from '../metrics/job-metrics.js'
 import { registerLoadGauges } from '../metrics/load-gauges.js'
 import { processMetrics } from '../metrics/process-metrics.js'
 import { notReadyError } from '../readiness.js'
@@ -38,7 +38,8 @@ async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOp
   registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot(), uploads: () => app.uploads.stats(), jsonParses: () => app.uploads.jsonParses.stats(), ready: () => notReadyError(app) === undefined })
   const unsubscribe = [
     app.executor.on(createExecutorMetrics(registry, app.executor.tasks)),
-    app.jobs.on(createJobMetrics(registry, app.jobs))
+    app.jobs.on(createJobMetrics(registry)),
+    watchActiveJobs(registry, app.jobs)
   ]
   const served = Registry.merge([processMetrics(), registry])
 
