@@ -27,7 +27,11 @@ describe('a client that disconnects before the answer', () => {
     await until(async () => { expect((await getJson(`${server.url}/probe`)).pool).toMatchObject({ threads: 2, threadsReplaced: 2, running: 0 }); return true })
 
     // Its access line: 499, the reason, and how long the client waited.
-    const disconnect = server.logs.filter((line) => line.msg === 'request completed' && line.route === '/v1/sum-of-squares')
+    // The access line is written asynchronously: wait for it.
+    const disconnect = await until(() => {
+      const lines = server.logs.filter((line) => line.msg === 'request completed' && line.route === '/v1/sum-of-squares')
+      return lines.length > 0 ? lines : undefined
+    })
     expect(disconnect).toEqual([expect.objectContaining({ level: 30, statusCode: 499, abortReason: 'disconnect', durationMs: expect.any(Number) })])
     expect(disconnect[0]!.durationMs).toBeGreaterThanOrEqual(250)
     expect(server.logs.filter((line) => Number(line.level) >= 50)).toEqual([])

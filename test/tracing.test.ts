@@ -5,7 +5,24 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.js'
 import { loggerOptions } from '../src/logger.js'
+import { splitRange } from '../src/compute/split-range.js'
+import type { ComputeRoute } from '../src/plugins/compute-scope.js'
 import { buildTestApp, json } from './helper.js'
+
+/**
+ * Sum-of-squares chunks whose cost is declared far below what they take, as a machine faster than
+ * the estimates would see them: admitted against a short deadline (src/executor/doomed-work.ts), so
+ * the deadline finds them running and waiting, which is what the deadline test traces.
+ */
+const underestimated: ComputeRoute = async (app) => {
+  app.post('/v1/underestimated', async (request) => {
+    const inputs = splitRange({ start: 0, end: 8_000_000_000 }, 4)
+    await app.executor.executeAll('sum-of-squares', inputs, {
+      signal: request.computeSignal, client: request.computeClient, deadline: request.computeDeadline, costMs: 150
+    })
+    return {}
+  })
+}
 
 const kernelOf = (header: string) => Number(/kernel;dur=([\d.]+)/.exec(header)![1])
 const tasksOf = (spans: ReadableSpan[]) => spans.filter((span) => span.name.startsWith('task ')).sort((a, b) => Number(a.attributes['compute.chunk']) - Number(b.attributes['compute.chunk']))
@@ -17,6 +34,7 @@ describe('tracing on (in-memory exporter)', () => {
   beforeAll(async () => {
     const stream = new Writable({ write (chunk, _encoding, done) { lines.push(JSON.parse(String(chunk))); done() } })
     app = await buildTestApp({ POOL_THREADS: '2', ENABLE_TEST_FAULTS: 'true' }, {
+      computeRoutes: [underestimated],
       spanProcessor: new SimpleSpanProcessor(exporter),
       logger: { ...(loggerOptions('info', false) as object), stream }
     })
@@ -73,8 +91,8 @@ describe('tracing on (in-memory exporter)', () => {
   })
 
   it('marks the tasks of a request past its deadline with an error status and the reason, queued ones included', async () => {
-    // Two threads, four chunks of 3 s each: two run and two wait when the 200 ms deadline passes.
-    const response = await sumOfSquares({ end: 8_000_000_000, chunks: 4 }, { 'x-timeout-ms': '200' })
+    // Two threads, four chunks of 1-3 s each (declared at 150 ms): two run and two wait when the 200 ms deadline passes.
+    const response = await app.inject({ method: 'POST', url: '/v1/underestimated', headers: { 'x-timeout-ms': '200' } })
     expect(response.statusCode).toBe(504)
     await new Promise((resolve) => setTimeout(resolve, 100)) // the aborted tasks settle after the reply
     const tasks = tasksOf(exporter.getFinishedSpans())
