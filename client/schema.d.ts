@@ -422,7 +422,9 @@ export interface operations {
                      *       "uploads": {
                      *         "inFlight": 0,
                      *         "reservedBytes": 0,
-                     *         "maxBytes": 268435456
+                     *         "maxBytes": 268435456,
+                     *         "clients": 0,
+                     *         "jsonParseQueuedBytes": 0
                      *       },
                      *       "memory": {
                      *         "rssBytes": 98566144,
@@ -469,9 +471,14 @@ export interface operations {
                             reservedBytes: number;
                             /** @description UPLOAD_MEMORY_MAX_BYTES: past it, uploads get 503 */
                             maxBytes: number;
+                            /** @description Clients (API keys, or addresses) holding upload memory; each may hold UPLOAD_MEMORY_PER_CLIENT_BYTES, past it 429 */
+                            clients: number;
+                            /** @description Characters of JSON bodies read and waiting for their turn to be parsed; past JSON_PARSE_MAX_BYTES, 503 */
+                            jsonParseQueuedBytes: number;
                         };
                         memory: {
-                            rssBytes: number;
+                            /** @description null when it could not be read: no file descriptor was free (EMFILE) */
+                            rssBytes: number | null;
                             heapUsedBytes: number;
                         };
                     };
@@ -717,7 +724,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX); `Retry-After` says when to retry */
+            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
             429: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -769,7 +776,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -1045,7 +1052,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX); `Retry-After` says when to retry */
+            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
             429: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -1097,7 +1104,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -1381,7 +1388,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX); `Retry-After` says when to retry */
+            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
             429: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -1433,7 +1440,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -2070,7 +2077,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX); `Retry-After` says when to retry */
+            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
             429: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -2122,7 +2129,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -2414,7 +2421,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX); `Retry-After` says when to retry */
+            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
             429: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -2466,7 +2473,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -2729,7 +2736,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX); `Retry-After` says when to retry */
+            /** @description This client (its API key, else its address) has EVENT_STREAMS_MAX_PER_CLIENT streams open; `Retry-After` says when to retry */
             429: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -2781,7 +2788,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down, overloaded, or EVENT_STREAMS_MAX streams open; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
