@@ -3,10 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
+import { DeadlineExceededError } from '../src/errors.js'
+import { Cancellation } from '../src/executor/cancellation.js'
 import type { ExecutorEvent } from '../src/executor/executor.js'
 import { createPoolExecutor } from '../src/executor/pool-executor.js'
 import { buildTestApp, json } from './helper.js'
 import { taskTable } from './support/task-table.js'
+import { until } from './support/until.js'
 
 const spinWorker = fileURLToPath(new URL('./fixtures/slow-boot-worker.mjs', import.meta.url))
 
@@ -47,6 +50,28 @@ describe('work that cannot finish before its deadline', () => {
     expect([200, 504]).toContain(response.statusCode)
     expect(types).not.toContain('task-rejected')
     expect(types).toContain('task-settled')
+  })
+
+  it('is left to finish, not its thread replaced, when its deadline cuts it after half its estimate', async () => {
+    const executor = createPoolExecutor({ threads: 1, maxQueueMs: 10_000, maxOldGenerationMb: 64, tasks: taskTable, filename: spinWorker })
+    const events: ExecutorEvent[] = []
+    executor.on((event) => events.push(event))
+    try {
+      await sleep(400) // the fixture's thread boots in 300 ms
+      // Estimated at 400 ms, due in 250 ms: admissible (200 ms at twice the speed fits); cut with
+      // 150 ms of its estimate left, more than a replacement costs but less than it has run.
+      // As the compute scope does: a deadline is a signal aborted with DeadlineExceededError when it passes.
+      const signal = new Cancellation()
+      const timer = setTimeout(() => signal.abort(new DeadlineExceededError(250)), 250)
+      const cut = executor.execute('test-fault', { ms: 400 } as never, { signal, costMs: 400, deadline: { at: performance.now() + 250, ms: 250 } })
+      cut.finally(() => clearTimeout(timer)).catch(() => {})
+      await expect(cut).rejects.toMatchObject({ code: 'SVC_DEADLINE_EXCEEDED' })
+      expect(events.map((event) => event.type)).toContain('abort-left-running')
+      await until(() => executor.stats().running === 0)
+      expect(executor.stats()).toMatchObject({ threadsReplaced: 0 })
+    } finally {
+      await executor.close()
+    }
   })
 
   it('is answered, not started, when it waited in the queue until it could no longer finish', async () => {

@@ -55,7 +55,8 @@ interface Waiting extends FairItem {
  * abort of such a task stops it replacing crashed threads for good (docs/how-it-works.md;
  * test/pool-executor.test.ts reproduces it). The queue is fair between clients (FairQueue).
  * Aborting a task queued here is a plain removal. Aborting a running one terminates its thread
- * (Piscina replaces it), unless the task's estimated remaining work is below THREAD_START_MS: then
+ * (Piscina replaces it), unless the task's estimated remaining work is below THREAD_START_MS or
+ * below what it has already run: then
  * the caller is answered at once and the task finishes unseen, so a flood of very short deadlines
  * cannot keep the pool busy restarting threads; a queued request whose turn comes when it can no
  * longer finish before its deadline is answered instead of started (src/executor/doomed-work.ts). Job chunks wait in a lane of their own, behind
@@ -107,8 +108,12 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
     if (signal === undefined) return done
     return new Promise<TaskOutcome>((resolve, reject) => {
       const stop = onAbort(signal, () => {
-        const left = costMs === undefined ? Infinity : costMs - (performance.now() - startedAt)
-        if (left >= THREAD_START_MS) return terminate.abort(signal.reason)
+        // Left to finish when less is left than a replacement costs, or than the task has already
+        // run: work admitted against its deadline (doomed-work.ts) has run at least half its
+        // estimate when the deadline cuts it, so deadlines never replace threads at a client's pace.
+        const ran = performance.now() - startedAt
+        const left = costMs === undefined ? Infinity : costMs - ran
+        if (left >= Math.max(THREAD_START_MS, ran)) return terminate.abort(signal.reason)
         executor.emit({ type: 'abort-left-running', task: message.task as TaskName })
         reject(abortError(signal.reason))
       })
