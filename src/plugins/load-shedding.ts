@@ -31,15 +31,17 @@ async function loadShedding (app: FastifyInstance, options: LoadSheddingOptions)
   let delayMs = 0
   let heapUsedBytes = 0
   let sampledAt = performance.now()
+  // The longest single delay so far in this window: one long block is one sample among a hundred
+  // short ones in the mean, and the histogram records it (its timer runs before the requests it held).
+  const longestMs = () => histogram.count === 0 ? 0 : Math.max(0, histogram.max / 1e6 - RESOLUTION_MS)
   const timer = setInterval(() => {
     const now = performance.now()
-    // One long block is one sample among a hundred short ones in the histogram's mean; this timer's
-    // own lateness sees it whole, in the sample taken right after it, before the requests it held.
+    // This timer's own lateness sees a block too, should it run before the histogram's.
     const lateMs = now - sampledAt - SAMPLE_INTERVAL_MS
     sampledAt = now
     // No sample in a whole interval means the loop was blocked throughout.
     const meanMs = histogram.count === 0 ? Infinity : Math.max(0, histogram.mean / 1e6 - RESOLUTION_MS)
-    delayMs = Math.max(meanMs, lateMs)
+    delayMs = Math.max(meanMs, longestMs(), lateMs)
     histogram.reset()
     heapUsedBytes = getHeapStatistics().used_heap_size
   }, SAMPLE_INTERVAL_MS)
@@ -50,7 +52,7 @@ async function loadShedding (app: FastifyInstance, options: LoadSheddingOptions)
   })
 
   app.addHook('onRequest', async (_request, reply) => {
-    const delayed = options.maxEventLoopDelayMs > 0 && delayMs > options.maxEventLoopDelayMs
+    const delayed = options.maxEventLoopDelayMs > 0 && Math.max(delayMs, longestMs()) > options.maxEventLoopDelayMs
     if (!delayed && heapUsedBytes <= maxHeapUsedBytes) return
     reply.header('retry-after', 1)
     throw new OverloadedError()
