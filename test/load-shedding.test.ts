@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { startServer, type ServerProcess } from './support/server-process.js'
 import { postJson } from './support/http.js'
+import { until } from './support/until.js'
+
+async function answersWithin (url: string, ms: number): Promise<boolean> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(ms) })
+    return true
+  } catch {
+    return false
+  }
+}
 
 describe('load shedding when the event loop itself is in trouble', () => {
   let server: ServerProcess
@@ -10,7 +20,9 @@ describe('load shedding when the event loop itself is in trouble', () => {
     // The inline executor is the simplest way to block the loop for real: 1.5 s of kernel on it.
     server = await startServer({ EXECUTOR: 'inline', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '200', LOG_LEVEL: 'warn' })
     const blocking = postJson(`${server.url}/v1/sum-of-squares`, { end: 5_000_000_000 })
-    await new Promise((resolve) => setTimeout(resolve, 200)) // the loop is now blocked; these wait behind it
+    // Wait for the block itself, not a guess at when it starts: a liveness request left unanswered
+    // (a healthy loop answers it in a few ms). The requests below then wait behind the block.
+    await until(async () => !(await answersWithin(`${server.url}/health/live`, 300)), 30_000, 10)
     const [shed, probe, live, ready] = await Promise.all([
       postJson(`${server.url}/v1/sum-of-squares`, { end: 10 }),
       fetch(`${server.url}/probe`),
