@@ -2,7 +2,7 @@ import { BlockList, isIPv6 } from 'node:net'
 import type { Config } from './config.js'
 
 // proxy-addr's names for address ranges, as TRUST_PROXY accepts them.
-const RANGES: Record<string, string[]> = {
+export const PROXY_RANGE_CIDRS: Record<string, string[]> = {
   loopback: ['127.0.0.0/8', '::1/128'],
   linklocal: ['169.254.0.0/16', 'fe80::/10'],
   uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']
@@ -17,7 +17,7 @@ const RANGES: Record<string, string[]> = {
 export function proxyPeerMatcher (setting: Config['TRUST_PROXY']): (address: string) => boolean {
   if (!Array.isArray(setting)) return () => false
   const list = new BlockList()
-  for (const entry of setting.flatMap((item) => RANGES[item] ?? [item])) {
+  for (const entry of setting.flatMap((item) => PROXY_RANGE_CIDRS[item] ?? [item])) {
     const [address = '', prefix] = entry.split('/')
     const type = isIPv6(address) ? 'ipv6' : 'ipv4'
     if (prefix === undefined) list.addAddress(address, type)

@@ -5,13 +5,26 @@ import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DeadlineExceededError } from '../src/errors.js'
 import { Cancellation } from '../src/executor/cancellation.js'
-import type { ExecutorEvent } from '../src/executor/executor.js'
+import type { Executor, ExecutorEvent } from '../src/executor/executor.js'
 import { createPoolExecutor } from '../src/executor/pool-executor.js'
 import { buildTestApp, json } from './helper.js'
 import { taskTable } from './support/task-table.js'
 import { until } from './support/until.js'
 
 const spinWorker = fileURLToPath(new URL('./fixtures/slow-boot-worker.mjs', import.meta.url))
+
+/** A one-thread pool of the spin fixture, booted, with the events it emits; closed afterwards. */
+async function withSpinPool (use: (executor: Executor, events: ExecutorEvent[]) => Promise<void>) {
+  const executor = createPoolExecutor({ threads: 1, maxQueueMs: 10_000, maxOldGenerationMb: 64, tasks: taskTable, filename: spinWorker })
+  const events: ExecutorEvent[] = []
+  executor.on((event) => events.push(event))
+  try {
+    await sleep(400) // the fixture's thread boots in 300 ms
+    await use(executor, events)
+  } finally {
+    await executor.close()
+  }
+}
 
 describe('work that cannot finish before its deadline', () => {
   let app: FastifyInstance | undefined
@@ -53,11 +66,7 @@ describe('work that cannot finish before its deadline', () => {
   })
 
   it('is left to finish, not its thread replaced, when its deadline cuts it after half its estimate', async () => {
-    const executor = createPoolExecutor({ threads: 1, maxQueueMs: 10_000, maxOldGenerationMb: 64, tasks: taskTable, filename: spinWorker })
-    const events: ExecutorEvent[] = []
-    executor.on((event) => events.push(event))
-    try {
-      await sleep(400) // the fixture's thread boots in 300 ms
+    await withSpinPool(async (executor, events) => {
       // Estimated at 400 ms, due in 250 ms: admissible (200 ms at twice the speed fits); cut with
       // 150 ms of its estimate left, more than a replacement costs but less than it has run.
       // As the compute scope does: a deadline is a signal aborted with DeadlineExceededError when it passes.
@@ -69,17 +78,11 @@ describe('work that cannot finish before its deadline', () => {
       expect(events.map((event) => event.type)).toContain('abort-left-running')
       await until(() => executor.stats().running === 0)
       expect(executor.stats()).toMatchObject({ threadsReplaced: 0 })
-    } finally {
-      await executor.close()
-    }
+    })
   })
 
   it('is answered, not started, when it waited in the queue until it could no longer finish', async () => {
-    const executor = createPoolExecutor({ threads: 1, maxQueueMs: 10_000, maxOldGenerationMb: 64, tasks: taskTable, filename: spinWorker })
-    const events: ExecutorEvent[] = []
-    executor.on((event) => events.push(event))
-    try {
-      await sleep(400) // the fixture's thread boots in 300 ms
+    await withSpinPool(async (executor, events) => {
       // The fixture ignores the task name; 'test-fault' is only there to satisfy the types.
       const blocker = executor.execute('test-fault', { ms: 600 } as never)
       // Estimated at 2 s, due in 1.1 s: admissible now (2 s at twice the speed fits), not once 600 ms have gone.
@@ -90,8 +93,6 @@ describe('work that cannot finish before its deadline', () => {
       expect(settled.map((event) => event.status).sort()).toEqual(['aborted', 'completed'])
       expect(settled.find((event) => event.status === 'aborted')).toMatchObject({ abortReason: 'deadline', startedAt: undefined })
       expect(executor.stats()).toMatchObject({ running: 0, queued: 0, threadsReplaced: 0 })
-    } finally {
-      await executor.close()
-    }
+    })
   })
 })

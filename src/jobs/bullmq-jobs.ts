@@ -3,15 +3,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, WaitingError, Worker, type Job } from 'bullmq'
 import type { Config } from '../config.js'
 import { errorBodyOf } from '../error-body.js'
-import { hasPublicMessage, JobFailedError, JobStoreFullFailureError, ShuttingDownError, TooManyClientJobsError, TooManyJobsError } from '../errors.js'
-import { createRedisClient } from '../redis-client.js'
+import { JobFailedError, JobStoreFullFailureError, ShuttingDownError, TooManyClientJobsError, TooManyJobsError } from '../errors.js'
 import { isActive, toDocument, type JobRequest } from './job-document.js'
 import { chunkInput, newJobRecord } from './job-plan.js'
 import { JobNotifier, visibleTo, type JobChange, type Jobs } from './jobs.js'
 import type { JobsOptions } from './embedded-jobs.js'
-import { isRedisFull, jobStoreError } from './job-store-errors.js'
+import { connectJobStore } from './job-store-connections.js'
+import { isRedisFull, jobStoreGuard } from './job-store-errors.js'
 import { defineFullJobEnd } from './redis-full-job.js'
-import { ACTIVE, activeOf, bitOf, CANCELLED, CHANGED, FINISHED, finishedOf, fromHash, keysOf, toHash } from './redis-records.js'
+import { chunkId, CHUNKS_AHEAD, firstChunks, queuedChunks } from './chunk-window.js'
+import { ACTIVE, activeOf, CANCELLED, CHANGED, FINISHED, finishedOf, fromHash, keysOf, toHash } from './redis-records.js'
 import { defineScripts } from './redis-scripts.js'
 
 export interface RedisJobsOptions extends JobsOptions {
@@ -20,8 +21,6 @@ export interface RedisJobsOptions extends JobsOptions {
   orphanAfterMs?: number
 }
 
-/** Chunks of one job waiting in the queue at once: enough to keep 64 threads on it, few enough to cancel quickly. */
-export const CHUNKS_AHEAD = 64
 /** A chunk whose replica dies this many times more fails its job: something in it may be killing replicas. */
 export const MAX_STALLS = 2
 /** Runs of a chunk that throws before its job fails. */
@@ -30,7 +29,6 @@ const CHUNK_ATTEMPTS = 3
 const MAX_PRIORITY = 2 ** 21
 
 const QUEUE = 'compute-chunks'
-const chunkId = (id: string, index: number) => `${id}.${index}`
 
 interface ChunkData {
   job: string
@@ -46,17 +44,7 @@ interface ChunkData {
  * chunks to another. Cancels and progress travel by pub/sub. Design: docs/jobs.md.
  */
 export async function createBullmqJobs ({ executor, config, log, orphanAfterMs = 30_000 }: RedisJobsOptions): Promise<Jobs> {
-  // Requests fail fast, before their deadline, while Redis is away or slow (503); the worker's and
-  // the subscriber's connections wait for it (BullMQ's blocking commands must not time out).
-  const commands = createRedisClient(config.REDIS_URL, log, { name: 'compute-jobs', kind: 'request', commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true })
-  const subscriber = createRedisClient(config.REDIS_URL, log, { name: 'compute-jobs-events', kind: 'blocking', lazyConnect: true })
-  const workerConnection = createRedisClient(config.REDIS_URL, log, { name: 'compute-jobs-worker', kind: 'blocking', lazyConnect: true })
-  try {
-    await Promise.all([commands.connect(), subscriber.connect(), workerConnection.connect()])
-  } catch (error) {
-    for (const redis of [commands, subscriber, workerConnection]) redis.disconnect()
-    throw new Error(`cannot reach Redis at REDIS_URL: ${(error as Error).message}`)
-  }
+  const { commands, subscriber, workerConnection } = await connectJobStore(config, log)
   const run = defineScripts(commands)
   const endWhenFull = defineFullJobEnd(commands)
   const notifier = new JobNotifier()
@@ -73,15 +61,7 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
   let stoppedAt = 0
 
   const publish = (id: string, change: JobChange) => commands.publish(CHANGED, `${id} ${change}`)
-  const guarded = async <T>(operation: () => Promise<T>): Promise<T> => {
-    try {
-      return await operation()
-    } catch (error) {
-      if (hasPublicMessage(error as { code?: string })) throw error
-      log.warn({ err: error }, 'job store request failed')
-      throw jobStoreError(error, config.REDIS_COMMAND_TIMEOUT_MS)
-    }
-  }
+  const guarded = jobStoreGuard(log, config.REDIS_COMMAND_TIMEOUT_MS)
   const read = async (id: string) => fromHash(await commands.hgetall(keysOf(id).job))
   /** What every script that finishes a job needs: how long to keep it, and the stored caps. */
   const keep = [config.JOB_TTL_S, config.JOBS_MAX_STORED_PER_KEY, config.JOBS_MAX_STORED]
@@ -129,16 +109,10 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
     }
   }
 
-  /** Removes the chunks of a cancelled job still waiting in the queue: at most CHUNKS_AHEAD of them. */
+  /** Removes the chunks of a cancelled job still waiting in the queue (chunk-window.ts). */
   async function removeQueuedChunks (id: string, chunks: number, bitmap: Buffer) {
-    const queued = new Set<number>()
-    for (let index = 0; index < Math.min(CHUNKS_AHEAD, chunks); index++) if (bitOf(bitmap, index) === 0) queued.add(index)
-    for (let done = 0; done < Math.min(bitmap.length * 8, chunks); done++) {
-      const next = done + CHUNKS_AHEAD
-      if (bitOf(bitmap, done) === 1 && next < chunks && bitOf(bitmap, next) === 0) queued.add(next)
-    }
     // A chunk running somewhere is locked and stays; its replica aborts it on the cancel message.
-    await Promise.all([...queued].map((index) => queue.remove(chunkId(id, index)).catch(() => 0)))
+    await Promise.all(queuedChunks(chunks, bitmap).map((index) => queue.remove(chunkId(id, index)).catch(() => 0)))
   }
 
   async function processChunk (chunk: Job<ChunkData>, token?: string, signal?: AbortSignal): Promise<string> {
@@ -240,7 +214,7 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
       if (record?.status !== 'queued' || Date.now() - record.createdAt < orphanAfterMs) continue
       if (await queue.getJob(chunkId(id, 0)) !== undefined) continue
       log.warn({ job: id }, 'queueing the first chunks of a job whose replica stopped before it could')
-      await addChunks(id, { task: record.task, input: record.input }, record.chunks, Array.from({ length: Math.min(CHUNKS_AHEAD, record.chunks) }, (_, index) => index))
+      await addChunks(id, { task: record.task, input: record.input }, record.chunks, firstChunks(record.chunks))
     }
   }
   const orphans = setInterval(() => {
@@ -276,7 +250,7 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
       if (admitted === 'client-full') throw new TooManyClientJobsError(config.JOBS_MAX_ACTIVE_PER_KEY)
       if (admitted === 'full') throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
       notifier.emit({ type: 'job-status', status: 'queued' })
-      await addChunks(record.id, request, record.chunks, Array.from({ length: Math.min(CHUNKS_AHEAD, record.chunks) }, (_, index) => index))
+      await addChunks(record.id, request, record.chunks, firstChunks(record.chunks))
       return toDocument(record)
     }),
     get: (id, caller) => guarded(async () => {
