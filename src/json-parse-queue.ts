@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { setImmediate, setTimeout } from 'node:timers'
+import { ClientShares, type ShareRefusal } from './client-shares.js'
 
 export interface JsonParseQueueStats {
   /** Bodies read and waiting for their turn to be parsed. */
@@ -11,7 +12,7 @@ export interface JsonParseQueueStats {
 }
 
 /** Why a body was refused a place: its client is past its share (its fault), or the queue is full. */
-export type JsonParseRefusal = 'share' | 'full'
+export type JsonParseRefusal = ShareRefusal
 
 interface Waiting {
   client: string
@@ -28,8 +29,7 @@ interface Waiting {
  */
 export function createJsonParseQueue (maxBytes: number, perClientBytes: number) {
   const waiting: Waiting[] = []
-  const byClient = new Map<string, number>()
-  let queuedBytes = 0
+  const shares = new ClientShares(maxBytes, perClientBytes)
   // True from a parse until the next turn: what arrives meanwhile waits for that turn.
   let busy = false
 
@@ -52,10 +52,7 @@ export function createJsonParseQueue (maxBytes: number, perClientBytes: number) 
       busy = false
       return
     }
-    queuedBytes -= job.bytes
-    const left = byClient.get(job.client)! - job.bytes
-    if (left === 0) byClient.delete(job.client)
-    else byClient.set(job.client, left)
+    shares.give(job.client, job.bytes)
     run(job)
   }
 
@@ -66,16 +63,12 @@ export function createJsonParseQueue (maxBytes: number, perClientBytes: number) 
         run({ client, bytes, parse })
         return undefined
       }
-      const mine = byClient.get(client) ?? 0
-      if (mine + bytes > perClientBytes) return 'share'
-      if (queuedBytes + bytes > maxBytes) return 'full'
-      byClient.set(client, mine + bytes)
-      queuedBytes += bytes
-      waiting.push({ client, bytes, parse })
-      return undefined
+      const refused = shares.take(client, bytes)
+      if (refused === undefined) waiting.push({ client, bytes, parse })
+      return refused
     },
     stats (): JsonParseQueueStats {
-      return { queued: waiting.length, queuedBytes, maxBytes, perClientBytes }
+      return { queued: waiting.length, queuedBytes: shares.total, maxBytes, perClientBytes }
     }
   }
 }

@@ -1,5 +1,7 @@
+import { ClientShares, type ShareRefusal } from './client-shares.js'
+
 /** Why a reservation was refused: the client is past its own share (its fault), or the whole budget is full. */
-export type UploadRefusal = 'share' | 'budget'
+export type UploadRefusal = ShareRefusal
 
 /** One request's share of the upload budget: what it has reserved, and the means to grow or return it. */
 export interface Reservation {
@@ -13,7 +15,7 @@ export interface Reservation {
 export interface UploadBudgetStats {
   /** Requests holding a reservation: bodies being read, or read and not yet answered. */
   inFlight: number
-  /** Clients (API keys, or addresses) holding a reservation. */
+  /** Clients (API keys, or addresses) holding upload memory. */
   clients: number
   reservedBytes: number
   maxBytes: number
@@ -30,50 +32,37 @@ export interface UploadBudgetStats {
  * shedding never sees it; this is what bounds it.
  */
 export function createUploadBudget (maxBytes: number, largestBody: number, perClientBytes = maxBytes) {
-  let reservedBytes = 0
-  let inFlight = 0
-  const held = new Map<string, { bytes: number, requests: number }>()
   // The budget first: when it is full, that is the service's state whoever asks (and with a share of
   // the whole budget, the answers are those of a budget without shares).
-  const refusal = (client: string, bytes: number): UploadRefusal | undefined =>
-    reservedBytes + bytes > maxBytes ? 'budget' : (held.get(client)?.bytes ?? 0) + bytes > perClientBytes ? 'share' : undefined
+  const shares = new ClientShares(maxBytes, perClientBytes, 'full-first')
+  let inFlight = 0
 
   return {
     /** A reservation of `bytes` for `client`, or why the budget cannot take them now. */
     reserve (bytes: number, client: string): Reservation | UploadRefusal {
-      const refused = refusal(client, bytes)
+      const refused = shares.take(client, bytes)
       if (refused !== undefined) return refused
-      const holder = held.get(client) ?? { bytes: 0, requests: 0 }
-      held.set(client, holder)
-      holder.requests++
-      holder.bytes += bytes
-      reservedBytes += bytes
       inFlight++
       let mine = bytes
       let released = false
       return {
         get bytes () { return mine },
         grow (more) {
-          if (released) return 'budget'
-          const refused = refusal(client, more)
-          if (refused !== undefined) return refused
-          reservedBytes += more
-          holder.bytes += more
-          mine += more
-          return undefined
+          if (released) return 'full'
+          const refused = shares.take(client, more)
+          if (refused === undefined) mine += more
+          return refused
         },
         release () {
           if (released) return
           released = true
-          reservedBytes -= mine
-          holder.bytes -= mine
-          if (--holder.requests === 0) held.delete(client)
+          shares.give(client, mine)
           inFlight--
         }
       }
     },
     stats (): UploadBudgetStats {
-      return { inFlight, clients: held.size, reservedBytes, maxBytes, perClientBytes, saturated: maxBytes - reservedBytes < largestBody }
+      return { inFlight, clients: shares.clients, reservedBytes: shares.total, maxBytes, perClientBytes, saturated: maxBytes - shares.total < largestBody }
     }
   }
 }

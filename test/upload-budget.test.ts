@@ -11,10 +11,10 @@ describe('the upload memory budget', () => {
   it('reserves up to its bound and refuses past it, reserving nothing for a refusal', () => {
     const budget = createUploadBudget(100, 40)
     const first = reserved(budget.reserve(60, 'a'))
-    expect(budget.reserve(50, 'b')).toBe('budget')
+    expect(budget.reserve(50, 'b')).toBe('full')
     expect(budget.stats()).toEqual({ inFlight: 1, clients: 1, reservedBytes: 60, maxBytes: 100, perClientBytes: 100, saturated: false })
     expect(first.grow(40)).toBeUndefined()
-    expect(first.grow(1)).toBe('budget')
+    expect(first.grow(1)).toBe('full')
     expect(budget.stats()).toMatchObject({ reservedBytes: 100, saturated: true })
   })
 
@@ -24,7 +24,7 @@ describe('the upload memory budget', () => {
     reservation.grow(20)
     reservation.release()
     reservation.release()
-    expect(reservation.grow(5)).toBe('budget')
+    expect(reservation.grow(5)).toBe('full')
     expect(budget.stats()).toEqual({ inFlight: 0, clients: 0, reservedBytes: 0, maxBytes: 100, perClientBytes: 100, saturated: false })
   })
 
@@ -53,8 +53,8 @@ describe('the upload memory budget', () => {
     const budget = createUploadBudget(50, 25, 25)
     reserved(budget.reserve(25, 'a'))
     reserved(budget.reserve(25, 'b'))
-    expect(budget.reserve(1, 'c')).toBe('budget')
-    expect(budget.reserve(1, 'a')).toBe('budget')
+    expect(budget.reserve(1, 'c')).toBe('full')
+    expect(budget.reserve(1, 'a')).toBe('full')
   })
 })
 

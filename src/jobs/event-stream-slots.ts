@@ -1,3 +1,4 @@
+import { ClientShares } from '../client-shares.js'
 import { ClientEventStreamsError, TooManyEventStreamsError } from '../errors.js'
 
 /**
@@ -5,30 +6,26 @@ import { ClientEventStreamsError, TooManyEventStreamsError } from '../errors.js'
  * job runs (hours), so one client may hold at most its share, and the process at most `max`.
  */
 export class EventStreamSlots {
-  #open = 0
-  readonly #byClient = new Map<string, number>()
+  readonly #shares: ClientShares
 
-  constructor (readonly max: number, readonly perClient: number) {}
+  constructor (readonly max: number, readonly perClient: number) {
+    this.#shares = new ClientShares(max, perClient)
+  }
 
   /** A slot for `client`, or a ClientEventStreamsError (429) or TooManyEventStreamsError (503); returns its release. */
   take (client: string): () => void {
-    const held = this.#byClient.get(client) ?? 0
-    if (held >= this.perClient) throw new ClientEventStreamsError(this.perClient)
-    if (this.#open >= this.max) throw new TooManyEventStreamsError(this.max)
-    this.#open++
-    this.#byClient.set(client, held + 1)
+    const refused = this.#shares.take(client, 1)
+    if (refused === 'share') throw new ClientEventStreamsError(this.perClient)
+    if (refused === 'full') throw new TooManyEventStreamsError(this.max)
     let released = false
     return () => {
       if (released) return
       released = true
-      this.#open--
-      const left = (this.#byClient.get(client) ?? 1) - 1
-      if (left === 0) this.#byClient.delete(client)
-      else this.#byClient.set(client, left)
+      this.#shares.give(client, 1)
     }
   }
 
   get open (): number {
-    return this.#open
+    return this.#shares.total
   }
 }
