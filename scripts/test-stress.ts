@@ -39,8 +39,9 @@ try {
     let report: VitestReport | undefined
     try { report = JSON.parse(readFileSync(out, 'utf8')) as VitestReport } catch { /* vitest died before writing it */ }
     const failed = report?.testResults.flatMap((file) => file.assertionResults
-      .filter((test) => test.status === 'failed')
-      .map((test) => `${file.name.replace(`${process.cwd()}/`, '')} > ${test.fullName}`)) ?? [`(no report: vitest exited ${vitest.status})`]
+      // 'pending': collected but never run, as when its file's worker died.
+      .filter((test) => test.status === 'failed' || test.status === 'pending')
+      .map((test) => `${file.name.replace(`${process.cwd()}/`, '')} > ${test.fullName}${test.status === 'pending' ? ' (did not run)' : ''}`)) ?? [`(no report: vitest exited ${vitest.status})`]
     for (const name of failed) failures.set(name, (failures.get(name) ?? 0) + 1)
     lines.push(`run ${run}/${runs}: ${report?.numTotalTests ?? '?'} tests, ${failed.length} failed, exit ${vitest.status}, ${seconds} s`)
     console.log(`\n::: ${lines.at(-1)}`)
