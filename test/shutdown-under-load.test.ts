@@ -32,15 +32,13 @@ describe('SIGTERM during sustained load', () => {
     }
     const clients = Promise.all(Array.from({ length: 6 }, (_, loop) => client(loop)))
     await sleep(1500)
-    const signalled = Date.now()
     server.child.kill('SIGTERM')
     const exit = await server.exited
-    const exitedAfterMs = Date.now() - signalled
     state.stop = true
     await clients
 
+    // Exit code 0 is the proof of "within the grace period": past it the server exits 1 (shutdown.test.ts).
     expect(exit).toEqual({ code: 0, signal: null })
-    expect(exitedAfterMs).toBeLessThan(10_000)
     expect(wrongResults).toBe(0)
 
     // Every request the server read got its answer; every other one was refused at the door.
