@@ -77,7 +77,7 @@ const GRID_69 = 1.5 * 2 ** -17
 /** Each of the three sums receives at most 2^35 units a pair, so 2^17 pairs stay below 2^53. */
 export const PAIRS_PER_FLUSH = 2 ** 17
 /** Units of 2^-2150: the pieces of x'y' are multiples of 2^-104, and ex + ey - 2046 >= -2046. */
-const UNIT_EXPONENT = -2150
+export const PRODUCT_UNIT_EXPONENT = -2150
 /** 4352 bits: products below 2^2048 in units of 2^-2150 take 4198, leaving room for any body's 2^24 pairs and lazy carries. */
 export const DOT_CHUNKS = 136
 
@@ -175,6 +175,14 @@ export function addProducts (acc: Superaccumulator, values: Float64Array, n: num
   return nonFinite
 }
 
+/**
+ * Adds x[i] * x[i] for i in [start, end) to `acc` (of DOT_CHUNKS chunks), exactly: the dot product of
+ * values with themselves, y read at offset 0 instead of n. Returns true if some value is not finite.
+ */
+export function addSquares (acc: Superaccumulator, values: Float64Array, start: number, end: number): boolean {
+  return addProducts(acc, values, 0, start, end)
+}
+
 /** Index of the first pair in [start, end) with a NaN or an infinity in x (looked at first) or y, or -1. */
 export function firstNonFinitePair (values: Float64Array, n: number, start: number, end: number): number {
   for (let i = start; i < end; i++) {
@@ -228,7 +236,7 @@ export function mergeDotPartials (partials: DotPartial[]): DotResult {
   } else {
     const total = createSuperaccumulator(DOT_CHUNKS)
     for (const partial of partials as ExactDotPartial[]) mergeSuperaccumulators(total, partial.state)
-    dot = roundSuperaccumulator(total, UNIT_EXPONENT)
+    dot = roundSuperaccumulator(total, PRODUCT_UNIT_EXPONENT)
     if (dot === 0 && partials.length > 0 && partials.every((partial) => (partial as ExactDotPartial).everyNegativeZero)) dot = -0
   }
   return Number.isFinite(dot) ? { kind: 'dot', dot } : { kind: 'overflow' }
@@ -264,5 +272,5 @@ export function dotPrecise (x: ArrayLike<number>, y: ArrayLike<number>): number 
   const acc = createSuperaccumulator(DOT_CHUNKS)
   if (addProducts(acc, values, n, 0, n)) return nonFiniteDot(values, n)
   if (isExactZero(acc)) return everyProductNegativeZero(values, n, 0, n) ? -0 : 0
-  return roundSuperaccumulator(acc, UNIT_EXPONENT)
+  return roundSuperaccumulator(acc, PRODUCT_UNIT_EXPONENT)
 }

@@ -1,0 +1,171 @@
+import { addSquares, DOT_CHUNKS, PRODUCT_UNIT_EXPONENT } from './dot.js'
+import { addValues, firstNonFinite } from './float64-bins.js'
+import { ratioToDouble, sqrtRatioToDouble } from './rational.js'
+import {
+  createSuperaccumulator,
+  mergeSuperaccumulators,
+  roundSuperaccumulator,
+  toBigInt,
+  type Superaccumulator
+} from './superaccumulator.js'
+
+/**
+ * Count, sum, mean, variances, standard deviations, min and max of float64 values, each exactly what
+ * Python 3.13's math.fsum, statistics module and min/max return. One pass keeps two exact sums, of the
+ * values (the sum's superaccumulator) and of their squares (the dot product's, with y = x); every
+ * statistic is then one rounding of an exact rational, in BigInt (src/compute/rational.ts).
+ */
+
+/** Fewest values worth a chunk of their own: about 2 ms of work, well above a thread hand-off. */
+export const MIN_VALUES_PER_CHUNK = 2 ** 18
+
+/** Values one thread takes per millisecond, roughly (the sum and squares loops back to back, measured 60-90 thousand): the work's estimated cost. */
+export const VALUES_PER_MS = 70_000
+
+/** One chunk: values [start, end) of a buffer of float64 values, read in place (a SharedArrayBuffer from a request). */
+export interface StatsChunk {
+  buffer: ArrayBufferLike
+  start: number
+  end: number
+}
+
+/** A chunk's partial result: typed arrays and numbers, cheap to post between threads. */
+export interface StatsPartial {
+  count: number
+  /** Exact sum of the values, in units of 2^-1074, carries propagated. */
+  sum: Superaccumulator
+  /** Exact sum of their squares, in units of 2^-2150 (DOT_CHUNKS chunks), carries propagated. */
+  sumOfSquares: Superaccumulator
+  /** The first least and first greatest value (Python's min and max); ±Infinity for no values. */
+  min: number
+  max: number
+  /** Index in the buffer of the chunk's first NaN or infinity, or -1. */
+  firstNonFinite: number
+}
+
+/** Where Python raises OverflowError: the statistic rounds beyond the largest double. */
+export type Overflow = 'overflow'
+
+/**
+ * Each statistic as Python 3.13 gives it. null where Python raises StatisticsError (too few values:
+ * mean, pvariance and pstdev need one, variance and stdev two) or ValueError (min and max of none).
+ * The mean and pstdev cannot overflow: |mean| <= max |x|, and pstdev <= (max - min) / 2.
+ */
+export interface Statistics {
+  count: number
+  sum: number | Overflow
+  mean: number | null
+  variance: number | null | Overflow
+  stdev: number | null | Overflow
+  pvariance: number | null | Overflow
+  pstdev: number | null
+  min: number | null
+  max: number | null
+}
+
+export type StatisticName = keyof Statistics
+
+export type StatsResult =
+  | { kind: 'stats', stats: Statistics }
+  /** `index` is into the buffer: the first NaN or infinity of the whole input. */
+  | { kind: 'non-finite', index: number }
+
+/**
+ * Python's min and max keep the first of equal values; equal doubles differ only as 0 and -0, so
+ * Math.min and Math.max (branch-free, in two lanes: several times faster than a compare and branch
+ * per value here) find the value, and a zero result becomes the chunk's first zero.
+ */
+function firstMinMax (values: Float64Array): [number, number] {
+  let min0 = Infinity
+  let max0 = -Infinity
+  let min1 = Infinity
+  let max1 = -Infinity
+  const paired = values.length & ~1
+  for (let i = 0; i < paired; i += 2) {
+    min0 = Math.min(min0, values[i]!)
+    max0 = Math.max(max0, values[i]!)
+    min1 = Math.min(min1, values[i + 1]!)
+    max1 = Math.max(max1, values[i + 1]!)
+  }
+  if (paired < values.length) {
+    min0 = Math.min(min0, values[paired]!)
+    max0 = Math.max(max0, values[paired]!)
+  }
+  const min = Math.min(min0, min1)
+  const max = Math.max(max0, max1)
+  if (min !== 0 && max !== 0) return [min, max]
+  // indexOf compares with ===, so it finds the first zero of either sign.
+  const firstZero = values[values.indexOf(0)]!
+  return [min === 0 ? firstZero : min, max === 0 ? firstZero : max]
+}
+
+/** A chunk's partial result; runs in a worker thread (or inline). */
+export function statsChunk ({ buffer, start, end }: StatsChunk): StatsPartial {
+  const values = new Float64Array(buffer, start * 8, end - start)
+  const sum = createSuperaccumulator()
+  const sumOfSquares = createSuperaccumulator(DOT_CHUNKS)
+  if (addValues(sum, values)) {
+    return { count: values.length, sum, sumOfSquares, min: Infinity, max: -Infinity, firstNonFinite: start + firstNonFinite(values) }
+  }
+  addSquares(sumOfSquares, values, 0, values.length)
+  const [min, max] = firstMinMax(values)
+  return { count: values.length, sum, sumOfSquares, min, max, firstNonFinite: -1 }
+}
+
+const orOverflow = (value: number): number | Overflow => Number.isFinite(value) ? value : 'overflow'
+
+/**
+ * Every statistic from the exact sums: S = s * 2^-1074 and Q = q * 2^-2150, so S^2 = 4s^2 * 2^-2150
+ * and the sum of squared deviations is Q - S^2/n = (nq - 4s^2) / n * 2^-2150, never negative.
+ * Each is rounded once from its exact value; rounding S/n or ss first would round twice.
+ */
+function finish (count: number, sumState: Superaccumulator, squaresState: Superaccumulator, min: number, max: number): Statistics {
+  // math.fsum: +0 for an exact zero, even of -0 values (Python 3.13).
+  const sum = orOverflow(roundSuperaccumulator(sumState))
+  if (count === 0) return { count, sum, mean: null, variance: null, stdev: null, pvariance: null, pstdev: null, min: null, max: null }
+  const n = BigInt(count)
+  const s = toBigInt(sumState)
+  const deviations = n * toBigInt(squaresState) - 4n * s * s
+  const unit = 1n << BigInt(-PRODUCT_UNIT_EXPONENT)
+  const population = n * n * unit
+  const sample = n * (n - 1n) * unit
+  return {
+    count,
+    sum,
+    mean: ratioToDouble(s, n << 1074n),
+    variance: count < 2 ? null : orOverflow(ratioToDouble(deviations, sample)),
+    stdev: count < 2 ? null : orOverflow(sqrtRatioToDouble(deviations, sample)),
+    pvariance: orOverflow(ratioToDouble(deviations, population)),
+    pstdev: sqrtRatioToDouble(deviations, population),
+    min,
+    max
+  }
+}
+
+/**
+ * Combines the chunks' partials, in chunk order: the exact sums are added exactly, the first NaN or
+ * infinity wins by index, and min and max fold left to right so that the first of equals still wins.
+ */
+export function mergeStatsPartials (partials: StatsPartial[]): StatsResult {
+  const nonFinite = partials.map((partial) => partial.firstNonFinite).filter((index) => index >= 0)
+  if (nonFinite.length > 0) return { kind: 'non-finite', index: Math.min(...nonFinite) }
+
+  let count = 0
+  let min = Infinity
+  let max = -Infinity
+  const sum = createSuperaccumulator()
+  const sumOfSquares = createSuperaccumulator(DOT_CHUNKS)
+  for (const partial of partials) {
+    count += partial.count
+    mergeSuperaccumulators(sum, partial.sum)
+    mergeSuperaccumulators(sumOfSquares, partial.sumOfSquares)
+    if (partial.min < min) min = partial.min
+    if (partial.max > max) max = partial.max
+  }
+  return { kind: 'stats', stats: finish(count, sum, sumOfSquares, min, max) }
+}
+
+/** The statistics beyond the float64 range, for an answer that names them. */
+export function overflowingStatistics (stats: Statistics): StatisticName[] {
+  return (Object.keys(stats) as StatisticName[]).filter((name) => stats[name] === 'overflow')
+}
