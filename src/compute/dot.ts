@@ -89,7 +89,21 @@ const SLOTS = 8
 const sums = new Float64Array(4096 * SLOTS)
 
 /**
- * Adds pair i (x = values[i], y = values[n + i]) to the sums. `words` views the same memory: a
+ * Adds hi + lo (an exact product of scaled factors, below 4) to the three sums at `at`, cut into
+ * pieces on grids of 2^-33, 2^-69 and 2^-104: every subtraction below is exact.
+ */
+function binPieces (hi: number, lo: number, at: number): void {
+  const hi33 = (hi + GRID_33) - GRID_33
+  const rest = hi - hi33
+  const hi69 = (rest + GRID_69) - GRID_69
+  const lo69 = (lo + GRID_69) - GRID_69
+  sums[at]! += hi33
+  sums[at + 1]! += hi69 + lo69
+  sums[at + 2]! += (rest - hi69) + (lo - lo69)
+}
+
+/**
+ * Adds pair i (x = values[i], y = values[j]) to the sums. `words` views the same memory: a
  * double's high word, with its exponent field, is at odd index 2k + 1.
  */
 function binProduct (values: Float64Array, words: Uint32Array, i: number, j: number, slot: number): void {
@@ -105,16 +119,18 @@ function binProduct (values: Float64Array, words: Uint32Array, i: number, j: num
   const cb = SPLIT * b
   const bh = cb - (cb - b)
   const bl = b - bh
-  const lo = ((ah * bh - hi) + ah * bl + al * bh) + al * bl
-  // Pieces on grids of 2^-33, 2^-69, 2^-104: every subtraction below is exact.
-  const hi33 = (hi + GRID_33) - GRID_33
-  const rest = hi - hi33
-  const hi69 = (rest + GRID_69) - GRID_69
-  const lo69 = (lo + GRID_69) - GRID_69
-  const at = ((ex + ey) << 3) | slot
-  sums[at]! += hi33
-  sums[at + 1]! += hi69 + lo69
-  sums[at + 2]! += (rest - hi69) + (lo - lo69)
+  binPieces(hi, ((ah * bh - hi) + ah * bl + al * bh) + al * bl, ((ex + ey) << 3) | slot)
+}
+
+/** binProduct with y = x: one scaling and one split (Dekker's square, QD's two_sqr), exponent sum 2ex. */
+function binSquare (values: Float64Array, words: Uint32Array, i: number, slot: number): void {
+  const ex = (words[(i << 1) | 1]! >>> 20) & 0x7ff
+  const a = values[i]! * SCALE[ex]!
+  const hi = a * a
+  const ca = SPLIT * a
+  const ah = ca - (ca - a)
+  const al = a - ah
+  binPieces(hi, ((ah * ah - hi) + 2 * ah * al) + al * al, (ex << 4) | slot)
 }
 
 /** No branch but the loop's: the odd pair out goes through the same function. */
@@ -125,6 +141,15 @@ function binProducts (values: Float64Array, words: Uint32Array, n: number, from:
     binProduct(values, words, i + 1, n + i + 1, 4)
   }
   if (i < to) binProduct(values, words, i, n + i, 0)
+}
+
+function binSquares (values: Float64Array, words: Uint32Array, from: number, to: number): void {
+  let i = from
+  for (; i + 1 < to; i += 2) {
+    binSquare(values, words, i, 0)
+    binSquare(values, words, i + 1, 4)
+  }
+  if (i < to) binSquare(values, words, i, 0)
 }
 
 /**
@@ -160,27 +185,37 @@ function flushSums (acc: Superaccumulator): boolean {
 }
 
 /**
- * Adds x[i] * y[i] for i in [start, end) to `acc` (of DOT_CHUNKS chunks), exactly, where x is
- * values[0, n) and y is values[n, 2n). Returns true if some x[i] or y[i] was NaN or infinite: `acc`
- * is then meaningless, and `firstNonFinitePair` finds the culprit.
+ * Bins pairs [from, to) in blocks of PAIRS_PER_FLUSH, flushing each into `acc`; true if some value
+ * was not finite. Two direct calls rather than a function argument keep each call site monomorphic.
  */
-export function addProducts (acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number): boolean {
+function addBinned (acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number, squares: boolean): boolean {
   // A Float64Array's byteOffset is a multiple of 8, so this view is always aligned.
   const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2)
   let nonFinite = false
   for (let from = start; from < end; from += PAIRS_PER_FLUSH) {
-    binProducts(values, words, n, from, Math.min(end, from + PAIRS_PER_FLUSH))
+    const to = Math.min(end, from + PAIRS_PER_FLUSH)
+    if (squares) binSquares(values, words, from, to)
+    else binProducts(values, words, n, from, to)
     if (flushSums(acc)) nonFinite = true
   }
   return nonFinite
 }
 
 /**
+ * Adds x[i] * y[i] for i in [start, end) to `acc` (of DOT_CHUNKS chunks), exactly, where x is
+ * values[0, n) and y is values[n, 2n). Returns true if some x[i] or y[i] was NaN or infinite: `acc`
+ * is then meaningless, and `firstNonFinitePair` finds the culprit.
+ */
+export function addProducts (acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number): boolean {
+  return addBinned(acc, values, n, start, end, false)
+}
+
+/**
  * Adds x[i] * x[i] for i in [start, end) to `acc` (of DOT_CHUNKS chunks), exactly: the dot product of
- * values with themselves, y read at offset 0 instead of n. Returns true if some value is not finite.
+ * values with themselves, through the same sums, one split a value. True if some value is not finite.
  */
 export function addSquares (acc: Superaccumulator, values: Float64Array, start: number, end: number): boolean {
-  return addProducts(acc, values, 0, start, end)
+  return addBinned(acc, values, 0, start, end, true)
 }
 
 /** Index of the first pair in [start, end) with a NaN or an infinity in x (looked at first) or y, or -1. */
