@@ -143,13 +143,31 @@ function binProducts (values: Float64Array, words: Uint32Array, n: number, from:
   if (i < to) binProduct(values, words, i, n + i, 0)
 }
 
-function binSquares (values: Float64Array, words: Uint32Array, from: number, to: number): void {
+/**
+ * Squares of values [from, to), and their least and greatest into extremes[0] and [1] (by Math.min
+ * and Math.max, so -0 counts below 0): read here anyway, they would cost the stats kernel a pass.
+ */
+function binSquares (values: Float64Array, words: Uint32Array, from: number, to: number, extremes: Float64Array): void {
+  let min0 = extremes[0]!
+  let max0 = extremes[1]!
+  let min1 = min0
+  let max1 = max0
   let i = from
   for (; i + 1 < to; i += 2) {
     binSquare(values, words, i, 0)
     binSquare(values, words, i + 1, 4)
+    min0 = Math.min(min0, values[i]!)
+    max0 = Math.max(max0, values[i]!)
+    min1 = Math.min(min1, values[i + 1]!)
+    max1 = Math.max(max1, values[i + 1]!)
   }
-  if (i < to) binSquare(values, words, i, 0)
+  if (i < to) {
+    binSquare(values, words, i, 0)
+    min0 = Math.min(min0, values[i]!)
+    max0 = Math.max(max0, values[i]!)
+  }
+  extremes[0] = Math.min(min0, min1)
+  extremes[1] = Math.max(max0, max1)
 }
 
 /**
@@ -185,16 +203,16 @@ function flushSums (acc: Superaccumulator): boolean {
 }
 
 /**
- * Bins pairs [from, to) in blocks of PAIRS_PER_FLUSH, flushing each into `acc`; true if some value
- * was not finite. Two direct calls rather than a function argument keep each call site monomorphic.
+ * Bins pairs [from, to) in blocks of PAIRS_PER_FLUSH, flushing each into `acc`, squares when given
+ * `extremes`; true if some value was not finite. Two direct calls keep each call site monomorphic.
  */
-function addBinned (acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number, squares: boolean): boolean {
+function addBinned (acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number, extremes: Float64Array | null): boolean {
   // A Float64Array's byteOffset is a multiple of 8, so this view is always aligned.
   const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2)
   let nonFinite = false
   for (let from = start; from < end; from += PAIRS_PER_FLUSH) {
     const to = Math.min(end, from + PAIRS_PER_FLUSH)
-    if (squares) binSquares(values, words, from, to)
+    if (extremes !== null) binSquares(values, words, from, to, extremes)
     else binProducts(values, words, n, from, to)
     if (flushSums(acc)) nonFinite = true
   }
@@ -207,15 +225,16 @@ function addBinned (acc: Superaccumulator, values: Float64Array, n: number, star
  * is then meaningless, and `firstNonFinitePair` finds the culprit.
  */
 export function addProducts (acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number): boolean {
-  return addBinned(acc, values, n, start, end, false)
+  return addBinned(acc, values, n, start, end, null)
 }
 
 /**
  * Adds x[i] * x[i] for i in [start, end) to `acc` (of DOT_CHUNKS chunks), exactly: the dot product of
- * values with themselves, through the same sums, one split a value. True if some value is not finite.
+ * values with themselves, through the same sums, one split a value. Folds the values into
+ * extremes[0] (Math.min) and extremes[1] (Math.max) on the way. True if some value is not finite.
  */
-export function addSquares (acc: Superaccumulator, values: Float64Array, start: number, end: number): boolean {
-  return addBinned(acc, values, 0, start, end, true)
+export function addSquares (acc: Superaccumulator, values: Float64Array, start: number, end: number, extremes: Float64Array): boolean {
+  return addBinned(acc, values, 0, start, end, extremes)
 }
 
 /** Index of the first pair in [start, end) with a NaN or an infinity in x (looked at first) or y, or -1. */
