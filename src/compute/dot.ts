@@ -77,7 +77,7 @@ const GRID_69 = 1.5 * 2 ** -17
 /** Each of the three sums receives at most 2^35 units a pair, so 2^17 pairs stay below 2^53. */
 export const PAIRS_PER_FLUSH = 2 ** 17
 /** Units of 2^-2150: the pieces of x'y' are multiples of 2^-104, and ex + ey - 2046 >= -2046. */
-const UNIT_EXPONENT = -2150
+export const PRODUCT_UNIT_EXPONENT = -2150
 /** 4352 bits: products below 2^2048 in units of 2^-2150 take 4198, leaving room for any body's 2^24 pairs and lazy carries. */
 export const DOT_CHUNKS = 136
 
@@ -89,7 +89,21 @@ const SLOTS = 8
 const sums = new Float64Array(4096 * SLOTS)
 
 /**
- * Adds pair i (x = values[i], y = values[n + i]) to the sums. `words` views the same memory: a
+ * Adds hi + lo (an exact product of scaled factors, below 4) to the three sums at `at`, cut into
+ * pieces on grids of 2^-33, 2^-69 and 2^-104: every subtraction below is exact.
+ */
+function binPieces (hi: number, lo: number, at: number): void {
+  const hi33 = (hi + GRID_33) - GRID_33
+  const rest = hi - hi33
+  const hi69 = (rest + GRID_69) - GRID_69
+  const lo69 = (lo + GRID_69) - GRID_69
+  sums[at]! += hi33
+  sums[at + 1]! += hi69 + lo69
+  sums[at + 2]! += (rest - hi69) + (lo - lo69)
+}
+
+/**
+ * Adds pair i (x = values[i], y = values[j]) to the sums. `words` views the same memory: a
  * double's high word, with its exponent field, is at odd index 2k + 1.
  */
 function binProduct (values: Float64Array, words: Uint32Array, i: number, j: number, slot: number): void {
@@ -105,16 +119,18 @@ function binProduct (values: Float64Array, words: Uint32Array, i: number, j: num
   const cb = SPLIT * b
   const bh = cb - (cb - b)
   const bl = b - bh
-  const lo = ((ah * bh - hi) + ah * bl + al * bh) + al * bl
-  // Pieces on grids of 2^-33, 2^-69, 2^-104: every subtraction below is exact.
-  const hi33 = (hi + GRID_33) - GRID_33
-  const rest = hi - hi33
-  const hi69 = (rest + GRID_69) - GRID_69
-  const lo69 = (lo + GRID_69) - GRID_69
-  const at = ((ex + ey) << 3) | slot
-  sums[at]! += hi33
-  sums[at + 1]! += hi69 + lo69
-  sums[at + 2]! += (rest - hi69) + (lo - lo69)
+  binPieces(hi, ((ah * bh - hi) + ah * bl + al * bh) + al * bl, ((ex + ey) << 3) | slot)
+}
+
+/** binProduct with y = x: one scaling and one split (Dekker's square, QD's two_sqr), exponent sum 2ex. */
+function binSquare (values: Float64Array, words: Uint32Array, i: number, slot: number): void {
+  const ex = (words[(i << 1) | 1]! >>> 20) & 0x7ff
+  const a = values[i]! * SCALE[ex]!
+  const hi = a * a
+  const ca = SPLIT * a
+  const ah = ca - (ca - a)
+  const al = a - ah
+  binPieces(hi, ((ah * ah - hi) + 2 * ah * al) + al * al, (ex << 4) | slot)
 }
 
 /** No branch but the loop's: the odd pair out goes through the same function. */
@@ -125,6 +141,33 @@ function binProducts (values: Float64Array, words: Uint32Array, n: number, from:
     binProduct(values, words, i + 1, n + i + 1, 4)
   }
   if (i < to) binProduct(values, words, i, n + i, 0)
+}
+
+/**
+ * Squares of values [from, to), and their least and greatest into extremes[0] and [1] (by Math.min
+ * and Math.max, so -0 counts below 0): read here anyway, they would cost the stats kernel a pass.
+ */
+function binSquares (values: Float64Array, words: Uint32Array, from: number, to: number, extremes: Float64Array): void {
+  let min0 = extremes[0]!
+  let max0 = extremes[1]!
+  let min1 = min0
+  let max1 = max0
+  let i = from
+  for (; i + 1 < to; i += 2) {
+    binSquare(values, words, i, 0)
+    binSquare(values, words, i + 1, 4)
+    min0 = Math.min(min0, values[i]!)
+    max0 = Math.max(max0, values[i]!)
+    min1 = Math.min(min1, values[i + 1]!)
+    max1 = Math.max(max1, values[i + 1]!)
+  }
+  if (i < to) {
+    binSquare(values, words, i, 0)
+    min0 = Math.min(min0, values[i]!)
+    max0 = Math.max(max0, values[i]!)
+  }
+  extremes[0] = Math.min(min0, min1)
+  extremes[1] = Math.max(max0, max1)
 }
 
 /**
@@ -160,19 +203,38 @@ function flushSums (acc: Superaccumulator): boolean {
 }
 
 /**
+ * Bins pairs [from, to) in blocks of PAIRS_PER_FLUSH, flushing each into `acc`, squares when given
+ * `extremes`; true if some value was not finite. Two direct calls keep each call site monomorphic.
+ */
+function addBinned (acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number, extremes: Float64Array | null): boolean {
+  // A Float64Array's byteOffset is a multiple of 8, so this view is always aligned.
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2)
+  let nonFinite = false
+  for (let from = start; from < end; from += PAIRS_PER_FLUSH) {
+    const to = Math.min(end, from + PAIRS_PER_FLUSH)
+    if (extremes !== null) binSquares(values, words, from, to, extremes)
+    else binProducts(values, words, n, from, to)
+    if (flushSums(acc)) nonFinite = true
+  }
+  return nonFinite
+}
+
+/**
  * Adds x[i] * y[i] for i in [start, end) to `acc` (of DOT_CHUNKS chunks), exactly, where x is
  * values[0, n) and y is values[n, 2n). Returns true if some x[i] or y[i] was NaN or infinite: `acc`
  * is then meaningless, and `firstNonFinitePair` finds the culprit.
  */
 export function addProducts (acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number): boolean {
-  // A Float64Array's byteOffset is a multiple of 8, so this view is always aligned.
-  const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2)
-  let nonFinite = false
-  for (let from = start; from < end; from += PAIRS_PER_FLUSH) {
-    binProducts(values, words, n, from, Math.min(end, from + PAIRS_PER_FLUSH))
-    if (flushSums(acc)) nonFinite = true
-  }
-  return nonFinite
+  return addBinned(acc, values, n, start, end, null)
+}
+
+/**
+ * Adds x[i] * x[i] for i in [start, end) to `acc` (of DOT_CHUNKS chunks), exactly: the dot product of
+ * values with themselves, through the same sums, one split a value. Folds the values into
+ * extremes[0] (Math.min) and extremes[1] (Math.max) on the way. True if some value is not finite.
+ */
+export function addSquares (acc: Superaccumulator, values: Float64Array, start: number, end: number, extremes: Float64Array): boolean {
+  return addBinned(acc, values, 0, start, end, extremes)
 }
 
 /** Index of the first pair in [start, end) with a NaN or an infinity in x (looked at first) or y, or -1. */
@@ -228,7 +290,7 @@ export function mergeDotPartials (partials: DotPartial[]): DotResult {
   } else {
     const total = createSuperaccumulator(DOT_CHUNKS)
     for (const partial of partials as ExactDotPartial[]) mergeSuperaccumulators(total, partial.state)
-    dot = roundSuperaccumulator(total, UNIT_EXPONENT)
+    dot = roundSuperaccumulator(total, PRODUCT_UNIT_EXPONENT)
     if (dot === 0 && partials.length > 0 && partials.every((partial) => (partial as ExactDotPartial).everyNegativeZero)) dot = -0
   }
   return Number.isFinite(dot) ? { kind: 'dot', dot } : { kind: 'overflow' }
@@ -264,5 +326,5 @@ export function dotPrecise (x: ArrayLike<number>, y: ArrayLike<number>): number 
   const acc = createSuperaccumulator(DOT_CHUNKS)
   if (addProducts(acc, values, n, 0, n)) return nonFiniteDot(values, n)
   if (isExactZero(acc)) return everyProductNegativeZero(values, n, 0, n) ? -0 : 0
-  return roundSuperaccumulator(acc, UNIT_EXPONENT)
+  return roundSuperaccumulator(acc, PRODUCT_UNIT_EXPONENT)
 }

@@ -74,8 +74,8 @@ export function mergeSuperaccumulators (target: Superaccumulator, source: Supera
   propagateCarries(target)
 }
 
-/** N as a BigInt: once per result, so clarity beats speed here. */
-function toBigInt (acc: Superaccumulator): bigint {
+/** N as a BigInt (the value is N * 2^unitExponent): once per result, so clarity beats speed here. */
+export function toBigInt (acc: Superaccumulator): bigint {
   propagateCarries(acc)
   let n = 0n
   for (let k = acc.length - 1; k >= 0; k--) n = (n << 32n) + BigInt(acc[k]!)
