@@ -4,7 +4,9 @@ import { loadConfig, type Env } from '../src/config.js'
 
 /** Builds the app in-process with a quiet logger; the caller closes it. */
 export async function buildTestApp (env: Env = {}, options: AppOptions = {}): Promise<FastifyInstance> {
-  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent', POOL_THREADS: '2', ...env }), options)
+  // Load shedding off: here the app shares its event loop with the test, whose own work (building a
+  // large input) would count as the app's blocks. It is tested on a process of its own (load-shedding.test.ts).
+  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent', POOL_THREADS: '2', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...env }), options)
   await app.ready()
   return app
 }

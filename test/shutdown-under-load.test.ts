@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { startServer } from './support/server-process.js'
+import { until } from './support/until.js'
 import { closedForm, json } from './helper.js'
 
 describe('SIGTERM during sustained load', () => {
@@ -31,7 +31,8 @@ describe('SIGTERM during sustained load', () => {
       }
     }
     const clients = Promise.all(Array.from({ length: 6 }, (_, loop) => client(loop)))
-    await sleep(1500)
+    const incoming = () => server.logs.filter((line) => line.msg === 'incoming request' && String(line.reqId).startsWith('load-'))
+    await until(() => incoming().length > 20) // well into the load: 21 requests taken in
     server.child.kill('SIGTERM')
     const exit = await server.exited
     state.stop = true
@@ -42,7 +43,7 @@ describe('SIGTERM during sustained load', () => {
     expect(wrongResults).toBe(0)
 
     // Every request the server read got its answer; every other one was refused at the door.
-    const accepted = server.logs.filter((line) => line.msg === 'incoming request').map((line) => String(line.reqId)).filter((id) => id.startsWith('load-'))
+    const accepted = incoming().map((line) => String(line.reqId))
     const answered = new Set(server.logs.filter((line) => line.msg === 'request completed').map((line) => String(line.reqId)))
     expect(accepted.length).toBeGreaterThan(20)
     for (const id of accepted) {
