@@ -5,7 +5,8 @@
  * --replicas it runs `test:replicas` instead. Exits 1 if any run failed. The hog is this script's own
  * child, ended by its pid whatever happens.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,7 +26,8 @@ const config = [...(values.replicas ? ['--config', 'vitest.replicas.config.ts'] 
 const hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' })
 const stopHog = () => { if (hog.exitCode === null) hog.kill('SIGKILL') }
 process.on('exit', stopHog)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { stopHog(); process.exit(130) })
+let current: ChildProcess | undefined
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { current?.kill(signal); stopHog(); process.exit(130) })
 
 const dir = mkdtempSync(join(tmpdir(), 'test-stress-'))
 const failures = new Map<string, number>()
@@ -34,7 +36,10 @@ try {
   for (let run = 1; run <= runs; run++) {
     const out = join(dir, `run-${run}.json`)
     const started = Date.now()
-    const vitest = spawnSync('npx', ['vitest', 'run', ...config, '--reporter=dot', '--reporter=json', `--outputFile.json=${out}`], { stdio: ['ignore', 'inherit', 'inherit'] })
+    // Spawned, not spawnSync: the event loop stays free to run the signal handlers between runs.
+    const child = current = spawn('npx', ['vitest', 'run', ...config, '--reporter=dot', '--reporter=json', `--outputFile.json=${out}`], { stdio: ['ignore', 'inherit', 'inherit'] })
+    const [code] = await once(child, 'exit') as [number | null]
+    const vitest = { status: code }
     const seconds = Math.round((Date.now() - started) / 1000)
     let report: VitestReport | undefined
     try { report = JSON.parse(readFileSync(out, 'utf8')) as VitestReport } catch { /* vitest died before writing it */ }
