@@ -3,7 +3,7 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import { serializerCompiler } from 'fastify-type-provider-zod'
 import pino from 'pino'
 import { Histogram, Registry } from 'prom-client'
-import { sumOfSquaresReply } from '../routes/sum-of-squares.js'
+import { sumOfSquaresReply } from '../src/tasks/sum-of-squares.js'
 import { compiledOkSerializer } from '../src/compiled-serializer.js'
 import { formatTable, medianOf } from './measure.js'
 

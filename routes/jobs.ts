@@ -10,7 +10,7 @@ import { JobFeeds } from '../src/jobs/job-feeds.js'
 import type { JobCaller } from '../src/jobs/jobs.js'
 import { apiKeyDigest, clientOf } from '../src/client-identity.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
-import { sumOfSquaresRange } from './sum-of-squares.js'
+import { sumOfSquaresRange } from '../src/tasks/sum-of-squares.js'
 import { JOBS_TAG } from '../src/openapi-conventions.js'
 
 export const jobBody = (maxTerms: number) => z.strictObject({

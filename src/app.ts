@@ -1,13 +1,11 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-node'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type onRouteHookHandler } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
-import dotRoute from '../routes/dot.js'
+import { computeRoute } from '../routes/compute.js'
 import healthRoutes from '../routes/health.js'
 import jobsRoutes from '../routes/jobs.js'
 import probeRoute from '../routes/probe.js'
 import versionRoute from '../routes/version.js'
-import sumOfSquaresRoute from '../routes/sum-of-squares.js'
-import sumRoute from '../routes/sum.js'
 import testFaultRoute from '../routes/test-fault.js'
 import runTask from '../workers/run-task.js'
 import { tasks } from '../workers/tasks.js'
@@ -27,6 +25,8 @@ import openApi from './plugins/openapi.js'
 import uploads from './plugins/uploads.js'
 import tracing from './plugins/tracing.js'
 import { requestId } from './request-id.js'
+import { loadTasks } from './tasks/registry.js'
+import type { AnyTask } from './tasks/task.js'
 
 // This file is where the app is composed, and the one file of src/ that imports routes/ and
 // workers/: it gives the executor the workers' task table, by value and by type.
@@ -38,15 +38,14 @@ declare module './executor/executor.js' {
 /** How long after a compute request's own deadline Node's request timeout closes what is left. */
 const NODE_TIMEOUT_SLACK_MS = 5000
 
-/** Every route that runs CPU work: each gets the compute scope's guards without asking for them. */
-const computeRoutes: ComputeRoute[] = [sumOfSquaresRoute, sumRoute, dotRoute, jobsRoutes]
-
 export interface AppOptions {
   logger?: FastifyServerOptions['logger']
   /** Sees every route as it is registered: tests check that the OpenAPI document covers them all. */
   onRoute?: onRouteHookHandler
   /** Extra compute routes, registered in the compute scope after the service's own (tests). */
   computeRoutes?: ComputeRoute[]
+  /** Extra task declarations, routed like the registry's, after them (tests: a task under another path). */
+  tasks?: AnyTask[]
   /** Turns tracing on with this span processor instead of the configured exporter (tests: an in-memory one). */
   spanProcessor?: SpanProcessor
 }
@@ -98,10 +97,13 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(healthRoutes)
   await app.register(probeRoute)
   await app.register(versionRoute, { build })
+  // Every route that runs CPU work: each gets the compute scope's guards without asking for them.
+  const declared = [...await loadTasks(), ...(options.tasks ?? [])]
   await app.register(computeScope, {
     config,
     routes: [
-      ...computeRoutes,
+      ...declared.map(computeRoute),
+      jobsRoutes,
       ...(config.ENABLE_TEST_FAULTS ? [testFaultRoute] : []),
       ...(options.computeRoutes ?? [])
     ]

@@ -1,15 +1,12 @@
-import dot from './dot.js'
-import sumOfSquares from './sum-of-squares.js'
-import sum from './sum.js'
+import { kernels } from '../src/tasks/registry.js'
 import testFault from './test-fault.js'
 
 /**
- * Every task a worker (or the event loop, for inline work) can run, by name: the name of its route
- * and its module. A task is a synchronous function of one structured-cloneable input.
+ * Every task a worker (or the event loop, for inline work) can run, by name: the registry's kernels
+ * (src/tasks/registry.ts), and the fault injector. A task is a synchronous function of one
+ * structured-cloneable input.
  */
 export const tasks = {
-  'sum-of-squares': sumOfSquares,
-  sum,
-  dot,
+  ...kernels,
   'test-fault': testFault
 }

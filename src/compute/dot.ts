@@ -1,9 +1,10 @@
+import { mergeFloat64Partials, type Float64Chunk, type Float64Partial, type Float64Result } from './float64-partials.js'
+import { requireLittleEndian } from './little-endian.js'
 import type { Mode } from './modes.js'
 import {
   addScaled,
   createSuperaccumulator,
   isExactZero,
-  mergeSuperaccumulators,
   propagateCarries,
   roundSuperaccumulator,
   type Superaccumulator
@@ -22,10 +23,8 @@ import {
  * the sums are moved into a wide superaccumulator (units of 2^-2150).
  */
 
-if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
-  // The hot loop reads a double's high word at the odd index of a Uint32Array view.
-  throw new Error('the exact dot product reads float64 bits as little-endian words; this platform is big-endian')
-}
+// The hot loop reads a double's high word at the odd index of a Uint32Array view.
+requireLittleEndian('the exact dot product')
 
 /** Fewest pairs worth a chunk of their own: below this the hand-off costs more than a thread gains. */
 export const MIN_PAIRS_PER_CHUNK = 2 ** 17
@@ -35,38 +34,13 @@ export const PAIRS_PER_MS: Record<Mode, number> = { exact: 100_000, fast: 400_00
 
 /**
  * One chunk of a dot product: pairs [start, end) of a buffer holding x (its first n doubles) then y
- * (the next n). The buffer is a SharedArrayBuffer when it comes from a request, read in place.
+ * (the next n); a partial's indexes are of pairs.
  */
-export interface DotChunk {
-  buffer: ArrayBufferLike
+export interface DotChunk extends Float64Chunk {
   n: number
-  start: number
-  end: number
-  mode: Mode
 }
 
-export interface ExactDotPartial {
-  mode: 'exact'
-  /** The chunk's exact sum of products, carries propagated: DOT_CHUNKS doubles. */
-  state: Superaccumulator
-  /** Index of the chunk's first pair with a NaN or an infinity, or -1. */
-  firstNonFinite: number
-  everyNegativeZero: boolean
-}
-
-export interface FastDotPartial {
-  mode: 'fast'
-  dot: number
-  firstNonFinite: number
-}
-
-export type DotPartial = ExactDotPartial | FastDotPartial
-
-export type DotResult =
-  | { kind: 'dot', dot: number }
-  /** `index` is the first pair of the whole input with a NaN or an infinity in x or y. */
-  | { kind: 'non-finite', index: number }
-  | { kind: 'overflow' }
+export type DotResult = Float64Result<'dot'>
 
 /** 2^(1023 - e) by exponent field e: x' = x * SCALE[e] is exact. A NaN or an infinity passes through. */
 const SCALE = Float64Array.from({ length: 2048 }, (_, e) => e === 0x7ff ? 1 : 2 ** (1023 - e))
@@ -263,12 +237,12 @@ export function naiveDot (values: Float64Array, n: number, start: number, end: n
 }
 
 /** A chunk's partial result; runs in a worker thread (or inline). */
-export function dotChunk ({ buffer, n, start, end, mode }: DotChunk): DotPartial {
+export function dotChunk ({ buffer, n, start, end, mode }: DotChunk): Float64Partial {
   const values = new Float64Array(buffer, 0, 2 * n)
   if (mode === 'fast') {
     const dot = naiveDot(values, n, start, end)
     // Only a non-finite chunk result is worth a second look for a non-finite input.
-    return { mode, dot, firstNonFinite: Number.isFinite(dot) ? -1 : firstNonFinitePair(values, n, start, end) }
+    return { mode, value: dot, firstNonFinite: Number.isFinite(dot) ? -1 : firstNonFinitePair(values, n, start, end) }
   }
   const state = createSuperaccumulator(DOT_CHUNKS)
   if (addProducts(state, values, n, start, end)) return { mode, state, firstNonFinite: firstNonFinitePair(values, n, start, end), everyNegativeZero: false }
@@ -276,24 +250,9 @@ export function dotChunk ({ buffer, n, start, end, mode }: DotChunk): DotPartial
   return { mode, state, firstNonFinite: -1, everyNegativeZero: isExactZero(state) && everyProductNegativeZero(values, n, start, end) }
 }
 
-/**
- * Combines the chunks' partials, in chunk order. Exact partials are added exactly and rounded once;
- * rounding each chunk first would round twice.
- */
-export function mergeDotPartials (partials: DotPartial[]): DotResult {
-  const nonFinite = partials.map((partial) => partial.firstNonFinite).filter((index) => index >= 0)
-  if (nonFinite.length > 0) return { kind: 'non-finite', index: Math.min(...nonFinite) }
-
-  let dot: number
-  if (partials.every((partial) => partial.mode === 'fast')) {
-    dot = partials.reduce((total, partial) => total + partial.dot, 0)
-  } else {
-    const total = createSuperaccumulator(DOT_CHUNKS)
-    for (const partial of partials as ExactDotPartial[]) mergeSuperaccumulators(total, partial.state)
-    dot = roundSuperaccumulator(total, PRODUCT_UNIT_EXPONENT)
-    if (dot === 0 && partials.length > 0 && partials.every((partial) => (partial as ExactDotPartial).everyNegativeZero)) dot = -0
-  }
-  return Number.isFinite(dot) ? { kind: 'dot', dot } : { kind: 'overflow' }
+/** Combines the chunks' partials, in chunk order (src/compute/float64-partials.ts), in this wider superaccumulator. */
+export function mergeDotPartials (partials: Float64Partial[]): DotResult {
+  return mergeFloat64Partials('dot', partials, { chunks: DOT_CHUNKS, unitExponent: PRODUCT_UNIT_EXPONENT })
 }
 
 /** What Math.sumPrecise of the products gives once one is not finite: NaN for a NaN or both infinities. */

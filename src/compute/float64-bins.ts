@@ -1,3 +1,4 @@
+import { requireLittleEndian } from './little-endian.js'
 import { addScaled, propagateCarries, type Superaccumulator } from './superaccumulator.js'
 
 /**
@@ -9,10 +10,8 @@ import { addScaled, propagateCarries, type Superaccumulator } from './superaccum
  * Two sets of bins take alternate values, so consecutive additions rarely wait on the same bin.
  */
 
-if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
-  // The hot loop reads a double's low word at the even index of a Uint32Array view.
-  throw new Error('exact summation reads float64 bits as little-endian words; this platform is big-endian')
-}
+// The hot loop reads a double's low word at the even index of a Uint32Array view.
+requireLittleEndian('exact summation')
 
 const BINS = 4096
 /** Values per block: 2^21 low words below 2^32 each sum below 2^53, exact in a double. */

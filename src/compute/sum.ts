@@ -1,12 +1,7 @@
 import { addValues, everyNegativeZero, firstNonFinite } from './float64-bins.js'
+import { mergeFloat64Partials, type Float64Chunk, type Float64Partial, type Float64Result } from './float64-partials.js'
 import type { Mode } from './modes.js'
-import {
-  createSuperaccumulator,
-  isExactZero,
-  mergeSuperaccumulators,
-  roundSuperaccumulator,
-  type Superaccumulator
-} from './superaccumulator.js'
+import { createSuperaccumulator, isExactZero, roundSuperaccumulator } from './superaccumulator.js'
 
 /** Fewest values worth a chunk of their own: below 2^19 (under 1 ms exact) the hand-off costs more than a thread gains. */
 export const MIN_VALUES_PER_CHUNK = 2 ** 19
@@ -14,48 +9,19 @@ export const MIN_VALUES_PER_CHUNK = 2 ** 19
 /** Values one thread adds per millisecond, roughly, by mode (measured 100-250 thousand exact, 350-550 thousand fast): the work's estimated cost. */
 export const VALUES_PER_MS: Record<Mode, number> = { exact: 250_000, fast: 500_000 }
 
-/**
- * One chunk of a sum: values [start, end) of a buffer of float64 values. The buffer is a
- * SharedArrayBuffer when it comes from a request, so every chunk reads the same memory in place.
- */
-export interface SumChunk {
-  buffer: ArrayBufferLike
-  start: number
-  end: number
-  mode: Mode
-}
+/** One chunk of a sum: values [start, end) of the buffer; a partial's indexes are into the buffer. */
+export type SumChunk = Float64Chunk
 
-export interface ExactSumPartial {
-  mode: 'exact'
-  /** The chunk's exact sum, carries propagated: 68 doubles, cheap to send back. */
-  state: Superaccumulator
-  /** Index in the buffer of the chunk's first NaN or infinity, or -1. */
-  firstNonFinite: number
-  everyNegativeZero: boolean
-}
-
-export interface FastSumPartial {
-  mode: 'fast'
-  sum: number
-  firstNonFinite: number
-}
-
-export type SumPartial = ExactSumPartial | FastSumPartial
-
-export type SumResult =
-  | { kind: 'sum', sum: number }
-  /** `index` is into the buffer: the first NaN or infinity of the whole input. */
-  | { kind: 'non-finite', index: number }
-  | { kind: 'overflow' }
+export type SumResult = Float64Result<'sum'>
 
 /** A chunk's partial result; runs in a worker thread (or inline). */
-export function sumChunk ({ buffer, start, end, mode }: SumChunk): SumPartial {
+export function sumChunk ({ buffer, start, end, mode }: SumChunk): Float64Partial {
   const values = new Float64Array(buffer, start * 8, end - start)
   if (mode === 'fast') {
     const sum = naiveSum(values)
     // Only a non-finite chunk sum is worth a second look for a non-finite value.
     const at = Number.isFinite(sum) ? -1 : firstNonFinite(values)
-    return { mode, sum, firstNonFinite: at < 0 ? -1 : start + at }
+    return { mode, value: sum, firstNonFinite: at < 0 ? -1 : start + at }
   }
   const state = createSuperaccumulator()
   if (addValues(state, values)) return { mode, state, firstNonFinite: start + firstNonFinite(values), everyNegativeZero: false }
@@ -63,24 +29,9 @@ export function sumChunk ({ buffer, start, end, mode }: SumChunk): SumPartial {
   return { mode, state, firstNonFinite: -1, everyNegativeZero: isExactZero(state) && everyNegativeZero(values) }
 }
 
-/**
- * Combines the chunks' partials, in chunk order. Exact partials are added exactly and rounded once:
- * rounding each chunk first would round twice and could miss the nearest double.
- */
-export function mergeSumPartials (partials: SumPartial[]): SumResult {
-  const nonFinite = partials.map((partial) => partial.firstNonFinite).filter((index) => index >= 0)
-  if (nonFinite.length > 0) return { kind: 'non-finite', index: Math.min(...nonFinite) }
-
-  let sum: number
-  if (partials.every((partial) => partial.mode === 'fast')) {
-    sum = partials.reduce((total, partial) => total + partial.sum, 0)
-  } else {
-    const total = createSuperaccumulator()
-    for (const partial of partials as ExactSumPartial[]) mergeSuperaccumulators(total, partial.state)
-    sum = roundSuperaccumulator(total)
-    if (sum === 0 && partials.every((partial) => (partial as ExactSumPartial).everyNegativeZero)) sum = -0
-  }
-  return Number.isFinite(sum) ? { kind: 'sum', sum } : { kind: 'overflow' }
+/** Combines the chunks' partials, in chunk order (src/compute/float64-partials.ts). */
+export function mergeSumPartials (partials: Float64Partial[]): SumResult {
+  return mergeFloat64Partials('sum', partials)
 }
 
 /** What Math.sumPrecise returns for values containing a NaN or an infinity. */

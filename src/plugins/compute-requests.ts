@@ -31,6 +31,13 @@ declare module 'fastify' {
     /** Kernel time and chunks of the request's work, once it has run (set by serverTiming): for the access line. */
     computeRun: { kernelMs: number, chunks: number } | null
   }
+  interface FastifyContextConfig {
+    /**
+     * The task a compute route runs, set by the route factory (routes/compute.ts) from the task's
+     * declaration: a large body is refused unread while that task's queue is full for its client.
+     */
+    computeTask?: TaskName
+  }
 }
 
 export const TIMEOUT_HEADER = 'x-timeout-ms'
@@ -61,7 +68,6 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
     state?.reservation?.release()
   }
   const refused = (why: UploadRefusal) => why === 'share' ? new UploadShareFullError(app.uploads.stats().perClientBytes) : new UploadMemoryFullError()
-  const tasks = new Set<string>(app.executor.tasks)
   const byApiKey = options.API_KEYS !== undefined
   app.decorateRequest('computeSignal', null as unknown as Cancellation)
   app.decorateRequest('computeClient', '')
@@ -96,9 +102,9 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
       : new BodyTooLargeError(limit)
     if (declared !== undefined && declared > limit) throw tooLarge()
 
-    const task = taskOf(request.routeOptions.url)
-    if ((declared === undefined || declared > READ_BEFORE_ADMISSION_BYTES) && task !== undefined && tasks.has(task)) {
-      app.executor.admit(task as TaskName, request.computeClient)
+    const task = request.routeOptions.config.computeTask
+    if ((declared === undefined || declared > READ_BEFORE_ADMISSION_BYTES) && task !== undefined) {
+      app.executor.admit(task, request.computeClient)
     }
 
     // A body of known length is reserved whole before a byte is read; a chunked one as it grows,
@@ -142,10 +148,6 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
     settle(request)
     states.get(request)?.meter?.dispose()
   })
-}
-
-function taskOf (url: string | undefined): string | undefined {
-  return url?.slice(url.lastIndexOf('/') + 1)
 }
 
 function contentLength (request: FastifyRequest): number | undefined {

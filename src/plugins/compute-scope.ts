@@ -67,7 +67,7 @@ function refuseDeepJson (app: FastifyInstance) {
 /**
  * Documents what every compute route shares, so a new route needs nothing but its own schema: the
  * compute tag (which also brings the deadline and timing headers, src/openapi-conventions.ts), an
- * operationId from its path (`/v1/sum-of-squares` is `sumOfSquares`), the errors it can answer
+ * operationId from its path when it names none (`/v1/sum-of-squares` is `sumOfSquares`), the errors it can answer
  * with, and its API key.
  */
 function documentGuards (route: RouteOptions, requireApiKey: boolean) {
@@ -81,9 +81,14 @@ function documentGuards (route: RouteOptions, requireApiKey: boolean) {
   }
 }
 
-/** The last path segment in camelCase: `/v1/sum-of-squares` is `sumOfSquares`. */
+/** The last path segment in camelCase: `/v1/sum-of-squares` is `sumOfSquares`. A declared task names its own. */
 export function operationIdOf (url: string): string {
-  return url.slice(url.lastIndexOf('/') + 1).replace(/[-_.]+(\w)/g, (_match, letter: string) => letter.toUpperCase())
+  return camelCase(url.slice(url.lastIndexOf('/') + 1))
+}
+
+/** `sum-of-squares` is `sumOfSquares`. */
+export function camelCase (name: string): string {
+  return name.replace(/[-_.]+(\w)/g, (_match, letter: string) => letter.toUpperCase())
 }
 
 /**

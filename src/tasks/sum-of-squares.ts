@@ -1,12 +1,8 @@
-import type { FastifyInstance } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { compiledOkSerializer } from '../src/compiled-serializer.js'
-import { splitRange } from '../src/compute/split-range.js'
-import { MIN_TERMS_PER_CHUNK, TERMS_PER_MS } from '../src/compute/sum-of-squares.js'
-import { offload } from '../src/executor/offload.js'
-import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
-import { serverTiming } from '../src/server-timing.js'
+import { compiledOkSerializer } from '../compiled-serializer.js'
+import { splitRange } from '../compute/split-range.js'
+import { MIN_TERMS_PER_CHUNK, TERMS_PER_MS } from '../compute/sum-of-squares.js'
+import { defineTask } from './task.js'
 
 const range = {
   start: z.int().default(0).describe('First integer of the range (inclusive); a safe integer, may be negative'),
@@ -39,33 +35,23 @@ export const sumOfSquaresReply = z.object({
   examples: [{ result: '333333332833333333500000014', start: -3, end: 1_000_000_000, terms: 1_000_000_003, chunks: 2, elapsedMs: 164.538 }]
 })
 
-export default async function sumOfSquaresRoute (app: FastifyInstance, { config }: ComputeRouteOptions) {
-  app.withTypeProvider<ZodTypeProvider>().post('/v1/sum-of-squares', {
-    schema: {
-      summary: 'Exact sum of i*i over start <= i < end',
-      body: sumOfSquaresBody(config.MAX_TERMS),
-      response: { 200: sumOfSquaresReply }
-    },
-    serializerCompiler: compiledOkSerializer
-  }, async (request, reply) => {
-    const { start, end, chunks } = request.body
-    const run = await offload(app.executor, { signal: request.computeSignal, client: request.computeClient, deadline: request.computeDeadline }, {
-      task: 'sum-of-squares',
-      size: end - start,
-      minChunkSize: MIN_TERMS_PER_CHUNK,
-      unitsPerMs: TERMS_PER_MS,
-      chunks,
-      inlineMaxSize: config.INLINE_MAX_TERMS,
-      split: (parts) => splitRange({ start, end }, parts),
-      merge: (sums) => sums.reduce((total, sum) => total + sum, 0n)
-    })
-    return {
-      result: run.value.toString(),
-      start,
-      end,
-      terms: end - start,
-      chunks: run.chunks,
-      elapsedMs: serverTiming(request, reply, run)
-    }
-  })
-}
+/** POST /v1/sum-of-squares: the exact sum of i*i over a range (src/compute/sum-of-squares.ts). */
+export default defineTask({
+  name: 'sum-of-squares',
+  summary: 'Exact sum of i*i over start <= i < end',
+  input: { json: (config) => sumOfSquaresBody(config.MAX_TERMS) },
+  read: ({ body }) => body as z.output<ReturnType<typeof sumOfSquaresBody>>,
+  cost: ({ start, end, chunks }, config) => ({
+    size: end - start,
+    minChunkSize: MIN_TERMS_PER_CHUNK,
+    unitsPerMs: TERMS_PER_MS,
+    // The client may choose the chunk count; small work it leaves to the service runs on the event loop.
+    chunks,
+    inlineMaxSize: config.INLINE_MAX_TERMS
+  }),
+  split: ({ start, end }, parts) => splitRange({ start, end }, parts),
+  merge: (sums: bigint[]) => sums.reduce((total, sum) => total + sum, 0n),
+  result: sumOfSquaresReply,
+  answer: (sum, { start, end }) => ({ result: sum.toString(), start, end, terms: end - start }),
+  serializerCompiler: compiledOkSerializer
+})
