@@ -136,6 +136,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exact statistics of uploaded numbers: what Python's statistics module answers, bit for bit */
+        post: operations["stats"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs": {
         parameters: {
             query?: never;
@@ -1364,6 +1381,351 @@ export interface operations {
                 };
             };
             /** @description A NaN or an infinity in binary input (the message names it, as x[i] or y[i]), or a dot product beyond the float64 range */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "Value at index 2 is NaN: only finite numbers are accepted",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "error": "Too Many Requests",
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal failure; the message never carries internals */
+            500: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "error": "Internal Server Error",
+                     *       "message": "Internal Server Error",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "error": "Service Unavailable",
+                     *       "message": "The service is at capacity; retry shortly",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
+            504: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 504,
+                     *       "error": "Gateway Timeout",
+                     *       "message": "The request did not finish within its deadline of 30000 ms",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stats: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the caller's own to follow the request by (echoed back, and in the logs) */
+                "x-request-id"?: string;
+                /** @description A deadline shorter than the service's own (REQUEST_TIMEOUT_MS), in milliseconds; past it the request gets 504 and its tasks are aborted */
+                "x-timeout-ms"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "values": [
+                 *         2.5,
+                 *         3.25,
+                 *         5.5,
+                 *         11.25
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
+                    values: number[];
+                };
+                "application/octet-stream": Blob;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description kernel;dur=<ms>, total;dur=<ms>: time in the task functions (summed over chunks) and the handler's wall time */
+                    "server-timing"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 4,
+                     *       "sum": 22.5,
+                     *       "mean": 5.625,
+                     *       "variance": 15.6875,
+                     *       "stdev": 3.960744879438715,
+                     *       "pvariance": 11.765625,
+                     *       "pstdev": 3.430105683503061,
+                     *       "min": 2.5,
+                     *       "max": 11.25,
+                     *       "chunks": 1,
+                     *       "elapsedMs": 0.512
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description How many values */
+                        count: number;
+                        /** @description math.fsum: the correctly rounded sum (0 for no values) */
+                        sum: number;
+                        /** @description statistics.mean: the exact mean rounded once; null for no values */
+                        mean: number | null;
+                        /** @description statistics.variance, the sample variance: exact, rounded once; null for fewer than two values */
+                        variance: number | null;
+                        /** @description statistics.stdev: the correctly rounded square root of the exact sample variance; null for fewer than two values */
+                        stdev: number | null;
+                        /** @description statistics.pvariance, the population variance: exact, rounded once; null for no values */
+                        pvariance: number | null;
+                        /** @description statistics.pstdev: the correctly rounded square root of the exact population variance; null for no values */
+                        pstdev: number | null;
+                        /** @description The first least value, as Python's min; null for no values */
+                        min: number | null;
+                        /** @description The first greatest value, as Python's max; null for no values */
+                        max: number | null;
+                        /** @description Tasks the values were split into across the pool (0 for no values) */
+                        chunks: number;
+                        /** @description Time from the body being read to the answer: the upload itself is not counted */
+                        elapsedMs: number;
+                    };
+                };
+            };
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
+                     *       "issues": [
+                     *         {
+                     *           "path": "body.end",
+                     *           "message": "end must be greater than or equal to start"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "error": "Unauthorized",
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 408,
+                     *       "error": "Request Timeout",
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
+            413: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "error": "Payload Too Large",
+                     *       "message": "Request body is too large",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported content type; the message names the accepted ones */
+            415: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "Content-Type text/plain is not accepted: send application/json",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A NaN or an infinity in binary input (the message names its index), or a statistic beyond the float64 range (the message names it) */
             422: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */

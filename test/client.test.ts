@@ -72,6 +72,17 @@ describe('the typed client (client/), against the real server', () => {
     expect(nonFinite.error).toMatchObject({ statusCode: 422, message: 'y[0] is NaN: only finite numbers are accepted' })
   })
 
+  it('reads the statistics of JSON and binary values, with null where Python raises', async () => {
+    const json = await client.POST('/v1/stats', { body: { values: [2.5, 3.25, 5.5, 11.25] } })
+    expect(json.data).toMatchObject({ count: 4, sum: 22.5, mean: 5.625, variance: 15.6875, pvariance: 11.765625, min: 2.5, max: 11.25 })
+    const binary = await client.POST('/v1/stats', {
+      body: new Blob([new Float64Array([7])]),
+      bodySerializer: (body) => body,
+      headers: { 'content-type': 'application/octet-stream' }
+    })
+    expect(binary.data).toMatchObject({ count: 1, mean: 7, variance: null, stdev: null, pvariance: 0 })
+  })
+
   it('reads health, readiness, the probe, the version and the metrics', async () => {
     expect((await client.GET('/health/live')).data).toEqual({ status: 'ok' })
     expect((await client.GET('/health/ready')).data).toEqual({ status: 'ready' })

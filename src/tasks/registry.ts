@@ -1,5 +1,6 @@
 import { dotChunk } from '../compute/dot.js'
 import { sumOfSquaresChunk } from '../compute/sum-of-squares-chunk.js'
+import { statsChunk } from '../compute/stats.js'
 import { sumChunk } from '../compute/sum.js'
 import type { AnyTask, TaskDeclaration } from './task.js'
 
@@ -11,7 +12,8 @@ import type { AnyTask, TaskDeclaration } from './task.js'
 export const registry = {
   'sum-of-squares': task(sumOfSquaresChunk, () => import('./sum-of-squares.js')),
   sum: task(sumChunk, () => import('./sum.js')),
-  dot: task(dotChunk, () => import('./dot.js'))
+  dot: task(dotChunk, () => import('./dot.js')),
+  stats: task(statsChunk, () => import('./stats.js'))
 }
 
 /** The kernels by task name: the workers' task table (workers/tasks.ts). */
