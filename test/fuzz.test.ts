@@ -179,6 +179,8 @@ describe('fuzzing every public endpoint', () => {
           })
           const text = await response.text()
           expect([200, 503, 504], text).toContain(response.status)
+          // Under a one-core hog (test:stress, 5 runs, 1,600 answers, 2026-12-03) an answer came a median
+          // 5 ms and at most 260 ms after its deadline: the 1 s bound has about 4x that margin.
           expect(performance.now() - started).toBeLessThan(timeoutMs + 1000)
         }))
       }), { numRuns: 40 })

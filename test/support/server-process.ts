@@ -63,7 +63,9 @@ export async function startServer (env: Record<string, string> = {}, { timeoutMs
   const port = env.PORT !== undefined ? Number(env.PORT) : await freePort()
   const [command = process.execPath, ...args] = [...wrapper, process.execPath, ...nodeArgs, entry]
   const child = spawn(command, args, {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    // Load shedding off unless a test turns it on (load-shedding.test.ts): on a busy machine it would
+    // answer 503 to whatever another test is about (an upload's 413, say).
+    env: { ...process.env, LOG_LEVEL: 'info', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   runningServers.add(child)
