@@ -9,7 +9,7 @@ import { recordPartial } from './job-partials.js'
 import { chunkUnits, newJobRecord } from './job-plan.js'
 import { JobNotifier, taskOf, visibleTo, type JobChange, type Jobs } from './jobs.js'
 import { redisJobEndings } from './redis-job-endings.js'
-import { StoredJobs } from './redis-job-inputs.js'
+import { StoredJobs } from './stored-jobs.js'
 import type { JobsOptions } from './embedded-jobs.js'
 import { connectJobStore } from './job-store-connections.js'
 import { isRedisFull, jobStoreGuard } from './job-store-errors.js'
@@ -32,7 +32,7 @@ const MAX_PRIORITY = 2 ** 21
 
 const QUEUE = 'compute-chunks'
 
-/** A chunk in the queue names its job; the job's input stays in the job's hash (redis-job-inputs.ts). */
+/** A chunk in the queue names its job; the job's input stays in the job's hash (stored-jobs.ts). */
 interface ChunkData {
   job: string
   index: number

@@ -61,6 +61,9 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
     notifier.emit({ type: 'job-status', status })
     if (isActive(status)) return notifier.changed(job.record.id, 'status')
     job.record.finishedAt = Date.now()
+    // Kept only until the merge: a finished job holds its document alone.
+    job.inputs = undefined
+    job.partials = []
     active.delete(job)
     const left = (activeOf.get(job.record.client) ?? 1) - 1
     if (left === 0) activeOf.delete(job.record.client)
@@ -129,7 +132,7 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
     try {
       result = job.task.finish(job.partials, job.record.input)
     } catch (error) {
-      return changeStatus(job, 'failed', { error: finishFailure(error, job.record.requestId) })
+      return changeStatus(job, 'failed', { error: errorBodyOf(finishFailure(error), job.record.requestId) })
     }
     changeStatus(job, 'succeeded', { result })
   }

@@ -1,6 +1,5 @@
 import type { JobDocument, JobRecord, JobRequest, JobStatus } from './job-document.js'
 import type { JobTask, JobTasks } from './job-tasks.js'
-import { errorBodyOf, type ErrorBody } from '../error-body.js'
 import { JobFailedError } from '../errors.js'
 
 export const JOB_BACKENDS = ['embedded', 'redis'] as const
@@ -68,9 +67,9 @@ export function taskOf (tasks: JobTasks, name: string): JobTask {
 }
 
 /** Why a job whose chunks all ran did not succeed: the task's own error (a 422, as its route answers), or a failure. */
-export function finishFailure (error: unknown, requestId: string): ErrorBody {
+export function finishFailure (error: unknown): { statusCode: number, message: string } {
   const own = error instanceof Error && typeof (error as { statusCode?: unknown }).statusCode === 'number'
-  return errorBodyOf(own ? error as Error & { statusCode: number } : new JobFailedError('its result could not be computed'), requestId)
+  return own ? error as Error & { statusCode: number } : new JobFailedError('its result could not be computed')
 }
 
 /** A job is visible to the key that created it; without API_KEYS, to everyone. */

@@ -7,7 +7,7 @@ import { readPartials } from './job-partials.js'
 import { finishFailure, type JobChange, type JobNotifier } from './jobs.js'
 import { isRedisFull } from './job-store-errors.js'
 import { defineFullJobEnd } from './redis-full-job.js'
-import type { StoredJob } from './redis-job-inputs.js'
+import type { StoredJob } from './stored-jobs.js'
 import { ACTIVE, CANCELLED, keysOf } from './redis-records.js'
 import type { RunScript } from './redis-scripts.js'
 
@@ -78,8 +78,7 @@ export function redisJobEndings ({ commands, run, notifier, publish, read, confi
     try {
       result = job.task.finish(partials, job.input)
     } catch (error) {
-      const record = await read(id)
-      await endJob(id, 'failed', ['error', JSON.stringify(finishFailure(error, record?.requestId ?? ''))])
+      await failJob(id, finishFailure(error))
       return 'the job failed: its task refused the result'
     }
     const succeeded = await run('jobSucceed', [keys.job, keys.done, ACTIVE, keys.partials], [Date.now(), config.JOB_TTL_S, id, ...caps, JSON.stringify(result)]) === 1
