@@ -30,7 +30,8 @@ const CHUNK_ATTEMPTS = 3
 /** BullMQ's largest priority (lower runs first). */
 const MAX_PRIORITY = 2 ** 21
 
-const QUEUE = 'compute-chunks'
+/** The BullMQ queue of every job's chunks. */
+export const CHUNK_QUEUE = 'compute-chunks'
 
 /** A chunk in the queue names its job; the job's input stays in the job's hash (stored-jobs.ts). */
 interface ChunkData {
@@ -50,7 +51,7 @@ export async function createBullmqJobs ({ executor, tasks, config, log, orphanAf
   const run = defineScripts(commands)
   const notifier = new JobNotifier()
   const stored = new StoredJobs(commands, tasks)
-  const queue = new Queue<ChunkData>(QUEUE, {
+  const queue = new Queue<ChunkData>(CHUNK_QUEUE, {
     connection: commands,
     // Retries are for the bookkeeping around a chunk (a Redis hiccup must not fail a job of hours);
     // the kernel itself is deterministic.
@@ -142,7 +143,7 @@ export async function createBullmqJobs ({ executor, tasks, config, log, orphanAf
     return 'recorded'
   }
 
-  const worker = new Worker<ChunkData, string>(QUEUE, processChunk, {
+  const worker = new Worker<ChunkData, string>(CHUNK_QUEUE, processChunk, {
     connection: workerConnection,
     name: `${hostname()}:${process.pid}`,
     concurrency: config.JOB_THREADS,
