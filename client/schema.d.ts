@@ -1870,22 +1870,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "task": "sum-of-squares",
-                 *       "input": {
-                 *         "start": 0,
-                 *         "end": 1000000000000
-                 *       }
-                 *     }
-                 */
                 "application/json": {
                     /**
                      * @description The task, as the synchronous route of the same name runs it
                      * @enum {string}
                      */
                     task: "sum-of-squares";
-                    /** @description The task's input, checked as the synchronous route checks it, up to JOB_MAX_TERMS terms */
+                    /** @description The task's input, checked as the synchronous route checks it (up to JOB_MAX_TERMS terms) */
                     input: {
                         /**
                          * @description First integer of the range (inclusive); a safe integer, may be negative
@@ -1894,6 +1885,74 @@ export interface operations {
                         start?: number;
                         /** @description End of the range (exclusive); a safe integer, at least `start` */
                         end: number;
+                    };
+                } | {
+                    /**
+                     * @description The task, as the synchronous route of the same name runs it
+                     * @enum {string}
+                     */
+                    task: "sum";
+                    /**
+                     * @description The task's input, checked as the synchronous route checks it (up to JOB_MAX_TERMS terms)
+                     * @example {
+                     *       "values": [
+                     *         1e+308,
+                     *         1e+308,
+                     *         -1e+308
+                     *       ]
+                     *     }
+                     */
+                    input: {
+                        /** @description The numbers to add; JSON numbers beyond the float64 range (1e999) are refused */
+                        values: number[];
+                    };
+                } | {
+                    /**
+                     * @description The task, as the synchronous route of the same name runs it
+                     * @enum {string}
+                     */
+                    task: "dot";
+                    /**
+                     * @description The task's input, checked as the synchronous route checks it (up to JOB_MAX_TERMS terms)
+                     * @example {
+                     *       "x": [
+                     *         1e+200,
+                     *         1e+200,
+                     *         3
+                     *       ],
+                     *       "y": [
+                     *         1e+200,
+                     *         -1e+200,
+                     *         0.1
+                     *       ]
+                     *     }
+                     */
+                    input: {
+                        /** @description JSON numbers beyond the float64 range (1e999) are refused */
+                        x: number[];
+                        /** @description JSON numbers beyond the float64 range (1e999) are refused */
+                        y: number[];
+                    };
+                } | {
+                    /**
+                     * @description The task, as the synchronous route of the same name runs it
+                     * @enum {string}
+                     */
+                    task: "stats";
+                    /**
+                     * @description The task's input, checked as the synchronous route checks it (up to JOB_MAX_TERMS terms)
+                     * @example {
+                     *       "values": [
+                     *         2.5,
+                     *         3.25,
+                     *         5.5,
+                     *         11.25
+                     *       ]
+                     *     }
+                     */
+                    input: {
+                        /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
+                        values: number[];
                     };
                 };
             };
@@ -1938,23 +1997,75 @@ export interface operations {
                          * @description Random and unguessable (UUID v4, 122 random bits)
                          */
                         id: string;
-                        /** @enum {string} */
-                        task: "sum-of-squares";
+                        /**
+                         * @description The task, as its synchronous route runs it
+                         * @enum {string}
+                         */
+                        task: "sum-of-squares" | "sum" | "dot" | "stats";
+                        /** @description The task's input, as POST /v1/jobs took it */
                         input: {
+                            /**
+                             * @description First integer of the range (inclusive); a safe integer, may be negative
+                             * @default 0
+                             */
                             start: number;
+                            /** @description End of the range (exclusive); a safe integer, at least `start` */
                             end: number;
+                        } | {
+                            /** @description The numbers to add; JSON numbers beyond the float64 range (1e999) are refused */
+                            values: number[];
+                        } | {
+                            /** @description JSON numbers beyond the float64 range (1e999) are refused */
+                            x: number[];
+                            /** @description JSON numbers beyond the float64 range (1e999) are refused */
+                            y: number[];
+                        } | {
+                            /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
+                            values: number[];
                         };
                         /** @enum {string} */
                         status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
                         progress: {
-                            /** @description Terms whose chunk has finished; it only grows */
+                            /** @description Units of work (terms, values, pairs) whose chunk has finished; it only grows */
                             done: number;
                             total: number;
                             /** @description done / total, 0..1 (1 for an empty range) */
                             fraction: number;
                         };
-                        /** @description Once succeeded: the exact sum as a base-10 integer string, as the synchronous route returns it */
-                        result?: string;
+                        /** @description Once succeeded: what the task's route answers, without `chunks` and `elapsedMs` (unless its declaration says otherwise) */
+                        result?: string | {
+                            sum: number;
+                            /** @description How many values were added */
+                            count: number;
+                            /** @enum {string} */
+                            mode: "exact" | "fast";
+                        } | {
+                            /** @description The sum of x[i] * y[i]; 0 for empty vectors */
+                            dot: number;
+                            /** @description How many pairs were multiplied */
+                            count: number;
+                            /** @enum {string} */
+                            mode: "exact" | "fast";
+                        } | {
+                            /** @description How many values */
+                            count: number;
+                            /** @description math.fsum: the correctly rounded sum (0 for no values) */
+                            sum: number;
+                            /** @description statistics.mean: the exact mean rounded once; null for no values */
+                            mean: number | null;
+                            /** @description statistics.variance, the sample variance: exact, rounded once; null for fewer than two values */
+                            variance: number | null;
+                            /** @description statistics.stdev: the correctly rounded square root of the exact sample variance; null for fewer than two values */
+                            stdev: number | null;
+                            /** @description statistics.pvariance, the population variance: exact, rounded once; null for no values */
+                            pvariance: number | null;
+                            /** @description statistics.pstdev: the correctly rounded square root of the exact population variance; null for no values */
+                            pstdev: number | null;
+                            /** @description The first least value, as Python's min; null for no values */
+                            min: number | null;
+                            /** @description The first greatest value, as Python's max; null for no values */
+                            max: number | null;
+                        };
                         error?: components["schemas"]["ErrorBody"];
                         /** Format: date-time */
                         createdAt: string;
@@ -2257,23 +2368,75 @@ export interface operations {
                          * @description Random and unguessable (UUID v4, 122 random bits)
                          */
                         id: string;
-                        /** @enum {string} */
-                        task: "sum-of-squares";
+                        /**
+                         * @description The task, as its synchronous route runs it
+                         * @enum {string}
+                         */
+                        task: "sum-of-squares" | "sum" | "dot" | "stats";
+                        /** @description The task's input, as POST /v1/jobs took it */
                         input: {
+                            /**
+                             * @description First integer of the range (inclusive); a safe integer, may be negative
+                             * @default 0
+                             */
                             start: number;
+                            /** @description End of the range (exclusive); a safe integer, at least `start` */
                             end: number;
+                        } | {
+                            /** @description The numbers to add; JSON numbers beyond the float64 range (1e999) are refused */
+                            values: number[];
+                        } | {
+                            /** @description JSON numbers beyond the float64 range (1e999) are refused */
+                            x: number[];
+                            /** @description JSON numbers beyond the float64 range (1e999) are refused */
+                            y: number[];
+                        } | {
+                            /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
+                            values: number[];
                         };
                         /** @enum {string} */
                         status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
                         progress: {
-                            /** @description Terms whose chunk has finished; it only grows */
+                            /** @description Units of work (terms, values, pairs) whose chunk has finished; it only grows */
                             done: number;
                             total: number;
                             /** @description done / total, 0..1 (1 for an empty range) */
                             fraction: number;
                         };
-                        /** @description Once succeeded: the exact sum as a base-10 integer string, as the synchronous route returns it */
-                        result?: string;
+                        /** @description Once succeeded: what the task's route answers, without `chunks` and `elapsedMs` (unless its declaration says otherwise) */
+                        result?: string | {
+                            sum: number;
+                            /** @description How many values were added */
+                            count: number;
+                            /** @enum {string} */
+                            mode: "exact" | "fast";
+                        } | {
+                            /** @description The sum of x[i] * y[i]; 0 for empty vectors */
+                            dot: number;
+                            /** @description How many pairs were multiplied */
+                            count: number;
+                            /** @enum {string} */
+                            mode: "exact" | "fast";
+                        } | {
+                            /** @description How many values */
+                            count: number;
+                            /** @description math.fsum: the correctly rounded sum (0 for no values) */
+                            sum: number;
+                            /** @description statistics.mean: the exact mean rounded once; null for no values */
+                            mean: number | null;
+                            /** @description statistics.variance, the sample variance: exact, rounded once; null for fewer than two values */
+                            variance: number | null;
+                            /** @description statistics.stdev: the correctly rounded square root of the exact sample variance; null for fewer than two values */
+                            stdev: number | null;
+                            /** @description statistics.pvariance, the population variance: exact, rounded once; null for no values */
+                            pvariance: number | null;
+                            /** @description statistics.pstdev: the correctly rounded square root of the exact population variance; null for no values */
+                            pstdev: number | null;
+                            /** @description The first least value, as Python's min; null for no values */
+                            min: number | null;
+                            /** @description The first greatest value, as Python's max; null for no values */
+                            max: number | null;
+                        };
                         error?: components["schemas"]["ErrorBody"];
                         /** Format: date-time */
                         createdAt: string;
@@ -2601,23 +2764,75 @@ export interface operations {
                          * @description Random and unguessable (UUID v4, 122 random bits)
                          */
                         id: string;
-                        /** @enum {string} */
-                        task: "sum-of-squares";
+                        /**
+                         * @description The task, as its synchronous route runs it
+                         * @enum {string}
+                         */
+                        task: "sum-of-squares" | "sum" | "dot" | "stats";
+                        /** @description The task's input, as POST /v1/jobs took it */
                         input: {
+                            /**
+                             * @description First integer of the range (inclusive); a safe integer, may be negative
+                             * @default 0
+                             */
                             start: number;
+                            /** @description End of the range (exclusive); a safe integer, at least `start` */
                             end: number;
+                        } | {
+                            /** @description The numbers to add; JSON numbers beyond the float64 range (1e999) are refused */
+                            values: number[];
+                        } | {
+                            /** @description JSON numbers beyond the float64 range (1e999) are refused */
+                            x: number[];
+                            /** @description JSON numbers beyond the float64 range (1e999) are refused */
+                            y: number[];
+                        } | {
+                            /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
+                            values: number[];
                         };
                         /** @enum {string} */
                         status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
                         progress: {
-                            /** @description Terms whose chunk has finished; it only grows */
+                            /** @description Units of work (terms, values, pairs) whose chunk has finished; it only grows */
                             done: number;
                             total: number;
                             /** @description done / total, 0..1 (1 for an empty range) */
                             fraction: number;
                         };
-                        /** @description Once succeeded: the exact sum as a base-10 integer string, as the synchronous route returns it */
-                        result?: string;
+                        /** @description Once succeeded: what the task's route answers, without `chunks` and `elapsedMs` (unless its declaration says otherwise) */
+                        result?: string | {
+                            sum: number;
+                            /** @description How many values were added */
+                            count: number;
+                            /** @enum {string} */
+                            mode: "exact" | "fast";
+                        } | {
+                            /** @description The sum of x[i] * y[i]; 0 for empty vectors */
+                            dot: number;
+                            /** @description How many pairs were multiplied */
+                            count: number;
+                            /** @enum {string} */
+                            mode: "exact" | "fast";
+                        } | {
+                            /** @description How many values */
+                            count: number;
+                            /** @description math.fsum: the correctly rounded sum (0 for no values) */
+                            sum: number;
+                            /** @description statistics.mean: the exact mean rounded once; null for no values */
+                            mean: number | null;
+                            /** @description statistics.variance, the sample variance: exact, rounded once; null for fewer than two values */
+                            variance: number | null;
+                            /** @description statistics.stdev: the correctly rounded square root of the exact sample variance; null for fewer than two values */
+                            stdev: number | null;
+                            /** @description statistics.pvariance, the population variance: exact, rounded once; null for no values */
+                            pvariance: number | null;
+                            /** @description statistics.pstdev: the correctly rounded square root of the exact population variance; null for no values */
+                            pstdev: number | null;
+                            /** @description The first least value, as Python's min; null for no values */
+                            min: number | null;
+                            /** @description The first greatest value, as Python's max; null for no values */
+                            max: number | null;
+                        };
                         error?: components["schemas"]["ErrorBody"];
                         /** Format: date-time */
                         createdAt: string;

@@ -5,18 +5,21 @@ import { z } from 'zod'
 import { errorBody } from '../src/error-body.js'
 import { JobNotFoundError, NotAcceptableError, TooManyClientJobsError } from '../src/errors.js'
 import { EventStreamSlots } from '../src/jobs/event-stream-slots.js'
-import { jobDocument } from '../src/jobs/job-document.js'
+import { jobDocument as jobDocumentOf } from '../src/jobs/job-document.js'
 import { JobFeeds } from '../src/jobs/job-feeds.js'
 import type { JobCaller } from '../src/jobs/jobs.js'
 import { apiKeyDigest, clientOf } from '../src/client-identity.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
-import { sumOfSquaresRange } from '../src/tasks/sum-of-squares.js'
+import type { JobTasks } from '../src/jobs/job-tasks.js'
 import { JOBS_TAG } from '../src/openapi-conventions.js'
 
-export const jobBody = (maxTerms: number) => z.strictObject({
-  task: z.literal('sum-of-squares').describe('The task, as the synchronous route of the same name runs it'),
-  input: sumOfSquaresRange(maxTerms).describe('The task\'s input, checked as the synchronous route checks it, up to JOB_MAX_TERMS terms')
-}).meta({ examples: [{ task: 'sum-of-squares', input: { start: 0, end: 1_000_000_000_000 } }] })
+type JobKind = z.ZodObject<{ task: z.ZodLiteral<string>, input: z.ZodType }>
+
+/** A job of any declared task: its name, and its input as its job schema checks it (src/jobs/job-tasks.ts). */
+export const jobBody = (tasks: JobTasks) => z.discriminatedUnion('task', [...tasks.values()].map((task) => z.strictObject({
+  task: z.literal(task.name).describe('The task, as the synchronous route of the same name runs it'),
+  input: task.input.describe('The task\'s input, checked as the synchronous route checks it (up to JOB_MAX_TERMS terms)')
+})) as unknown as [JobKind, ...JobKind[]]).meta({ examples: [{ task: 'sum-of-squares', input: { start: 0, end: 1_000_000_000_000 } }, { task: 'stats', input: { values: [2.5, 3.25, 5.5, 11.25] } }] })
 
 const jobNotFound = errorBody.describe('No such job for this API key: unknown, expired or deleted')
 
@@ -47,6 +50,18 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
   const routes = app.withTypeProvider<ZodTypeProvider>()
   const feeds = new JobFeeds(app.jobs)
   const slots = new EventStreamSlots(config.EVENT_STREAMS_MAX, config.EVENT_STREAMS_MAX_PER_CLIENT)
+  const jobDocument = jobDocumentOf(app.jobs.tasks).meta({
+    examples: [{
+      id: '0b5e3c1e-5a8f-4f7c-9a51-4e1e29f5c6a2',
+      task: 'sum-of-squares',
+      input: { start: 0, end: 1_000_000_000_000 },
+      status: 'running',
+      progress: { done: 250_000_000_000, total: 1_000_000_000_000, fraction: 0.25 },
+      createdAt: '2026-11-27T18:00:00.000Z',
+      startedAt: '2026-11-27T18:00:00.012Z',
+      elapsedMs: 125_310.5
+    }]
+  })
 
   routes.post('/v1/jobs', {
     schema: {
@@ -54,7 +69,7 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       tags: [JOBS_TAG],
       summary: 'Start a job: a computation too long for one request',
       description: 'Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished.',
-      body: jobBody(config.JOB_MAX_TERMS),
+      body: jobBody(app.jobs.tasks),
       response: {
         202: jobDocument.describe('Accepted: the job is queued'),
         429: errorBody.describe('This client (its API key, else its address) already has JOBS_MAX_ACTIVE_PER_KEY jobs queued or running, or is over the rate limit; `Retry-After` says when to retry'),

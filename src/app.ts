@@ -88,7 +88,9 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     jsonParseMaxBytes: config.JSON_PARSE_MAX_BYTES,
     jsonBodyLimit: config.JSON_BODY_LIMIT_BYTES
   })
-  await app.register(jobs, { config })
+  // Declared once: each task's route, and its job.
+  const declared = [...await loadTasks(), ...(options.tasks ?? [])]
+  await app.register(jobs, { config, tasks: declared })
   await app.register(loadMonitor)
   // Before every route: swagger and metrics learn routes from their onRoute hooks.
   await app.register(openApi, { requireApiKey: config.API_KEYS !== undefined, rateLimited: config.RATE_LIMIT_MAX !== undefined })
@@ -98,7 +100,6 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(probeRoute)
   await app.register(versionRoute, { build })
   // Every route that runs CPU work: each gets the compute scope's guards without asking for them.
-  const declared = [...await loadTasks(), ...(options.tasks ?? [])]
   await app.register(computeScope, {
     config,
     routes: [

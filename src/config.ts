@@ -4,6 +4,7 @@ import { apiKeys, bool, int, trustProxy } from './config-values.js'
 import { defaultMaxConnections } from './connection-limits.js'
 import { defaultUploadMemory, largestReservedBody } from './upload-memory.js'
 import { EXECUTOR_KINDS } from './executor/executor.js'
+import { defaultJobThreads } from './executor/fair-queue.js'
 
 /** Most chunks one job may be cut into. */
 export const MAX_JOB_CHUNKS = 2 ** 24
@@ -241,7 +242,7 @@ export const configSchema = z.object({
     JSON_PARSE_MAX_BYTES: config.JSON_PARSE_MAX_BYTES ?? 8 * config.JSON_BODY_LIMIT_BYTES,
     POOL_MAX_QUEUE_MS: config.POOL_MAX_QUEUE_MS ?? config.POOL_THREADS * 1000,
     HEADERS_TIMEOUT_MS: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
-    JOB_THREADS: config.JOB_THREADS ?? Math.max(1, config.POOL_THREADS - 1),
+    JOB_THREADS: config.JOB_THREADS ?? defaultJobThreads(config.POOL_THREADS),
     tracesExporter: tracesExporterOf(config)
   }))
 

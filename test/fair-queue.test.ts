@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { FairQueue } from '../src/executor/fair-queue.js'
+import { FairQueue, isAdmitted, ServiceQueue, type ServiceClass } from '../src/executor/fair-queue.js'
 
 interface Item { client: string, costMs: number, id: string }
 const item = (client: string, costMs: number, id: string): Item => ({ client, costMs, id })
@@ -101,5 +101,34 @@ describe('the fair queue, with work handed out without waiting', () => {
     queue.push(item('b', 10, 'b3'))
     queue.push(item('a', 10, 'a2'))
     expect(drain(queue)).toEqual(['b3', 'a2'])
+  })
+})
+
+describe('the classes of service: the job lane\'s policy', () => {
+  const work = (serviceClass: ServiceClass, id: string) => ({ client: 'c', costMs: serviceClass === 'job' ? 0 : 5, id, serviceClass })
+
+  it('hands out every waiting request before any job chunk, and a job chunk only below jobThreads running', () => {
+    const queue = new ServiceQueue<ReturnType<typeof work>>(1)
+    queue.push(work('job', 'j1'))
+    queue.push(work('job', 'j2'))
+    queue.push(work('request', 'r1'))
+    expect(queue.startsAtOnce('job')).toBe(false)
+    expect(queue.shift()?.id).toBe('r1')
+    expect(queue.shift()?.id).toBe('j1')
+    queue.started('job')
+    // One job thread is taken: j2 waits, while a request would start at once.
+    expect(queue.shift()).toBeUndefined()
+    expect(queue.startsAtOnce('request')).toBe(true)
+    queue.finished('job')
+    expect(queue.shift()?.id).toBe('j2')
+  })
+
+  it('admits requests against the queue bound and never refuses job work, which does not count in it', () => {
+    expect(isAdmitted('request')).toBe(true)
+    expect(isAdmitted('job')).toBe(false)
+    const queue = new ServiceQueue<ReturnType<typeof work>>(1)
+    queue.push(work('job', 'j1'))
+    expect(queue.requests.costMs).toBe(0)
+    expect(queue.length).toBe(1)
   })
 })

@@ -12,6 +12,8 @@ import { activeOf, FINISHED, finishedOf } from '../src/jobs/redis-records.js'
 import { buildTestApp } from './helper.js'
 import { until } from './support/jobs.js'
 import { startRedis, type RedisServer } from './support/redis-server.js'
+import { jobTasks } from '../src/jobs/job-tasks.js'
+import { loadTasks } from '../src/tasks/registry.js'
 
 /** Chunks from LONG on run until aborted (a job that holds its slot); the others finish at once. */
 const LONG = 1_000_000
@@ -34,6 +36,7 @@ const config = loadConfig({
   SHUTDOWN_GRACE_MS: '1000',
   REDIS_URL: undefined
 })
+const tasks = jobTasks(await loadTasks(), config)
 const log = pino({ level: 'silent' })
 const caller = (client: string): JobCaller => ({ client, requestId: `req-${client}` })
 const long = { task: 'sum-of-squares' as const, input: { start: LONG, end: LONG + 1000 } }
@@ -57,8 +60,8 @@ describe.each(['embedded', 'redis'] as const)('job caps per client and in all (%
   beforeEach(async () => {
     await client?.flushall()
     jobs = mode === 'embedded'
-      ? createEmbeddedJobs({ executor, config, log })
-      : await createBullmqJobs({ executor, config: { ...config, REDIS_URL: redis!.url }, log })
+      ? createEmbeddedJobs({ executor, tasks, config, log })
+      : await createBullmqJobs({ executor, tasks, config: { ...config, REDIS_URL: redis!.url }, log })
   })
   afterEach(async () => {
     await jobs.stop()

@@ -11,6 +11,8 @@ import type { Jobs } from '../src/jobs/jobs.js'
 import { ACTIVE, keysOf, toHash } from '../src/jobs/redis-records.js'
 import { until } from './support/jobs.js'
 import { startRedis, type RedisServer } from './support/redis-server.js'
+import { jobTasks } from '../src/jobs/job-tasks.js'
+import { loadTasks } from '../src/tasks/registry.js'
 
 /** An executor whose chunk starting at `failAt` throws, as a crashed kernel would; the others take 20 ms. */
 function failingExecutor (failAt: number): Executor {
@@ -24,6 +26,7 @@ function failingExecutor (failAt: number): Executor {
 }
 
 const config = loadConfig({ JOB_CHUNK_TERMS: '1000', JOB_MAX_TERMS: '100000', POOL_THREADS: '2', REDIS_URL: undefined })
+const tasks = jobTasks(await loadTasks(), config)
 const log = pino({ level: 'silent' })
 const caller = { requestId: 'req-1', client: 'ip:127.0.0.1' }
 
@@ -33,10 +36,10 @@ describe.each(['embedded', 'redis'] as const)('a job whose chunk fails (%s)', (m
   beforeAll(async () => {
     const executor = failingExecutor(3000)
     if (mode === 'embedded') {
-      jobs = createEmbeddedJobs({ executor, config, log })
+      jobs = createEmbeddedJobs({ executor, tasks, config, log })
     } else {
       redis = await startRedis()
-      jobs = await createBullmqJobs({ executor, config: { ...config, REDIS_URL: redis.url }, log })
+      jobs = await createBullmqJobs({ executor, tasks, config: { ...config, REDIS_URL: redis.url }, log })
     }
   })
   afterAll(async () => {
@@ -68,10 +71,10 @@ describe('a job whose replica stopped between creating it and queueing its chunk
   it('gets its first chunks queued again by a live replica, and succeeds', async () => {
     const redis = await startRedis()
     const client = new Redis(redis.url)
-    const jobs = await createBullmqJobs({ executor: failingExecutor(-1), config: { ...config, REDIS_URL: redis.url }, log, orphanAfterMs: 400 })
+    const jobs = await createBullmqJobs({ executor: failingExecutor(-1), tasks, config: { ...config, REDIS_URL: redis.url }, log, orphanAfterMs: 400 })
     try {
       // What the submit script leaves behind, without the chunks that would have followed it.
-      const record = newJobRecord({ task: 'sum-of-squares', input: { start: 0, end: 5000 } }, caller, 1000)
+      const record = newJobRecord(tasks.get('sum-of-squares')!, { task: 'sum-of-squares', input: { start: 0, end: 5000 } }, caller, 1000)
       await client.multi().hset(keysOf(record.id).job, toHash(record)).sadd(ACTIVE, record.id).exec()
       const done = await until(async () => {
         const document = await jobs.get(record.id, caller)

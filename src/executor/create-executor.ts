@@ -3,6 +3,7 @@ import { DeadlineExceededError, QueueFullError } from '../errors.js'
 import { abortReasonOf, SiblingFailed } from './abort-reasons.js'
 import { childOf } from './cancellation.js'
 import { cannotMeet } from './doomed-work.js'
+import { isAdmitted } from './fair-queue.js'
 import {
   ANONYMOUS_CLIENT, MAX_CHUNKS_PER_THREAD,
   type ExecuteOptions, type Executor, type ExecutorEvent, type ExecutorListener, type ExecutorStats,
@@ -102,11 +103,11 @@ export function createExecutor (runner: TaskRunner, { maxQueueMs, threads, tasks
     kind: runner.kind,
     tasks: tasks.names as TaskName[],
     async execute (task, input, options = {}) {
-      if (options.priority !== 'job') admitRequest(task, options)
+      if (isAdmitted(options.priority ?? 'request')) admitRequest(task, options)
       return run(task, input, options)
     },
     async executeAll (task, inputs, options = {}) {
-      if (options.priority !== 'job') admitRequest(task, options)
+      if (isAdmitted(options.priority ?? 'request')) admitRequest(task, options)
       if (inputs.length === 1) return [await run(task, inputs[0]!, options)]
       // The request's own signal still aborts every chunk; the first failure aborts the others.
       const { child: signal, release } = childOf(options.signal, inputs.length)

@@ -1,5 +1,6 @@
 import type { TransferListItem } from 'node:worker_threads'
 import type { TaskSignal } from './cancellation.js'
+import type { ServiceClass } from './fair-queue.js'
 
 export type { TaskSignal }
 
@@ -42,11 +43,8 @@ export interface ExecuteOptions {
   signal?: TaskSignal
   /** Buffers in the input to move to the worker instead of copying them. */
   transferList?: TransferListItem[]
-  /**
-   * `job` work (chunks of a long job) yields to `request` work (the default): it waits while requests
-   * wait, uses at most the pool's job threads, and waits for capacity instead of being refused.
-   */
-  priority?: 'request' | 'job'
+  /** The work's class of service: `request` (the default) or `job`, whose policy is ServiceQueue's (fair-queue.ts). */
+  priority?: ServiceClass
   /** Who the work is for (API key digest or address): the queue is shared fairly between clients. */
   client?: string
   /** Estimated milliseconds of work of each task: what it counts for in the queue. Unknown: a running abort always terminates. */

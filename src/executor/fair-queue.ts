@@ -115,3 +115,67 @@ export class FairQueue<T extends FairItem> {
     if (this.length === 0) this.costMs = 0
   }
 }
+
+/**
+ * Classes of service: `request` work (a client is waiting on the answer) and `job` work (a chunk of
+ * a long job, src/jobs). The job lane's whole policy is here: a job chunk starts only while no
+ * request waits, at most `jobThreads` run at once, in the order they came, and none is ever refused
+ * (it is not admitted against the request queue's bound, and does not count in it).
+ */
+export type ServiceClass = 'request' | 'job'
+
+/** All threads but one: a request always finds a thread, or waits for at most one request's chunk. */
+export const defaultJobThreads = (threads: number) => Math.max(1, threads - 1)
+
+/** Whether work of this class is admitted against the request queue's bound (createExecutor), or simply waits. */
+export const isAdmitted = (serviceClass: ServiceClass) => serviceClass === 'request'
+
+/** Work waiting for a thread in both classes: requests fairly between clients, then jobs. */
+export class ServiceQueue<T extends FairItem & { serviceClass: ServiceClass }> {
+  /** Request work, fair between clients. */
+  readonly requests = new FairQueue<T>()
+  readonly #jobs: T[] = []
+  #runningJobs = 0
+
+  constructor (private readonly jobThreads: number) {}
+
+  get length (): number {
+    return this.requests.length + this.#jobs.length
+  }
+
+  /** Whether work of this class may take a free thread now, ahead of everything waiting. */
+  startsAtOnce (serviceClass: ServiceClass): boolean {
+    return serviceClass === 'request' ? this.requests.length === 0 : this.length === 0 && this.#jobMayStart()
+  }
+
+  push (item: T): void {
+    if (item.serviceClass === 'request') this.requests.push(item)
+    else this.#jobs.push(item)
+  }
+
+  /** The next item for a free thread, or undefined when nothing waiting may start. */
+  shift (): T | undefined {
+    if (this.requests.length > 0) return this.requests.shift()
+    return this.#jobMayStart() ? this.#jobs.shift() : undefined
+  }
+
+  remove (item: T): boolean {
+    if (item.serviceClass === 'request') return this.requests.remove(item)
+    const at = this.#jobs.indexOf(item)
+    if (at >= 0) this.#jobs.splice(at, 1)
+    return at >= 0
+  }
+
+  /** Work of this class started on a thread, and finished: job threads are counted. */
+  started (serviceClass: ServiceClass): void {
+    if (serviceClass === 'job') this.#runningJobs++
+  }
+
+  finished (serviceClass: ServiceClass): void {
+    if (serviceClass === 'job') this.#runningJobs--
+  }
+
+  #jobMayStart (): boolean {
+    return this.requests.length === 0 && this.#runningJobs < this.jobThreads
+  }
+}

@@ -7,7 +7,7 @@ import { abortError } from './abort-reasons.js'
 import { createExecutor, type ExecutorOptions } from './create-executor.js'
 import { cannotMeet } from './doomed-work.js'
 import { TASK_OVERHEAD_MS, type Executor, type RunOptions, type TaskMessage, type TaskName, type TaskOutcome } from './executor.js'
-import { FairQueue, type FairItem } from './fair-queue.js'
+import { defaultJobThreads, ServiceQueue, type FairItem, type ServiceClass } from './fair-queue.js'
 
 export interface PoolExecutorOptions {
   threads: number
@@ -41,6 +41,7 @@ interface PoolWorker {
 }
 
 interface Waiting extends FairItem {
+  serviceClass: ServiceClass
   message: TaskMessage
   options: RunOptions
   resolve: (outcome: TaskOutcome) => void
@@ -59,10 +60,10 @@ interface Waiting extends FairItem {
  * below what it has already run: then
  * the caller is answered at once and the task finishes unseen, so a flood of very short deadlines
  * cannot keep the pool busy restarting threads; a queued request whose turn comes when it can no
- * longer finish before its deadline is answered instead of started (src/executor/doomed-work.ts). Job chunks wait in a lane of their own, behind
- * requests, take at most `jobThreads` threads, and never count against the request queue (docs/jobs.md).
+ * longer finish before its deadline is answered instead of started (src/executor/doomed-work.ts). Job chunks wait in a
+ * class of service of their own, whose policy is ServiceQueue's (fair-queue.ts; docs/jobs.md).
  */
-export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, workerNice = 0, tasks, jobThreads = Math.max(1, threads - 1), filename = workerEntry }: PoolExecutorOptions): Executor {
+export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, workerNice = 0, tasks, jobThreads = defaultJobThreads(threads), filename = workerEntry }: PoolExecutorOptions): Executor {
   const pool = new Piscina<TaskMessage, TaskOutcome>({
     filename,
     // A fixed-size pool, started up front: CPU-bound work gains nothing from more threads than
@@ -74,15 +75,13 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
     workerData: { nice: workerNice }
   })
   const ready = new Set<PoolWorker>()
-  const waiting = new FairQueue<Waiting>()
-  const waitingJobs: Waiting[] = []
+  const waiting = new ServiceQueue<Waiting>(jobThreads)
   let running = 0
-  let runningJobs = 0
-  const jobMayStart = () => waiting.length === 0 && runningJobs < jobThreads
+  const classOf = (options: RunOptions): ServiceClass => options.priority ?? 'request'
 
   function pump () {
     while (running < ready.size) {
-      const entry = waiting.length > 0 ? waiting.shift() : jobMayStart() ? waitingJobs.shift() : undefined
+      const entry = waiting.shift()
       if (entry === undefined) return
       entry.release()
       // Work that waited past the point where it could still finish: answered now, not started and then terminated.
@@ -92,17 +91,18 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
     }
   }
 
-  function dispatch (message: TaskMessage, { signal, transferList, costMs, priority, onStart }: RunOptions): Promise<TaskOutcome> {
-    const job = priority === 'job'
+  function dispatch (message: TaskMessage, options: RunOptions): Promise<TaskOutcome> {
+    const { signal, transferList, costMs, onStart } = options
+    const serviceClass = classOf(options)
     running++
-    if (job) runningJobs++
+    waiting.started(serviceClass)
     onStart?.()
     // What Piscina sees: aborted only when the thread is to be terminated.
     const terminate = new Cancellation()
     const startedAt = performance.now()
     const done = pool.run(message, { signal: terminate, transferList }).finally(() => {
       running--
-      if (job) runningJobs--
+      waiting.finished(serviceClass)
       pump()
     })
     if (signal === undefined) return done
@@ -126,15 +126,16 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
     run: (message, options) => {
       const { signal } = options
       if (signal?.aborted === true) return Promise.reject(abortError(signal.reason))
-      if (options.priority === 'job') return runJob(message, options)
-      const costMs = (options.costMs ?? 0) + TASK_OVERHEAD_MS
-      // A free thread and nobody waiting: straight to Piscina, which then runs it at once.
-      if (running < ready.size && waiting.length === 0) {
-        waiting.charge({ client: options.client, costMs })
+      const serviceClass = classOf(options)
+      // Job work does not count in the request queue's bound: it costs nothing there.
+      const costMs = serviceClass === 'request' ? (options.costMs ?? 0) + TASK_OVERHEAD_MS : 0
+      // A free thread and nothing ahead of it: straight to Piscina, which then runs it at once.
+      if (running < ready.size && waiting.startsAtOnce(serviceClass)) {
+        if (serviceClass === 'request') waiting.requests.charge({ client: options.client, costMs })
         return dispatch(message, options)
       }
       return new Promise<TaskOutcome>((resolve, reject) => {
-        const entry: Waiting = { client: options.client, costMs, message, options, resolve, reject, release: () => {} }
+        const entry: Waiting = { client: options.client, costMs, serviceClass, message, options, resolve, reject, release: () => {} }
         if (signal !== undefined) {
           entry.release = onAbort(signal, () => {
             waiting.remove(entry)
@@ -148,26 +149,11 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
     // Threads still starting (at boot, or replacing one that died) count as free: work waits for them.
     freeThreads: () => Math.max(0, threads - running),
     running: () => running,
-    queued: () => waiting.length + waitingJobs.length,
-    queuedMs: (client) => client === undefined ? waiting.costMs : waiting.costOf(client),
-    waitingClients: () => waiting.clientCount,
+    queued: () => waiting.length,
+    queuedMs: (client) => client === undefined ? waiting.requests.costMs : waiting.requests.costOf(client),
+    waitingClients: () => waiting.requests.clientCount,
     close: () => pool.close()
   }, { maxQueueMs, threads, tasks })
-
-  function runJob (message: TaskMessage, options: RunOptions): Promise<TaskOutcome> {
-    if (running < ready.size && waitingJobs.length === 0 && jobMayStart()) return dispatch(message, options)
-    return new Promise<TaskOutcome>((resolve, reject) => {
-      const entry: Waiting = { client: options.client, costMs: 0, message, options, resolve, reject, release: () => {} }
-      const { signal } = options
-      if (signal !== undefined) {
-        entry.release = onAbort(signal, () => {
-          waitingJobs.splice(waitingJobs.indexOf(entry), 1)
-          reject(abortError(signal.reason))
-        })
-      }
-      waitingJobs.push(entry)
-    })
-  }
 
   let created = 0
   // Piscina announces a worker once it is ready for tasks, and again when it is gone. The objects

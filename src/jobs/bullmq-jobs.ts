@@ -2,18 +2,20 @@ import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, WaitingError, Worker, type Job } from 'bullmq'
 import type { Config } from '../config.js'
-import { errorBodyOf } from '../error-body.js'
 import { JobFailedError, JobStoreFullFailureError, ShuttingDownError, TooManyClientJobsError, TooManyJobsError } from '../errors.js'
-import { isActive, toDocument, type JobRequest } from './job-document.js'
-import { chunkInput, newJobRecord } from './job-plan.js'
-import { JobNotifier, visibleTo, type JobChange, type Jobs } from './jobs.js'
+import type { TaskInput, TaskName } from '../executor/executor.js'
+import { isActive, toDocument } from './job-document.js'
+import { recordPartial } from './job-partials.js'
+import { chunkUnits, newJobRecord } from './job-plan.js'
+import { JobNotifier, taskOf, visibleTo, type JobChange, type Jobs } from './jobs.js'
+import { redisJobEndings } from './redis-job-endings.js'
+import { StoredJobs } from './stored-jobs.js'
 import type { JobsOptions } from './embedded-jobs.js'
 import { connectJobStore } from './job-store-connections.js'
 import { isRedisFull, jobStoreGuard } from './job-store-errors.js'
-import { defineFullJobEnd } from './redis-full-job.js'
 import { chunkId, CHUNKS_AHEAD, firstChunks, queuedChunks } from './chunk-window.js'
 import { ACTIVE, activeOf, CANCELLED, CHANGED, FINISHED, finishedOf, fromHash, keysOf, toHash } from './redis-records.js'
-import { defineScripts } from './redis-scripts.js'
+import { defineScripts, type ChunkRecorded } from './redis-scripts.js'
 
 export interface RedisJobsOptions extends JobsOptions {
   config: JobsOptions['config'] & Pick<Config, 'JOB_LOCK_MS' | 'SHUTDOWN_GRACE_MS' | 'REDIS_COMMAND_TIMEOUT_MS'> & { REDIS_URL: string }
@@ -28,13 +30,14 @@ const CHUNK_ATTEMPTS = 3
 /** BullMQ's largest priority (lower runs first). */
 const MAX_PRIORITY = 2 ** 21
 
-const QUEUE = 'compute-chunks'
+/** The BullMQ queue of every job's chunks. */
+export const CHUNK_QUEUE = 'compute-chunks'
 
+/** A chunk in the queue names its job; the job's input stays in the job's hash (stored-jobs.ts). */
 interface ChunkData {
   job: string
   index: number
   chunks: number
-  request: JobRequest
 }
 
 /**
@@ -43,12 +46,12 @@ interface ChunkData {
  * redis-scripts.ts; BullMQ carries the chunks, and its lock and stalled check give a dead replica's
  * chunks to another. Cancels and progress travel by pub/sub. Design: docs/jobs.md.
  */
-export async function createBullmqJobs ({ executor, config, log, orphanAfterMs = 30_000 }: RedisJobsOptions): Promise<Jobs> {
+export async function createBullmqJobs ({ executor, tasks, config, log, orphanAfterMs = 30_000 }: RedisJobsOptions): Promise<Jobs> {
   const { commands, subscriber, workerConnection } = await connectJobStore(config, log)
   const run = defineScripts(commands)
-  const endWhenFull = defineFullJobEnd(commands)
   const notifier = new JobNotifier()
-  const queue = new Queue<ChunkData>(QUEUE, {
+  const stored = new StoredJobs(commands, tasks)
+  const queue = new Queue<ChunkData>(CHUNK_QUEUE, {
     connection: commands,
     // Retries are for the bookkeeping around a chunk (a Redis hiccup must not fail a job of hours);
     // the kernel itself is deterministic.
@@ -63,13 +66,12 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
   const publish = (id: string, change: JobChange) => commands.publish(CHANGED, `${id} ${change}`)
   const guarded = jobStoreGuard(log, config.REDIS_COMMAND_TIMEOUT_MS)
   const read = async (id: string) => fromHash(await commands.hgetall(keysOf(id).job))
-  /** What every script that finishes a job needs: how long to keep it, and the stored caps. */
-  const keep = [config.JOB_TTL_S, config.JOBS_MAX_STORED_PER_KEY, config.JOBS_MAX_STORED]
+  const { endJob, failJob, allRecorded, finish } = redisJobEndings({ commands, run, notifier, publish, read, config, log })
 
-  async function addChunks (id: string, request: JobRequest, chunks: number, indices: number[]) {
+  async function addChunks (id: string, task: string, chunks: number, indices: number[]) {
     await queue.addBulk(indices.map((index) => ({
-      name: request.task,
-      data: { job: id, index, chunks, request },
+      name: task,
+      data: { job: id, index, chunks },
       // Deterministic ids make adding a chunk twice a no-op; lower indices first spreads the
       // cluster over every active job.
       opts: { jobId: chunkId(id, index), priority: Math.min(index + 1, MAX_PRIORITY) }
@@ -78,35 +80,6 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
 
   function abortLocal (id: string, reason: string) {
     for (const chunk of local.get(id) ?? []) worker.cancelJob(chunk, reason)
-  }
-
-  async function endJob (id: string, status: 'failed' | 'cancelled', fields: string[] = []): Promise<boolean> {
-    const keys = keysOf(id)
-    const ended = await run('jobFinish', [keys.job, keys.done, ACTIVE], [status, Date.now(), config.JOB_TTL_S, id, ...keep.slice(1), ...fields]) === 1
-    if (!ended) return false
-    notifier.emit({ type: 'job-status', status })
-    await commands.publish(CANCELLED, id)
-    await publish(id, 'status')
-    return true
-  }
-
-  /**
-   * Fails an active job with `error` in its document. When Redis is full that write is refused, and
-   * the job ends with what Redis still allows (redis-full-job.ts): either way it frees its place
-   * and other replicas stop its chunks, rather than the job freezing while it holds a slot.
-   */
-  async function failJob (id: string, error: { statusCode: number, message: string }): Promise<void> {
-    const record = await read(id)
-    try {
-      await endJob(id, 'failed', ['error', JSON.stringify(errorBodyOf(error, record?.requestId ?? ''))])
-    } catch (failure) {
-      if (!isRedisFull(failure)) throw failure
-      log.error({ job: id }, 'Redis is full: ending the job without recording its failure reason (shown as "job store full")')
-      if (!await endWhenFull(keysOf(id), ACTIVE, config.JOB_TTL_S, id)) return
-      notifier.emit({ type: 'job-status', status: 'failed' })
-      await commands.publish(CANCELLED, id)
-      await publish(id, 'status')
-    }
   }
 
   /** Removes the chunks of a cancelled job still waiting in the queue (chunk-window.ts). */
@@ -127,8 +100,10 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
   }
 
   async function runChunk (chunk: Job<ChunkData>, token?: string, signal?: AbortSignal): Promise<string> {
-    const { job: id, index, chunks, request } = chunk.data
+    const { job: id, index, chunks } = chunk.data
     const keys = keysOf(id)
+    const job = await stored.of(id)
+    if (job === undefined) return 'dropped: the job is no longer stored'
     if (chunk.attemptsStarted > 1) notifier.emit({ type: 'chunk-retried' })
     const started = await run('jobChunkStart', [keys.job], [Date.now()])
     if (started === 0) return 'dropped: the job is no longer active'
@@ -136,13 +111,12 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
       notifier.emit({ type: 'job-status', status: 'running' })
       await publish(id, 'status')
     }
-    const input = chunkInput(request, chunks, index)
     let running = local.get(id)
     if (running === undefined) local.set(id, running = new Set())
     running.add(chunk.id!)
-    let value: bigint
+    let value: unknown
     try {
-      const outcome = await executor.execute(request.task, input, { signal, priority: 'job' })
+      const outcome = await executor.execute(job.task.name as TaskName, job.inputs[index] as TaskInput<TaskName>, { signal, priority: 'job' })
       notifier.emit({ type: 'chunk-completed', kernelMs: outcome.kernelMs })
       value = outcome.value
     } catch (error) {
@@ -155,21 +129,21 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
       running.delete(chunk.id!)
       if (running.size === 0) local.delete(id)
     }
-    const recorded = await run('jobChunkDone', [keys.job, keys.done, ACTIVE], [index, value.toString(), input.end - input.start, Date.now(), config.JOB_TTL_S, id, ...keep.slice(1)])
-    if (recorded === 0) return 'dropped: the job is no longer active'
-    if (recorded === 3) {
-      notifier.emit({ type: 'job-status', status: 'succeeded' })
-      await publish(id, 'status')
-      return 'the job succeeded'
+    const recorded = await run('jobChunkDone', [keys.job, keys.done, keys.partials], [index, recordPartial(index, value), chunkUnits(job, index)]) as ChunkRecorded
+    if (recorded === 'inactive') return 'dropped: the job is no longer active'
+    // The last chunk's replica merges; if it died first, the chunk runs again, finds itself recorded, and merges then.
+    if (recorded === 'last' || (recorded === 'recorded-before' && await allRecorded(id))) {
+      stored.forget(id)
+      return await finish(id, job)
     }
-    // Each chunk brings in the one CHUNKS_AHEAD after it, also when it was counted before (its first
-    // run died between counting and adding).
-    if (index + CHUNKS_AHEAD < chunks) await addChunks(id, request, chunks, [index + CHUNKS_AHEAD])
-    if (recorded === 2) await publish(id, 'progress')
-    return 'counted'
+    // Each chunk brings in the one CHUNKS_AHEAD after it, also when it was recorded before (its first
+    // run died between recording and adding).
+    if (index + CHUNKS_AHEAD < chunks) await addChunks(id, job.task.name, chunks, [index + CHUNKS_AHEAD])
+    if (recorded === 'recorded') await publish(id, 'progress')
+    return 'recorded'
   }
 
-  const worker = new Worker<ChunkData, string>(QUEUE, processChunk, {
+  const worker = new Worker<ChunkData, string>(CHUNK_QUEUE, processChunk, {
     connection: workerConnection,
     name: `${hostname()}:${process.pid}`,
     concurrency: config.JOB_THREADS,
@@ -214,7 +188,7 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
       if (record?.status !== 'queued' || Date.now() - record.createdAt < orphanAfterMs) continue
       if (await queue.getJob(chunkId(id, 0)) !== undefined) continue
       log.warn({ job: id }, 'queueing the first chunks of a job whose replica stopped before it could')
-      await addChunks(id, { task: record.task, input: record.input }, record.chunks, firstChunks(record.chunks))
+      await addChunks(id, record.task, record.chunks, firstChunks(record.chunks))
     }
   }
   const orphans = setInterval(() => {
@@ -236,12 +210,13 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
   }
   return {
     backend: 'redis',
+    tasks,
     submit: (request, caller) => guarded(async () => {
       if (stopping !== undefined) throw new ShuttingDownError()
-      const record = newJobRecord(request, caller, config.JOB_CHUNK_TERMS)
+      const record = newJobRecord(taskOf(tasks, request.task), request, caller, config.JOB_CHUNK_TERMS)
       const keys = keysOf(record.id)
       if (record.status === 'succeeded') {
-        await run('jobStoreFinished', [keys.job], [record.finishedAt!, ...keep, record.id, ...toHash(record)])
+        await run('jobStoreFinished', [keys.job], [record.finishedAt!, config.JOB_TTL_S, config.JOBS_MAX_STORED_PER_KEY, config.JOBS_MAX_STORED, record.id, ...toHash(record)])
         notifier.emit({ type: 'job-status', status: 'queued' })
         notifier.emit({ type: 'job-status', status: 'succeeded' })
         return toDocument(record)
@@ -250,7 +225,7 @@ export async function createBullmqJobs ({ executor, config, log, orphanAfterMs =
       if (admitted === 'client-full') throw new TooManyClientJobsError(config.JOBS_MAX_ACTIVE_PER_KEY)
       if (admitted === 'full') throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
       notifier.emit({ type: 'job-status', status: 'queued' })
-      await addChunks(record.id, request, record.chunks, firstChunks(record.chunks))
+      await addChunks(record.id, request.task, record.chunks, firstChunks(record.chunks))
       return toDocument(record)
     }),
     get: (id, caller) => guarded(async () => {

@@ -3,25 +3,32 @@ import type { Config } from '../config.js'
 import { errorBodyOf } from '../error-body.js'
 import { JobFailedError, JobInterruptedError, ShuttingDownError, TooManyClientJobsError, TooManyJobsError } from '../errors.js'
 import { Cancellation } from '../executor/cancellation.js'
-import type { Executor } from '../executor/executor.js'
+import type { Executor, TaskInput, TaskName } from '../executor/executor.js'
 import { FinishedJobs } from './finished-jobs.js'
 import { isActive, toDocument, type JobRecord, type JobStatus } from './job-document.js'
-import { chunkInput, newJobRecord } from './job-plan.js'
-import { JobNotifier, visibleTo, type JobCaller, type Jobs } from './jobs.js'
+import { chunkUnits, newJobRecord } from './job-plan.js'
+import type { JobTask, JobTasks } from './job-tasks.js'
+import { finishFailure, JobNotifier, taskOf, visibleTo, type JobCaller, type Jobs } from './jobs.js'
 
 export interface JobsOptions {
   executor: Executor
+  /** The declared tasks a job may run (job-tasks.ts). */
+  tasks: JobTasks
   config: Pick<Config, 'JOB_CHUNK_TERMS' | 'JOBS_MAX_ACTIVE' | 'JOB_TTL_S' | 'JOB_THREADS' | 'JOBS_MAX_ACTIVE_PER_KEY' | 'JOBS_MAX_STORED_PER_KEY' | 'JOBS_MAX_STORED'>
   log: FastifyBaseLogger
 }
 
 interface EmbeddedJob {
   record: JobRecord
+  task: JobTask
+  /** The kernels' inputs, cut by the task's split when the first chunk runs. */
+  inputs?: unknown[]
   /** The next chunk to start, and the running ones by index. */
   next: number
   running: Map<number, Cancellation>
   chunksDone: number
-  sum: bigint
+  /** Each finished chunk's partial result, by index, for the task's merge once all are in. */
+  partials: unknown[]
   expiry?: NodeJS.Timeout
 }
 
@@ -33,7 +40,7 @@ class JobEnded extends Error {}
  * run at once, taken from the job with the fewest chunks started (so a small job is not stuck
  * behind a large one). Nothing survives the process: on shutdown active jobs end as cancelled.
  */
-export function createEmbeddedJobs ({ executor, config, log }: JobsOptions): Jobs {
+export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOptions): Jobs {
   const jobs = new Map<string, EmbeddedJob>()
   /** Queued and running jobs, oldest first. */
   const active = new Set<EmbeddedJob>()
@@ -54,6 +61,9 @@ export function createEmbeddedJobs ({ executor, config, log }: JobsOptions): Job
     notifier.emit({ type: 'job-status', status })
     if (isActive(status)) return notifier.changed(job.record.id, 'status')
     job.record.finishedAt = Date.now()
+    // Kept only until the merge: a finished job holds its document alone.
+    job.inputs = undefined
+    job.partials = []
     active.delete(job)
     const left = (activeOf.get(job.record.client) ?? 1) - 1
     if (left === 0) activeOf.delete(job.record.client)
@@ -96,15 +106,15 @@ export function createEmbeddedJobs ({ executor, config, log }: JobsOptions): Job
     runningChunks++
     job.running.set(index, signal)
     if (record.status === 'queued') changeStatus(job, 'running', { startedAt: Date.now() })
-    const input = chunkInput(record, record.chunks, index)
     try {
-      const outcome = await executor.execute(record.task, input, { signal, priority: 'job' })
+      job.inputs ??= job.task.split(record.input, record.chunks)
+      const outcome = await executor.execute(record.task as TaskName, job.inputs[index] as TaskInput<TaskName>, { signal, priority: 'job' })
       if (!isActive(record.status)) return
       notifier.emit({ type: 'chunk-completed', kernelMs: outcome.kernelMs })
-      job.sum += outcome.value
-      record.done += input.end - input.start
-      if (++job.chunksDone === record.chunks) changeStatus(job, 'succeeded', { result: job.sum.toString() })
-      else notifier.changed(record.id, 'progress')
+      job.partials[index] = outcome.value
+      record.done += chunkUnits(record, index)
+      if (++job.chunksDone < record.chunks) return notifier.changed(record.id, 'progress')
+      finish(job)
     } catch (error) {
       if (signal.aborted || !isActive(record.status)) return
       log.error({ err: error, job: record.id, chunk: index }, 'a job chunk failed; failing the job')
@@ -116,14 +126,27 @@ export function createEmbeddedJobs ({ executor, config, log }: JobsOptions): Job
     }
   }
 
+  /** The task's merge and answer, once every chunk is in; a task's own error (a 422) fails the job with it. */
+  function finish (job: EmbeddedJob) {
+    let result: unknown
+    try {
+      result = job.task.finish(job.partials, job.record.input)
+    } catch (error) {
+      return changeStatus(job, 'failed', { error: errorBodyOf(finishFailure(error), job.record.requestId) })
+    }
+    changeStatus(job, 'succeeded', { result })
+  }
+
   return {
     backend: 'embedded',
+    tasks,
     async submit (request, caller) {
       if (stopped) throw new ShuttingDownError()
       if ((activeOf.get(caller.client) ?? 0) >= config.JOBS_MAX_ACTIVE_PER_KEY) throw new TooManyClientJobsError(config.JOBS_MAX_ACTIVE_PER_KEY)
       if (active.size >= config.JOBS_MAX_ACTIVE) throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
-      const record = newJobRecord(request, caller, config.JOB_CHUNK_TERMS)
-      const job: EmbeddedJob = { record, next: 0, running: new Map(), chunksDone: 0, sum: 0n }
+      const task = taskOf(tasks, request.task)
+      const record = newJobRecord(task, request, caller, config.JOB_CHUNK_TERMS)
+      const job: EmbeddedJob = { record, task, next: 0, running: new Map(), chunksDone: 0, partials: [] }
       jobs.set(record.id, job)
       notifier.emit({ type: 'job-status', status: 'queued' })
       if (record.status === 'succeeded') {

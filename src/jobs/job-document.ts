@@ -1,14 +1,15 @@
 import { z } from 'zod'
 import { errorBody, type ErrorBody } from '../error-body.js'
+import type { JobTasks } from './job-tasks.js'
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const
 export type JobStatus = typeof JOB_STATUSES[number]
 export const isActive = (status: JobStatus) => status === 'queued' || status === 'running'
 
-/** What a job is asked to compute: a task and its input, as the synchronous route takes it. */
+/** What a job is asked to compute: a declared task and its input, as its job schema checked it (job-tasks.ts). */
 export interface JobRequest {
-  task: 'sum-of-squares'
-  input: { start: number, end: number }
+  task: string
+  input: unknown
 }
 
 /** A job as both back ends keep it; times in epoch milliseconds. */
@@ -21,47 +22,52 @@ export interface JobRecord extends JobRequest {
   client: string
   /** The POST's request id, for the error shape. */
   requestId: string
-  /** Terms in all, and terms whose chunk has finished. */
+  /** Units of work in all, and units whose chunk has finished. */
   total: number
   done: number
   chunks: number
-  result?: string
+  /** The task's answer, as its job document shows it (job-tasks.ts). */
+  result?: unknown
   error?: ErrorBody
   createdAt: number
   startedAt?: number
   finishedAt?: number
 }
 
-export const jobDocument = z.object({
+/** The job document's schema, its `task`, `input` and `result` those of the declared tasks. */
+export const jobDocument = (tasks: JobTasks) => z.object({
   id: z.uuid().describe('Random and unguessable (UUID v4, 122 random bits)'),
-  task: z.literal('sum-of-squares'),
-  input: z.object({ start: z.int(), end: z.int() }),
+  task: z.enum([...tasks.keys()]).describe('The task, as its synchronous route runs it'),
+  input: z.union([...tasks.values()].map((task) => task.input)).describe('The task\'s input, as POST /v1/jobs took it'),
   status: z.enum(JOB_STATUSES),
   progress: z.object({
-    done: z.int().describe('Terms whose chunk has finished; it only grows'),
+    done: z.int().describe('Units of work (terms, values, pairs) whose chunk has finished; it only grows'),
     total: z.int(),
     fraction: z.number().describe('done / total, 0..1 (1 for an empty range)')
   }),
-  result: z.string().optional().describe('Once succeeded: the exact sum as a base-10 integer string, as the synchronous route returns it'),
+  result: z.union([...tasks.values()].map((task) => task.result)).optional()
+    .describe('Once succeeded: what the task\'s route answers, without `chunks` and `elapsedMs` (unless its declaration says otherwise)'),
   error: errorBody.optional().describe('Once failed, or cancelled by a shutdown: why'),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().optional().describe('When its first chunk started'),
   finishedAt: z.iso.datetime().optional(),
   elapsedMs: z.number().optional().describe('From startedAt to finishedAt, or to now while it runs')
-}).meta({
-  examples: [{
-    id: '0b5e3c1e-5a8f-4f7c-9a51-4e1e29f5c6a2',
-    task: 'sum-of-squares',
-    input: { start: 0, end: 1_000_000_000_000 },
-    status: 'running',
-    progress: { done: 250_000_000_000, total: 1_000_000_000_000, fraction: 0.25 },
-    createdAt: '2026-11-27T18:00:00.000Z',
-    startedAt: '2026-11-27T18:00:00.012Z',
-    elapsedMs: 125_310.5
-  }]
 })
 
-export type JobDocument = z.output<typeof jobDocument>
+/** A job as a client sees it (the schema above, for any task). */
+export interface JobDocument {
+  id: string
+  task: string
+  input: unknown
+  status: JobStatus
+  progress: { done: number, total: number, fraction: number }
+  result?: unknown
+  error?: ErrorBody
+  createdAt: string
+  startedAt?: string
+  finishedAt?: string
+  elapsedMs?: number
+}
 
 const iso = (ms: number | undefined) => ms === undefined ? undefined : new Date(ms).toISOString()
 
@@ -70,7 +76,7 @@ export function toDocument (record: JobRecord, now = Date.now()): JobDocument {
   return {
     id: record.id,
     task: record.task,
-    input: { start: record.input.start, end: record.input.end },
+    input: record.input,
     status: record.status,
     progress: { done: record.done, total: record.total, fraction: record.total === 0 ? 1 : record.done / record.total },
     ...(record.result === undefined ? {} : { result: record.result }),

@@ -1,33 +1,39 @@
 import { randomUUID } from 'node:crypto'
-import { nthRange, type Range } from '../compute/split-range.js'
+import { nthRange } from '../compute/split-range.js'
 import type { JobRecord, JobRequest } from './job-document.js'
+import type { JobTask } from './job-tasks.js'
 import type { JobCaller } from './jobs.js'
 
-/** Terms of work in a job. */
-export const jobSize = (request: JobRequest) => request.input.end - request.input.start
+/** Chunks of at most `chunkUnits` units of work each (JOB_CHUNK_TERMS), as even as splitRange makes them. */
+export const chunkCount = (size: number, chunkUnits: number) => Math.ceil(size / chunkUnits)
 
-/** Chunks of at most `chunkTerms` terms each, as even as splitRange makes them. */
-export const chunkCount = (request: JobRequest, chunkTerms: number) => Math.ceil(jobSize(request) / chunkTerms)
+/**
+ * Units of work in chunk `index` of a job: what its progress grows by. The declarations split with
+ * splitRange, so this is that chunk's share of the units, computed alone.
+ */
+export function chunkUnits (record: Pick<JobRecord, 'total' | 'chunks'>, index: number): number {
+  const { start, end } = nthRange({ start: 0, end: record.total }, record.chunks, index)
+  return end - start
+}
 
-/** The input of chunk `index` (0-based) of `chunks`: what the executor's task of the same name takes. */
-export const chunkInput = (request: JobRequest, chunks: number, index: number): Range => nthRange(request.input, chunks, index)
-
-/** A new job's record: queued, or already succeeded when its range is empty. */
-export function newJobRecord (request: JobRequest, caller: JobCaller, chunkTerms: number, now = Date.now()): JobRecord {
-  const chunks = chunkCount(request, chunkTerms)
+/** A new job's record: queued, or already succeeded when its input holds no work. */
+export function newJobRecord (task: JobTask, request: JobRequest, caller: JobCaller, chunkUnits: number, now = Date.now()): JobRecord {
+  const total = task.size(request.input)
+  const chunks = chunkCount(total, chunkUnits)
   const record: JobRecord = {
     id: randomUUID(),
     task: request.task,
-    input: { start: request.input.start, end: request.input.end },
+    input: request.input,
     status: chunks === 0 ? 'succeeded' : 'queued',
     requestId: caller.requestId,
     client: caller.client,
-    total: jobSize(request),
+    total,
     done: 0,
     chunks,
     createdAt: now
   }
   if (caller.owner !== undefined) record.owner = caller.owner
-  if (chunks === 0) Object.assign(record, { result: '0', finishedAt: now })
+  // No work, no chunk: the task's merge of no partials is its answer (0 for an empty range).
+  if (chunks === 0) Object.assign(record, { result: task.finish([], request.input), finishedAt: now })
   return record
 }

@@ -1,4 +1,6 @@
 import type { JobDocument, JobRecord, JobRequest, JobStatus } from './job-document.js'
+import type { JobTask, JobTasks } from './job-tasks.js'
+import { JobFailedError } from '../errors.js'
 
 export const JOB_BACKENDS = ['embedded', 'redis'] as const
 export type JobBackend = typeof JOB_BACKENDS[number]
@@ -34,6 +36,8 @@ export type JobsListener = (event: JobsEvent) => void
 /** Long computations, cut into chunks that run on the executor's pool: in this process, or on every replica through Redis. */
 export interface Jobs {
   readonly backend: JobBackend
+  /** The tasks a job may run: POST /v1/jobs's schema and the job document's are made from them. */
+  readonly tasks: JobTasks
   /**
    * Creates a job; a TooManyClientJobsError (429) when the caller's client has JOBS_MAX_ACTIVE_PER_KEY
    * jobs active, a TooManyJobsError (503) when JOBS_MAX_ACTIVE jobs are. Past JOBS_MAX_STORED_PER_KEY
@@ -53,6 +57,19 @@ export interface Jobs {
   stop(): Promise<void>
   /** Shutdown's last step, within the grace period: finish or hand back running chunks, close connections. */
   close(): Promise<void>
+}
+
+/** A task POST /v1/jobs's schema has admitted, or one a stored job names. */
+export function taskOf (tasks: JobTasks, name: string): JobTask {
+  const task = tasks.get(name)
+  if (task === undefined) throw new Error(`no job task "${name}"`)
+  return task
+}
+
+/** Why a job whose chunks all ran did not succeed: the task's own error (a 422, as its route answers), or a failure. */
+export function finishFailure (error: unknown): { statusCode: number, message: string } {
+  const own = error instanceof Error && typeof (error as { statusCode?: unknown }).statusCode === 'number'
+  return own ? error as Error & { statusCode: number } : new JobFailedError('its result could not be computed')
 }
 
 /** A job is visible to the key that created it; without API_KEYS, to everyone. */

@@ -5,13 +5,13 @@ import type { Redis } from 'ioredis'
  * HDEL and EXPIRE free memory or change none, while HSET and SETBIT are refused ("denyoom"). So
  * the job cannot be given status `failed`; instead its `status` field is removed, which the
  * record reader shows as failed because the store was full (redis-records.ts); it also leaves its
- * client's active set (`<active>:<client>`, as activeOf names it). KEYS job, done, active; ARGV ttl,
+ * client's active set (`<active>:<client>`, as activeOf names it). KEYS job, done, active, partials; ARGV ttl,
  * id: 1 if it ended the job, 0 if it was no longer active.
  */
 const lua = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'queued' and status ~= 'running' then return 0 end
-redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[2], KEYS[4])
 redis.call('SREM', KEYS[3], ARGV[2])
 redis.call('SREM', KEYS[3] .. ':' .. (redis.call('HGET', KEYS[1], 'client') or ''), ARGV[2])
 redis.call('HDEL', KEYS[1], 'status', 'startedAt')
@@ -20,7 +20,7 @@ return 1`
 
 /** Loads the script into a connection; the function runs it for one job. */
 export function defineFullJobEnd (redis: Redis) {
-  redis.defineCommand('jobEndWhenFull', { numberOfKeys: 3, lua })
+  redis.defineCommand('jobEndWhenFull', { numberOfKeys: 4, lua })
   const run = (redis as unknown as { jobEndWhenFull: (...args: Array<string | number>) => Promise<number> }).jobEndWhenFull.bind(redis)
-  return async (keys: { job: string, done: string }, active: string, ttlS: number, id: string) => await run(keys.job, keys.done, active, ttlS, id) === 1
+  return async (keys: { job: string, done: string, partials: string }, active: string, ttlS: number, id: string) => await run(keys.job, keys.done, active, keys.partials, ttlS, id) === 1
 }

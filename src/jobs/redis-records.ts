@@ -4,8 +4,8 @@ import type { JobRecord, JobStatus } from './job-document.js'
 
 /** A job's hash is JOB_KEY + its id (the stored-job scripts name the hashes they evict so). */
 export const JOB_KEY = 'compute:job:'
-/** Where a job lives in Redis: its document (a hash) and its bitmap of counted chunks. */
-export const keysOf = (id: string) => ({ job: `${JOB_KEY}${id}`, done: `${JOB_KEY}${id}:done` })
+/** Where a job lives in Redis: its document (a hash), its bitmap of counted chunks, and their partial results (job-partials.ts). */
+export const keysOf = (id: string) => ({ job: `${JOB_KEY}${id}`, done: `${JOB_KEY}${id}:done`, partials: `${JOB_KEY}${id}:partials` })
 /** Ids of queued and running jobs: its size is what JOBS_MAX_ACTIVE bounds. */
 export const ACTIVE = 'compute:jobs:active'
 /** Ids of finished jobs, scored by finish time: its size is what JOBS_MAX_STORED bounds. */
@@ -18,7 +18,7 @@ export const CHANGED = 'compute:jobs:changed'
 /** Pub/sub: the id of a job just cancelled or failed, whose running chunks every replica aborts. */
 export const CANCELLED = 'compute:jobs:cancelled'
 
-/** A new job's hash fields, as HSET takes them; `sum` and `chunksDone` are the chunk-done script's. */
+/** A new job's hash fields, as HSET takes them; `chunksDone` is the chunk-done script's. */
 export function toHash (record: JobRecord): string[] {
   const fields: Record<string, string | number | undefined> = {
     id: record.id,
@@ -32,8 +32,7 @@ export function toHash (record: JobRecord): string[] {
     done: record.done,
     chunks: record.chunks,
     chunksDone: 0,
-    sum: '0',
-    result: record.result,
+    result: record.result === undefined ? undefined : JSON.stringify(record.result),
     createdAt: record.createdAt,
     finishedAt: record.finishedAt
   }
@@ -57,7 +56,7 @@ export function fromHash (hash: Record<string, string>): JobRecord | undefined {
     createdAt: Number(hash.createdAt)
   }
   if (hash.owner !== undefined) record.owner = hash.owner
-  if (hash.result !== undefined) record.result = hash.result
+  if (hash.result !== undefined) record.result = JSON.parse(hash.result)
   if (hash.error !== undefined) record.error = JSON.parse(hash.error)
   if (hash.status === undefined) record.error = errorBodyOf(new JobStoreFullFailureError(), record.requestId)
   if (hash.startedAt !== undefined) record.startedAt = Number(hash.startedAt)

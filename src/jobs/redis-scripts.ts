@@ -10,24 +10,6 @@ import { ACTIVE, FINISHED, JOB_KEY } from './redis-records.js'
  * take, so they suit one Redis (or one hash slot), not a cluster spread over slots.
  */
 
-/** Adds two non-negative decimal integer strings: Redis has no big integers, and a chunk's partial sum can pass 2^53. */
-const decimalAdd = `
-local function decimalAdd(a, b)
-  local digits = {}
-  local i, j, carry = #a, #b, 0
-  while i > 0 or j > 0 or carry > 0 do
-    local s = carry
-    if i > 0 then s = s + string.byte(a, i) - 48; i = i - 1 end
-    if j > 0 then s = s + string.byte(b, j) - 48; j = j - 1 end
-    digits[#digits + 1] = string.char(48 + s % 10)
-    carry = math.floor(s / 10)
-  end
-  local sum = string.reverse(table.concat(digits)):gsub('^0+', '')
-  if sum == '' then return '0' end
-  return sum
-end
-`
-
 /**
  * Bookkeeping of finished jobs (no task arithmetic): a finished job's id goes into the sorted sets of
  * finished ids, overall and of its client, scored by finish time; ids past their TTL are pruned by
@@ -65,8 +47,8 @@ end
 `
 
 /**
- * KEYS job, done, active: ends the job with `status` (and any more fields), frees its place (overall
- * and its client's), keeps it `ttl` seconds within the stored caps.
+ * KEYS job, done, active, partials: ends the job with `status` (and any more fields), frees its place
+ * (overall and its client's), drops its chunks' partials, keeps it `ttl` seconds within the stored caps.
  */
 const endJob = storeFinished + `
 local function endJob(status, finishedAt, ttl, id, maxPerClient, maxAll, ...)
@@ -74,7 +56,7 @@ local function endJob(status, finishedAt, ttl, id, maxPerClient, maxAll, ...)
   redis.call('SREM', KEYS[3], id)
   redis.call('SREM', '${ACTIVE}:' .. (redis.call('HGET', KEYS[1], 'client') or ''), id)
   redis.call('EXPIRE', KEYS[1], ttl)
-  redis.call('DEL', KEYS[2])
+  redis.call('DEL', KEYS[2], KEYS[4])
   storeFinished(KEYS[1], id, finishedAt, ttl, maxPerClient, maxAll)
 end
 `
@@ -116,45 +98,54 @@ if status == 'running' then return 1 end
 return 0`
   },
   /**
-   * KEYS job, done, active; ARGV index, partial, terms, now, ttl, id, maxPerClient, maxAll. Counts a chunk exactly once (its
-   * bit in the bitmap): 0 job no longer running, 1 chunk counted before, 2 counted now, 3 counted now
-   * and the job has succeeded.
+   * KEYS job, done, partials; ARGV index, record, units. Records a chunk exactly once (its bit in the
+   * bitmap): its partial result's record appended as given (job-partials.ts; no arithmetic here: the
+   * task's merge is TypeScript's, redis-job-endings.ts), and its units in the progress.
    */
   jobChunkDone: {
     keys: 3,
-    lua: decimalAdd + endJob + `
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
-if redis.call('SETBIT', KEYS[2], ARGV[1], 1) == 1 then return 1 end
-local sum = decimalAdd(redis.call('HGET', KEYS[1], 'sum'), ARGV[2])
-redis.call('HSET', KEYS[1], 'sum', sum)
+    lua: `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 'inactive' end
+if redis.call('SETBIT', KEYS[2], ARGV[1], 1) == 1 then return 'recorded-before' end
+redis.call('APPEND', KEYS[3], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'done', ARGV[3])
-local finished = redis.call('HINCRBY', KEYS[1], 'chunksDone', 1)
-if finished < tonumber(redis.call('HGET', KEYS[1], 'chunks')) then return 2 end
-endJob('succeeded', ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'result', sum)
-return 3`
+local recorded = redis.call('HINCRBY', KEYS[1], 'chunksDone', 1)
+if recorded < tonumber(redis.call('HGET', KEYS[1], 'chunks')) then return 'recorded' end
+return 'last'`
   },
-  /** KEYS job, done, active; ARGV status, now, ttl, id, maxPerClient, maxAll, field, value...: ends an active job; 0 if it had ended. */
+  /**
+   * KEYS job, done, active, partials; ARGV now, ttl, id, maxPerClient, maxAll, result: a running job
+   * whose every chunk is recorded succeeds with the merged result; 0 if it had ended (another replica
+   * merged first, or it was cancelled), so merging twice is harmless.
+   */
+  jobSucceed: {
+    keys: 4,
+    lua: endJob + `
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+if redis.call('HGET', KEYS[1], 'chunksDone') ~= redis.call('HGET', KEYS[1], 'chunks') then return 0 end
+endJob('succeeded', ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'result', ARGV[6])
+return 1`
+  },
+  /** KEYS job, done, active, partials; ARGV status, now, ttl, id, maxPerClient, maxAll, field, value...: ends an active job; 0 if it had ended. */
   jobFinish: {
-    keys: 3,
+    keys: 4,
     lua: endJob + `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'queued' and status ~= 'running' then return 0 end
 endJob(unpack(ARGV))
 return 1`
-  },
-  /** The Lua addition alone, for tests against BigInt. */
-  decimalAdd: {
-    keys: 0,
-    lua: decimalAdd + 'return decimalAdd(ARGV[1], ARGV[2])'
   }
 } as const
 
+/** What recording a chunk did: the job had ended; the chunk had been recorded (a retry); recorded now; recorded now, and it was the last. */
+export type ChunkRecorded = 'inactive' | 'recorded-before' | 'recorded' | 'last'
+
 export type ScriptName = keyof typeof scripts
-export type RunScript = (name: ScriptName, keys: string[], args: Array<string | number>) => Promise<unknown>
+export type RunScript = (name: ScriptName, keys: string[], args: Array<string | number | Buffer>) => Promise<unknown>
 
 /** Loads the scripts into a connection (ioredis runs them by SHA, sending the source only once). */
 export function defineScripts (redis: Redis): RunScript {
   for (const [name, { keys, lua }] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: keys, lua })
-  const commands = redis as unknown as Record<ScriptName, (...args: Array<string | number>) => Promise<unknown>>
+  const commands = redis as unknown as Record<ScriptName, (...args: Array<string | number | Buffer>) => Promise<unknown>>
   return (name, keys, args) => commands[name](...keys, ...args)
 }

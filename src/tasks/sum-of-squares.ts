@@ -53,5 +53,10 @@ export default defineTask({
   merge: (sums: bigint[]) => sums.reduce((total, sum) => total + sum, 0n),
   result: sumOfSquaresReply,
   answer: (sum, { start, end }) => ({ result: sum.toString(), start, end, terms: end - start }),
-  serializerCompiler: compiledOkSerializer
+  serializerCompiler: compiledOkSerializer,
+  // A job's range goes up to JOB_MAX_TERMS, and its result is the decimal string alone (docs/jobs.md).
+  job: {
+    input: (config) => sumOfSquaresRange(config.JOB_MAX_TERMS),
+    result: { schema: sumOfSquaresReply.shape.result, of: (answer) => answer.result }
+  }
 })

@@ -34,6 +34,16 @@ export interface TaskDeclaration<Q extends z.ZodType | undefined, J extends z.Zo
   errors?: Record<number, string>
   /** A hot route's 200 serializer (src/compiled-serializer.ts); the zod type provider's otherwise. */
   serializerCompiler?: typeof compiledOkSerializer
+  /** What its job (`POST /v1/jobs`, src/jobs/job-tasks.ts) takes and answers, where not the route's JSON body and answer. */
+  job?: TaskJob<Reply>
+}
+
+/** A task's job, where it differs from the route: a job runs the same split, kernel, merge and answer. */
+export interface TaskJob<Reply> {
+  /** The job's input: the route's JSON body without what the service chooses, within the job limits. */
+  input?(config: Config): z.ZodType
+  /** The job document's `result`: its schema and its value from the route's answer. */
+  result?: { schema: z.ZodType, of(answer: Omit<Reply, 'chunks' | 'elapsedMs'>): unknown }
 }
 
 export interface TaskInput<Q extends z.ZodType | undefined, J extends z.ZodType> {
