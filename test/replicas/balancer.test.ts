@@ -117,6 +117,7 @@ describe('three replicas behind HAProxy', () => {
     expect(tally.ok - okBeforeKill).toBeGreaterThanOrEqual(10)
     expect(tally.wrong).toBe(0)
     expect(failures(tally)).toBeLessThanOrEqual(inFlight)
+    // HAProxy's own clock: under a one-core hog (test:stress --replicas, 5 runs, 2026-12-03) 214-398 ms of 600.
     expect(outOfRotationMs).toBeLessThanOrEqual(healthCheckWindowMs)
     // Once down, the balancer sends it nothing, not even a connection attempt to retry.
     expect(Number(later.stot)).toBe(Number(atDown.stot))
