@@ -3,8 +3,8 @@ import { setImmediate as yieldToIo } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { loggerOptions } from '../src/logger.js'
+import { loadConfig } from '../src/platform/config.js'
+import { loggerOptions } from '../src/platform/logger.js'
 import { formatTable } from './measure.js'
 
 const request = { method: 'POST' as const, url: '/v1/sum-of-squares', headers: { 'content-type': 'application/json' }, payload: '{"end":1000}' }

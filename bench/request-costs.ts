@@ -4,7 +4,7 @@ import { serializerCompiler } from 'fastify-type-provider-zod'
 import pino from 'pino'
 import { Histogram, Registry } from 'prom-client'
 import { sumOfSquaresReply } from '../src/tasks/sum-of-squares.js'
-import { compiledOkSerializer } from '../src/compiled-serializer.js'
+import { compiledOkSerializer } from '../src/http/compiled-serializer.js'
 import { formatTable, medianOf } from './measure.js'
 
 /**

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { projectPath } from '../src/paths.js'
+import { projectPath } from '../src/platform/paths.js'
 import { startServer, type ServerProcess } from '../test/support/server-process.js'
 import { pick, scenarios, type Outcome } from './lib/soak-scenarios.js'
 import { formatSoakReport, type SoakReport, type Sample } from './lib/soak-report.js'

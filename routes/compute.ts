@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { errorBody } from '../src/error-body.js'
+import { errorBody } from '../src/http/error-body.js'
 import type { TaskName } from '../src/executor/executor.js'
 import { offload } from '../src/executor/offload.js'
-import { float64BodyParser } from '../src/float64-body-parser.js'
+import { float64BodyParser } from '../src/uploads/float64-body-parser.js'
 import { camelCase, type ComputeRoute, type ComputeRouteOptions } from '../src/plugins/compute-scope.js'
-import { serverTiming } from '../src/server-timing.js'
+import { serverTiming } from '../src/http/server-timing.js'
 import type { AnyTask } from '../src/tasks/task.js'
 
 /**

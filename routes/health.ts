@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { errorBody } from '../src/error-body.js'
-import { notReadyError } from '../src/readiness.js'
+import { errorBody } from '../src/http/error-body.js'
+import { notReadyError } from '../src/http/readiness.js'
 
 const live = z.object({ status: z.literal('ok') }).describe('The process runs').meta({ examples: [{ status: 'ok' }] })
 const ready = z.object({ status: z.literal('ready') }).describe('Send this instance traffic').meta({ examples: [{ status: 'ready' }] })

@@ -2,16 +2,17 @@ import sse, { type fastifySSE } from '@fastify/sse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { errorBody } from '../src/error-body.js'
+import { errorBody } from '../src/http/error-body.js'
+import { signedZeroJson, signedZeroSerializer } from '../src/http/signed-zero-json.js'
 import { JobNotFoundError, NotAcceptableError, TooManyClientJobsError } from '../src/errors.js'
 import { EventStreamSlots } from '../src/jobs/event-stream-slots.js'
 import { jobDocument as jobDocumentOf } from '../src/jobs/job-document.js'
 import { JobFeeds } from '../src/jobs/job-feeds.js'
 import type { JobCaller } from '../src/jobs/jobs.js'
-import { apiKeyDigest, clientOf } from '../src/client-identity.js'
+import { apiKeyDigest, clientOf } from '../src/clients/client-identity.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
 import type { JobTasks } from '../src/jobs/job-tasks.js'
-import { JOBS_TAG } from '../src/openapi-conventions.js'
+import { JOBS_TAG } from '../src/http/openapi-conventions.js'
 
 type JobKind = z.ZodObject<{ task: z.ZodLiteral<string>, input: z.ZodType }>
 
@@ -41,7 +42,9 @@ const STREAM_RETRY_AFTER_S = 5
 export default async function jobsRoutes (app: FastifyInstance, { config }: ComputeRouteOptions) {
   // The package's default export is the plugin wrapped in fastify-plugin (so its route hook reaches
   // these routes); its types describe the module namespace instead.
-  await app.register(sse as unknown as typeof fastifySSE, { heartbeatInterval: HEARTBEAT_MS })
+  await app.register(sse as unknown as typeof fastifySSE, { heartbeatInterval: HEARTBEAT_MS, serializer: signedZeroJson })
+  // A job's input and result keep a client's -0 (stats' min, say), as the task's own route does.
+  app.setSerializerCompiler(signedZeroSerializer)
   const caller = (request: FastifyRequest): JobCaller => ({
     owner: config.API_KEYS === undefined ? undefined : apiKeyDigest(request.headers.authorization),
     client: clientOf(request, config.API_KEYS !== undefined),

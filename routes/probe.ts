@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { EXECUTOR_KINDS } from '../src/executor/executor.js'
-import { readMemory } from '../src/process-memory.js'
+import { readMemory } from '../src/platform/process-memory.js'
 
 export const probeReply = z.object({
   status: z.literal('ok'),

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { BuildInfo } from '../src/build-info.js'
+import type { BuildInfo } from '../src/platform/build-info.js'
 
 export const versionReply = z.object({
   name: z.string(),

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig, type Config } from './config.js'
-import { asyncStdout, flushLog, loggerOptions } from './logger.js'
+import { ConfigError, loadConfig, type Config } from './platform/config.js'
+import { asyncStdout, flushLog, loggerOptions } from './platform/logger.js'
 
 function configFromEnvironment (): Config {
   try {

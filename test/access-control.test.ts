@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loggerOptions } from '../src/logger.js'
+import { loggerOptions } from '../src/platform/logger.js'
 import { buildTestApp, json } from './helper.js'
 
 const KEYS = ['alpha-key-0123456789abcdef', 'bravo-key-0123456789abcdef']

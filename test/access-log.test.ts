@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { apiKeyDigest } from '../src/client-identity.js'
-import { loggerOptions } from '../src/logger.js'
+import { apiKeyDigest } from '../src/clients/client-identity.js'
+import { loggerOptions } from '../src/platform/logger.js'
 import { startServer } from './support/server-process.js'
 import { buildTestApp, json } from './helper.js'
 

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { projectPath } from '../src/paths.js'
+import { projectPath } from '../src/platform/paths.js'
 import { buildTestApp, sample } from './helper.js'
 
 const run = promisify(execFile)

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { numberArray } from '../src/number-array.js'
+import { numberArray } from '../src/uploads/number-array.js'
 import type { ComputeRoute } from '../src/plugins/compute-scope.js'
 import { buildTestApp, json } from './helper.js'
 

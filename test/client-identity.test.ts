@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { describe, expect, it } from 'vitest'
-import { clientOf } from '../src/client-identity.js'
+import { clientOf } from '../src/clients/client-identity.js'
 
 const request = (ip: string, authorization?: string) => ({ ip, headers: authorization === undefined ? {} : { authorization } }) as unknown as FastifyRequest
 

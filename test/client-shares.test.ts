@@ -3,7 +3,7 @@ import { setImmediate } from 'node:timers'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createJsonParseQueue } from '../src/json-parse-queue.js'
+import { createJsonParseQueue } from '../src/uploads/json-parse-queue.js'
 import { buildTestApp } from './helper.js'
 
 const KiB = 1024

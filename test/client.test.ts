@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { createComputeClient, type ComputeServiceClient, type ErrorBody } from '../client/index.js'
-import { projectPath } from '../src/paths.js'
+import { projectPath } from '../src/platform/paths.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
 import { closedForm } from './helper.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { defaultMaxConnections, openFilesSoftLimit } from '../src/connection-limits.js'
-import { proxyPeerMatcher } from '../src/proxy-peers.js'
+import { defaultMaxConnections, openFilesSoftLimit } from '../src/clients/connection-limits.js'
+import { proxyPeerMatcher } from '../src/http/proxy-peers.js'
 
 const limits = (soft: string) => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                20000                files\n`
 

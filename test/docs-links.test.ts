@@ -4,8 +4,8 @@ import GithubSlugger from 'github-slugger'
 import MarkdownIt from 'markdown-it'
 import { describe, expect, it } from 'vitest'
 import type { ZodObject } from 'zod'
-import { configSchema, loadConfig } from '../src/config.js'
-import { projectPath } from '../src/paths.js'
+import { configSchema, loadConfig } from '../src/platform/config.js'
+import { projectPath } from '../src/platform/paths.js'
 
 const README_MAX_LINES = 250
 const root = projectPath('.')
@@ -110,7 +110,7 @@ describe('the README\'s configuration table', () => {
   // The schema's input side names every variable, whether or not it has a default.
   const variables = Object.keys((('in' in configSchema ? configSchema.in : configSchema) as ZodObject).shape)
 
-  it('lists every variable of src/config.ts, and no other', () => {
+  it('lists every variable of src/platform/config.ts, and no other', () => {
     expect([...rows.keys()].sort()).toEqual([...variables].sort())
   })
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from '../src/app.js'
-import { loadConfig, type Env } from '../src/config.js'
+import { loadConfig, type Env } from '../src/platform/config.js'
 
 /** Builds the app in-process with a quiet logger; the caller closes it. */
 export async function buildTestApp (env: Env = {}, options: AppOptions = {}): Promise<FastifyInstance> {

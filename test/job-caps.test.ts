@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/config.js'
+import { loadConfig } from '../src/platform/config.js'
 import { onAbort, type TaskSignal } from '../src/executor/cancellation.js'
 import type { Executor } from '../src/executor/executor.js'
-import { createBullmqJobs } from '../src/jobs/bullmq-jobs.js'
+import { createRedisJobs } from '../src/jobs/redis-jobs.js'
 import { createEmbeddedJobs } from '../src/jobs/embedded-jobs.js'
 import type { JobCaller, Jobs } from '../src/jobs/jobs.js'
 import { activeOf, FINISHED, finishedOf } from '../src/jobs/redis-records.js'
@@ -61,7 +61,7 @@ describe.each(['embedded', 'redis'] as const)('job caps per client and in all (%
     await client?.flushall()
     jobs = mode === 'embedded'
       ? createEmbeddedJobs({ executor, tasks, config, log })
-      : await createBullmqJobs({ executor, tasks, config: { ...config, REDIS_URL: redis!.url }, log })
+      : await createRedisJobs({ executor, tasks, config: { ...config, REDIS_URL: redis!.url }, log })
   })
   afterEach(async () => {
     await jobs.stop()

@@ -2,9 +2,9 @@ import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/config.js'
+import { loadConfig } from '../src/platform/config.js'
 import type { Executor } from '../src/executor/executor.js'
-import { CHUNK_QUEUE, createBullmqJobs } from '../src/jobs/bullmq-jobs.js'
+import { CHUNK_QUEUE, createRedisJobs } from '../src/jobs/redis-jobs.js'
 import { chunkId } from '../src/jobs/chunk-window.js'
 import { jobTasks } from '../src/jobs/job-tasks.js'
 import type { Jobs } from '../src/jobs/jobs.js'
@@ -35,7 +35,7 @@ describe('a chunk that runs twice (redis)', () => {
   beforeAll(async () => {
     redis = await startRedis()
     client = new Redis(redis.url, { maxRetriesPerRequest: null })
-    jobs = await createBullmqJobs({ executor, tasks: jobTasks(await loadTasks(), config), config: { ...config, REDIS_URL: redis.url }, log: pino({ level: 'silent' }) })
+    jobs = await createRedisJobs({ executor, tasks: jobTasks(await loadTasks(), config), config: { ...config, REDIS_URL: redis.url }, log: pino({ level: 'silent' }) })
   })
   afterAll(async () => {
     release()

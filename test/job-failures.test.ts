@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/config.js'
+import { loadConfig } from '../src/platform/config.js'
 import type { Executor } from '../src/executor/executor.js'
-import { createBullmqJobs } from '../src/jobs/bullmq-jobs.js'
+import { createRedisJobs } from '../src/jobs/redis-jobs.js'
 import { createEmbeddedJobs } from '../src/jobs/embedded-jobs.js'
 import type { JobDocument } from '../src/jobs/job-document.js'
 import { newJobRecord } from '../src/jobs/job-plan.js'
@@ -39,7 +39,7 @@ describe.each(['embedded', 'redis'] as const)('a job whose chunk fails (%s)', (m
       jobs = createEmbeddedJobs({ executor, tasks, config, log })
     } else {
       redis = await startRedis()
-      jobs = await createBullmqJobs({ executor, tasks, config: { ...config, REDIS_URL: redis.url }, log })
+      jobs = await createRedisJobs({ executor, tasks, config: { ...config, REDIS_URL: redis.url }, log })
     }
   })
   afterAll(async () => {
@@ -71,7 +71,7 @@ describe('a job whose replica stopped between creating it and queueing its chunk
   it('gets its first chunks queued again by a live replica, and succeeds', async () => {
     const redis = await startRedis()
     const client = new Redis(redis.url)
-    const jobs = await createBullmqJobs({ executor: failingExecutor(-1), tasks, config: { ...config, REDIS_URL: redis.url }, log, orphanAfterMs: 400 })
+    const jobs = await createRedisJobs({ executor: failingExecutor(-1), tasks, config: { ...config, REDIS_URL: redis.url }, log, orphanAfterMs: 400 })
     try {
       // What the submit script leaves behind, without the chunks that would have followed it.
       const record = newJobRecord(tasks.get('sum-of-squares')!, { task: 'sum-of-squares', input: { start: 0, end: 5000 } }, caller, 1000)

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signedZeroJson } from '../src/http/signed-zero-json.js'
 import { buildTestApp, json } from './helper.js'
 import { until } from './support/jobs.js'
 import { startRedis, type RedisServer } from './support/redis-server.js'
@@ -9,7 +10,9 @@ const cases = [
   { task: 'sum-of-squares', input: { start: -3, end: 20 } },
   { task: 'sum', input: { values: [1e308, 0.1, 1e308, -1e308, 0.2, -1e308, 0.3, 1e-300, 5] } },
   { task: 'dot', input: { x: [1e200, 3, 1e200, 0.1, 7, -2, 1e-160], y: [1e200, 0.1, -1e200, 3, 7, 0.5, 1e-160] } },
-  { task: 'stats', input: { values: [1e16, 1e16 + 2, 1e16 + 4, 1e16 + 6, 1e16 + 8, 1e16 + 10, 1e16 + 12] } }
+  { task: 'stats', input: { values: [1e16, 1e16 + 2, 1e16 + 4, 1e16 + 6, 1e16 + 8, 1e16 + 10, 1e16 + 12] } },
+  // Signed zeros: the input is stored and the result answered with the client's -0, as the route answers it.
+  { task: 'stats', input: { values: [-0, -0, -0, -0] } }
 ]
 
 /** The route's answer without what describes one request's run: what a job's result must equal. */
@@ -38,13 +41,13 @@ describe.each(['embedded', 'redis'] as const)('a job of each task answers what i
   }, 20_000)
 
   const submit = async (task: string, input: unknown) => {
-    const response = await app.inject({ method: 'POST', url: '/v1/jobs', headers: json, payload: { task, input } })
+    const response = await app.inject({ method: 'POST', url: '/v1/jobs', headers: json, payload: signedZeroJson({ task, input }) })
     expect(response.statusCode, response.body).toBe(202)
     return response.json()
   }
 
   it.each(cases)('$task: the job result is the route\'s answer, over chunks of 3 units', async ({ task, input }) => {
-    const route = await app.inject({ method: 'POST', url: `/v1/${task}`, headers: json, payload: input })
+    const route = await app.inject({ method: 'POST', url: `/v1/${task}`, headers: json, payload: signedZeroJson(input) })
     expect(route.statusCode).toBe(200)
     const submitted = await submit(task, input)
     expect(submitted).toMatchObject({ task, input })

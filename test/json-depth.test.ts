@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { jsonDepthExceeds } from '../src/json-depth.js'
+import { jsonDepthExceeds } from '../src/uploads/json-depth.js'
 
 describe('the JSON depth check', () => {
   it('counts arrays and objects, and nothing inside strings', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterEach, describe, expect, it } from 'vitest'
-import { compiledPath, projectPath } from '../src/paths.js'
+import { compiledPath, projectPath } from '../src/platform/paths.js'
 import { processGroupPids } from './support/cpu-time.js'
 
 const tool = compiledPath('load-tests/run.js')

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import type { ExecutorEvent, ExecutorStats } from '../src/executor/executor.js'
-import type { LoadSnapshot } from '../src/load-monitor.js'
+import type { LoadSnapshot } from '../src/platform/load-monitor.js'
 import { createExecutorMetrics } from '../src/metrics/executor-metrics.js'
 import { registerLoadGauges } from '../src/metrics/load-gauges.js'
 import { sample } from './helper.js'

@@ -2,7 +2,7 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { errorExamples } from '../src/error-body.js'
+import { errorExamples } from '../src/http/error-body.js'
 import type { ComputeRoute } from '../src/plugins/compute-scope.js'
 import { buildTestApp } from './helper.js'
 

@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/config.js'
+import { loadConfig } from '../src/platform/config.js'
 import { jobTasks } from '../src/jobs/job-tasks.js'
 import { loadTasks } from '../src/tasks/registry.js'
 import type { Executor } from '../src/executor/executor.js'
-import { createBullmqJobs } from '../src/jobs/bullmq-jobs.js'
+import { createRedisJobs } from '../src/jobs/redis-jobs.js'
 import type { JobDocument } from '../src/jobs/job-document.js'
 import { ACTIVE, activeOf, keysOf } from '../src/jobs/redis-records.js'
 import { buildTestApp, json, sample } from './helper.js'
@@ -98,7 +98,7 @@ describe('a running job when Redis fills up (redis)', () => {
     const config = loadConfig({ JOB_CHUNK_TERMS: '1000', JOB_MAX_TERMS: '100000', POOL_THREADS: '2', REDIS_URL: undefined })
     const { executor, release, firstStarted } = gatedExecutor()
     const tasks = jobTasks(await loadTasks(), config)
-    const jobs = await createBullmqJobs({ executor, tasks, config: { ...config, REDIS_URL: redis.url }, log: pino({ level: 'silent' }) })
+    const jobs = await createRedisJobs({ executor, tasks, config: { ...config, REDIS_URL: redis.url }, log: pino({ level: 'silent' }) })
     const admin = new Redis(redis.url)
     try {
       const submitted = await jobs.submit({ task: 'sum-of-squares', input: { start: 0, end: 10_000 } }, { client: 'ip:127.0.0.9', requestId: 'req-1' })

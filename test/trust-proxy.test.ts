@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
-import { loggerOptions } from '../src/logger.js'
+import { loggerOptions } from '../src/platform/logger.js'
 import { buildTestApp, json } from './helper.js'
 
 const PROXY = '10.0.0.100'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createUploadBudget, type Reservation, type UploadRefusal } from '../src/upload-budget.js'
-import { defaultUploadMemory, processMemoryLimit } from '../src/upload-memory.js'
+import { createUploadBudget, type Reservation, type UploadRefusal } from '../src/uploads/upload-budget.js'
+import { defaultUploadMemory, processMemoryLimit } from '../src/uploads/upload-memory.js'
 
 describe('the upload memory budget', () => {
   const reserved = (result: Reservation | UploadRefusal): Reservation => {

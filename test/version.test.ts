@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { loadConfig } from '../src/config.js'
-import { projectPath } from '../src/paths.js'
+import { loadConfig } from '../src/platform/config.js'
+import { projectPath } from '../src/platform/paths.js'
 import { startServer } from './support/server-process.js'
 import { buildTestApp, sample } from './helper.js'
 

@@ -53,7 +53,7 @@ export const PAIRS_PER_FLUSH = 2 ** 17
 /** Units of 2^-2150: the pieces of x'y' are multiples of 2^-104, and ex + ey - 2046 >= -2046. */
 export const PRODUCT_UNIT_EXPONENT = -2150
 /** 4352 bits: products below 2^2048 in units of 2^-2150 take 4198, leaving room for any body's 2^24 pairs and lazy carries. */
-export const DOT_CHUNKS = 136
+export const DOT_LIMBS = 136
 
 /**
  * The three sums per exponent sum, twice: even pairs use slots 0-2, odd pairs 4-6, so consecutive
@@ -194,7 +194,7 @@ function addBinned (acc: Superaccumulator, values: Float64Array, n: number, star
 }
 
 /**
- * Adds x[i] * y[i] for i in [start, end) to `acc` (of DOT_CHUNKS chunks), exactly, where x is
+ * Adds x[i] * y[i] for i in [start, end) to `acc` (of DOT_LIMBS limbs), exactly, where x is
  * values[0, n) and y is values[n, 2n). Returns true if some x[i] or y[i] was NaN or infinite: `acc`
  * is then meaningless, and `firstNonFinitePair` finds the culprit.
  */
@@ -203,7 +203,7 @@ export function addProducts (acc: Superaccumulator, values: Float64Array, n: num
 }
 
 /**
- * Adds x[i] * x[i] for i in [start, end) to `acc` (of DOT_CHUNKS chunks), exactly: the dot product of
+ * Adds x[i] * x[i] for i in [start, end) to `acc` (of DOT_LIMBS limbs), exactly: the dot product of
  * values with themselves, through the same sums, one split a value. Folds the values into
  * extremes[0] (Math.min) and extremes[1] (Math.max) on the way. True if some value is not finite.
  */
@@ -244,7 +244,7 @@ export function dotChunk ({ buffer, n, start, end, mode }: DotChunk): Float64Par
     // Only a non-finite chunk result is worth a second look for a non-finite input.
     return { mode, value: dot, firstNonFinite: Number.isFinite(dot) ? -1 : firstNonFinitePair(values, n, start, end) }
   }
-  const state = createSuperaccumulator(DOT_CHUNKS)
+  const state = createSuperaccumulator(DOT_LIMBS)
   if (addProducts(state, values, n, start, end)) return { mode, state, firstNonFinite: firstNonFinitePair(values, n, start, end), everyNegativeZero: false }
   // Only an exact zero can come from products that are all -0.
   return { mode, state, firstNonFinite: -1, everyNegativeZero: isExactZero(state) && everyProductNegativeZero(values, n, start, end) }
@@ -252,7 +252,7 @@ export function dotChunk ({ buffer, n, start, end, mode }: DotChunk): Float64Par
 
 /** Combines the chunks' partials, in chunk order (src/compute/float64-partials.ts), in this wider superaccumulator. */
 export function mergeDotPartials (partials: Float64Partial[]): DotResult {
-  return mergeFloat64Partials('dot', partials, { chunks: DOT_CHUNKS, unitExponent: PRODUCT_UNIT_EXPONENT })
+  return mergeFloat64Partials('dot', partials, { limbs: DOT_LIMBS, unitExponent: PRODUCT_UNIT_EXPONENT })
 }
 
 /** What Math.sumPrecise of the products gives once one is not finite: NaN for a NaN or both infinities. */
@@ -282,7 +282,7 @@ export function dotPrecise (x: ArrayLike<number>, y: ArrayLike<number>): number 
   const values = new Float64Array(2 * n)
   values.set(x)
   values.set(y, n)
-  const acc = createSuperaccumulator(DOT_CHUNKS)
+  const acc = createSuperaccumulator(DOT_LIMBS)
   if (addProducts(acc, values, n, 0, n)) return nonFiniteDot(values, n)
   if (isExactZero(acc)) return everyProductNegativeZero(values, n, 0, n) ? -0 : 0
   return roundSuperaccumulator(acc, PRODUCT_UNIT_EXPONENT)

@@ -49,7 +49,7 @@ export type Float64Result<K extends string> =
 
 /** The superaccumulator the exact partials hold: its length, and the exponent of its unit. */
 export interface ExactScale {
-  chunks?: number
+  limbs?: number
   unitExponent?: number
 }
 
@@ -57,7 +57,7 @@ export interface ExactScale {
  * Combines the chunks' partials, in chunk order. Exact partials are added exactly and rounded once:
  * rounding each chunk first would round twice and could miss the nearest double.
  */
-export function mergeFloat64Partials<K extends string> (kind: K, partials: Float64Partial[], { chunks, unitExponent }: ExactScale = {}): Float64Result<K> {
+export function mergeFloat64Partials<K extends string> (kind: K, partials: Float64Partial[], { limbs, unitExponent }: ExactScale = {}): Float64Result<K> {
   const nonFinite = partials.map((partial) => partial.firstNonFinite).filter((index) => index >= 0)
   if (nonFinite.length > 0) return { kind: 'non-finite', index: Math.min(...nonFinite) }
 
@@ -65,7 +65,7 @@ export function mergeFloat64Partials<K extends string> (kind: K, partials: Float
   if (partials.every((partial) => partial.mode === 'fast')) {
     value = partials.reduce((total, partial) => total + partial.value, 0)
   } else {
-    const total = createSuperaccumulator(chunks)
+    const total = createSuperaccumulator(limbs)
     for (const partial of partials as ExactPartial[]) mergeSuperaccumulators(total, partial.state)
     value = roundSuperaccumulator(total, unitExponent)
     if (value === 0 && partials.every((partial) => (partial as ExactPartial).everyNegativeZero)) value = -0

@@ -1,4 +1,4 @@
-import { addSquares, DOT_CHUNKS, PRODUCT_UNIT_EXPONENT } from './dot.js'
+import { addSquares, DOT_LIMBS, PRODUCT_UNIT_EXPONENT } from './dot.js'
 import { addValues, firstNonFinite } from './float64-bins.js'
 import { ratioToDouble, sqrtRatioToDouble } from './rational.js'
 import {
@@ -39,7 +39,7 @@ export interface StatsPartial {
   count: number
   /** Exact sum of the values, in units of 2^-1074, carries propagated. */
   sum: Superaccumulator
-  /** Exact sum of their squares, in units of 2^-2150 (DOT_CHUNKS chunks), carries propagated. */
+  /** Exact sum of their squares, in units of 2^-2150 (DOT_LIMBS limbs), carries propagated. */
   sumOfSquares: Superaccumulator
   /** The first least and first greatest value (Python's min and max); ±Infinity for no values. */
   min: number
@@ -88,7 +88,7 @@ function firstOfEqual (values: Float64Array, extreme: number): number {
 export function statsChunk ({ buffer, start, end }: StatsChunk): StatsPartial {
   const values = new Float64Array(buffer, start * 8, end - start)
   const sum = createSuperaccumulator()
-  const sumOfSquares = createSuperaccumulator(DOT_CHUNKS)
+  const sumOfSquares = createSuperaccumulator(DOT_LIMBS)
   if (addValues(sum, values)) {
     return { count: values.length, sum, sumOfSquares, min: Infinity, max: -Infinity, firstNonFinite: start + firstNonFinite(values) }
   }
@@ -139,7 +139,7 @@ export function mergeStatsPartials (partials: StatsPartial[]): StatsResult {
   let min = Infinity
   let max = -Infinity
   const sum = createSuperaccumulator()
-  const sumOfSquares = createSuperaccumulator(DOT_CHUNKS)
+  const sumOfSquares = createSuperaccumulator(DOT_LIMBS)
   for (const partial of partials) {
     count += partial.count
     mergeSuperaccumulators(sum, partial.sum)

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { compiledPath } from '../paths.js'
+import { compiledPath } from '../platform/paths.js'
 import { sumOfSquaresWith, type BlockSums } from './sum-of-squares.js'
 
 /** Built by `npm run build` from assembly/sum-of-squares.ts (AssemblyScript). */

@@ -3,31 +3,31 @@
  * number wide enough for the sum of any float64 values, so adding into it is exact.
  *
  * The number is N * 2^-1074 (2^-1074 is the smallest subnormal, so every finite double is an integer
- * multiple of it), with N held in 32-bit chunks: chunk k holds bits [32k, 32k + 32) of N. Neal keeps the
- * chunks in int64 so that many additions can land in one chunk before a carry has to move up; JavaScript
- * has no fast int64, so here a chunk is a float64 holding an integer. A float64 is exact up to 2^53,
- * which leaves 21 bits of headroom above a 32-bit digit: about two million additions to one chunk
+ * multiple of it), with N held in 32-bit limbs: limb k holds bits [32k, 32k + 32) of N. Neal keeps the
+ * limbs in int64 so that many additions can land in one limb before a carry has to move up; JavaScript
+ * has no fast int64, so here a limb is a float64 holding an integer. A float64 is exact up to 2^53,
+ * which leaves 21 bits of headroom above a 32-bit digit: about two million additions to one limb
  * between carry propagations, far more than one flush of the exponent bins (`float64-bins.ts`) adds.
  *
- * After `propagateCarries` every chunk but the top one is in [0, 2^32); the top one is a signed integer,
- * so a negative total needs no separate sign. Merging two accumulators is chunk-wise addition, exact for
+ * After `propagateCarries` every limb but the top one is in [0, 2^32); the top one is a signed integer,
+ * so a negative total needs no separate sign. Merging two accumulators is limb-wise addition, exact for
  * the same reason, which is what lets chunks of a request be summed on different threads.
  */
 
-const CHUNK = 2 ** 32
+const LIMB = 2 ** 32
 
 /**
  * A double's mantissa (53 bits) sits at most at bit 2045 + 32 of N once the exponent bins have shifted
- * their high halves up (see `addScaled`), so its top piece lands in chunk 66. The 68th chunk is headroom:
- * with carries propagated, even 2^53 values of 2^1024 need only a few bits of chunk 66.
+ * their high halves up (see `addScaled`), so its top piece lands in limb 66. The 68th limb is headroom:
+ * with carries propagated, even 2^53 values of 2^1024 need only a few bits of limb 66.
  */
-export const SUPERACCUMULATOR_CHUNKS = 68
+export const SUPERACCUMULATOR_LIMBS = 68
 
 export type Superaccumulator = Float64Array
 
-/** A wider one (more chunks) holds numbers beyond a sum of doubles, such as the exact products of a dot product. */
-export function createSuperaccumulator (chunks = SUPERACCUMULATOR_CHUNKS): Superaccumulator {
-  return new Float64Array(chunks)
+/** A wider one (more limbs) holds numbers beyond a sum of doubles, such as the exact products of a dot product. */
+export function createSuperaccumulator (limbs = SUPERACCUMULATOR_LIMBS): Superaccumulator {
+  return new Float64Array(limbs)
 }
 
 const POW2 = Float64Array.from({ length: 32 }, (_, i) => 2 ** i)
@@ -36,16 +36,16 @@ const POW2 = Float64Array.from({ length: 32 }, (_, i) => 2 ** i)
  * Adds (or subtracts) magnitude * 2^position to N, where magnitude is an integer in [0, 2^53].
  * Shifted by up to 31 bits it is still a double with 53 significant bits, so the product is exact and
  * splits exactly (power-of-two divisions, floors, and differences of integers below 2^53) into three
- * 32-bit pieces for chunks k, k+1 and k+2.
+ * 32-bit pieces for limbs k, k+1 and k+2.
  */
 export function addScaled (acc: Superaccumulator, magnitude: number, position: number, negative: boolean): void {
   if (magnitude === 0) return
   const k = position >>> 5
   const shifted = magnitude * POW2[position & 31]!
-  const above0 = Math.floor(shifted / CHUNK)
-  const above1 = Math.floor(above0 / CHUNK)
-  const piece0 = shifted - above0 * CHUNK
-  const piece1 = above0 - above1 * CHUNK
+  const above0 = Math.floor(shifted / LIMB)
+  const above1 = Math.floor(above0 / LIMB)
+  const piece0 = shifted - above0 * LIMB
+  const piece1 = above0 - above1 * LIMB
   if (negative) {
     acc[k]! -= piece0
     acc[k + 1]! -= piece1
@@ -57,13 +57,13 @@ export function addScaled (acc: Superaccumulator, magnitude: number, position: n
   }
 }
 
-/** Moves every chunk's overflow into the chunk above, leaving all chunks but the top one in [0, 2^32). */
+/** Moves every limb's overflow into the limb above, leaving all limbs but the top one in [0, 2^32). */
 export function propagateCarries (acc: Superaccumulator): void {
   for (let k = 0; k < acc.length - 1; k++) {
-    const chunk = acc[k]!
-    if (chunk >= 0 && chunk < CHUNK) continue
-    const carry = Math.floor(chunk / CHUNK)
-    acc[k] = chunk - carry * CHUNK
+    const limb = acc[k]!
+    if (limb >= 0 && limb < LIMB) continue
+    const carry = Math.floor(limb / LIMB)
+    acc[k] = limb - carry * LIMB
     acc[k + 1]! += carry
   }
 }
@@ -84,7 +84,7 @@ export function toBigInt (acc: Superaccumulator): bigint {
 
 export function isExactZero (acc: Superaccumulator): boolean {
   propagateCarries(acc)
-  return acc.every((chunk) => chunk === 0)
+  return acc.every((limb) => limb === 0)
 }
 
 /**

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
-import { compiledPath } from '../paths.js'
+import { compiledPath } from '../platform/paths.js'
 import { Cancellation, onAbort } from './cancellation.js'
 import { DeadlineExceededError } from '../errors.js'
 import { abortError } from './abort-reasons.js'

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Config } from '../config.js'
-import { errorBodyOf } from '../error-body.js'
+import type { Config } from '../platform/config.js'
+import { errorBodyOf } from '../http/error-body.js'
 import { JobFailedError, JobInterruptedError, ShuttingDownError, TooManyClientJobsError, TooManyJobsError } from '../errors.js'
 import { Cancellation } from '../executor/cancellation.js'
 import type { Executor, TaskInput, TaskName } from '../executor/executor.js'

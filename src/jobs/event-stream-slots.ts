@@ -1,4 +1,4 @@
-import { ClientShares } from '../client-shares.js'
+import { ClientShares } from '../clients/client-shares.js'
 import { ClientEventStreamsError, TooManyEventStreamsError } from '../errors.js'
 
 /**

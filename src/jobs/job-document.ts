@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { errorBody, type ErrorBody } from '../error-body.js'
+import { errorBody, type ErrorBody } from '../http/error-body.js'
 import type { JobTasks } from './job-tasks.js'
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const

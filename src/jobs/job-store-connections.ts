@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
-import type { Config } from '../config.js'
-import { createRedisClient } from '../redis-client.js'
+import type { Config } from '../platform/config.js'
+import { createRedisClient } from '../platform/redis-client.js'
 
 export interface JobStoreConnections {
   /** Requests' commands: each fails fast, before its deadline, while Redis is away or slow (503). */

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { Config } from '../config.js'
+import type { Config } from '../platform/config.js'
 import type { AnyTask } from '../tasks/task.js'
 
 /**

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
-import type { Config } from '../config.js'
-import { errorBodyOf } from '../error-body.js'
+import type { Config } from '../platform/config.js'
+import { errorBodyOf } from '../http/error-body.js'
+import { signedZeroJson } from '../http/signed-zero-json.js'
 import type { JobRecord } from './job-document.js'
 import { readPartials } from './job-partials.js'
 import { finishFailure, type JobChange, type JobNotifier } from './jobs.js'
@@ -81,7 +82,7 @@ export function redisJobEndings ({ commands, run, notifier, publish, read, confi
       await failJob(id, finishFailure(error))
       return 'the job failed: its task refused the result'
     }
-    const succeeded = await run('jobSucceed', [keys.job, keys.done, ACTIVE, keys.partials], [Date.now(), config.JOB_TTL_S, id, ...caps, JSON.stringify(result)]) === 1
+    const succeeded = await run('jobSucceed', [keys.job, keys.done, ACTIVE, keys.partials], [Date.now(), config.JOB_TTL_S, id, ...caps, signedZeroJson(result)]) === 1
     if (!succeeded) return 'merged: another replica ended the job first'
     notifier.emit({ type: 'job-status', status: 'succeeded' })
     await publish(id, 'status')

@@ -1,4 +1,5 @@
-import { errorBodyOf } from '../error-body.js'
+import { errorBodyOf } from '../http/error-body.js'
+import { signedZeroJson } from '../http/signed-zero-json.js'
 import { JobStoreFullFailureError } from '../errors.js'
 import type { JobRecord, JobStatus } from './job-document.js'
 
@@ -23,7 +24,7 @@ export function toHash (record: JobRecord): string[] {
   const fields: Record<string, string | number | undefined> = {
     id: record.id,
     task: record.task,
-    input: JSON.stringify(record.input),
+    input: signedZeroJson(record.input),
     status: record.status,
     owner: record.owner,
     client: record.client,
@@ -32,7 +33,7 @@ export function toHash (record: JobRecord): string[] {
     done: record.done,
     chunks: record.chunks,
     chunksDone: 0,
-    result: record.result === undefined ? undefined : JSON.stringify(record.result),
+    result: record.result === undefined ? undefined : signedZeroJson(record.result),
     createdAt: record.createdAt,
     finishedAt: record.finishedAt
   }

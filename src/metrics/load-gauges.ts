@@ -1,8 +1,8 @@
 import { Gauge, type Registry } from 'prom-client'
 import type { ExecutorStats } from '../executor/executor.js'
-import type { LoadSnapshot } from '../load-monitor.js'
-import type { JsonParseQueueStats } from '../json-parse-queue.js'
-import type { UploadBudgetStats } from '../upload-budget.js'
+import type { LoadSnapshot } from '../platform/load-monitor.js'
+import type { JsonParseQueueStats } from '../uploads/json-parse-queue.js'
+import type { UploadBudgetStats } from '../uploads/upload-budget.js'
 
 export interface LoadSources {
   stats: () => ExecutorStats

@@ -2,11 +2,11 @@ import bearerAuth from '@fastify/bearer-auth'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { apiKeyOf } from '../client-identity.js'
-import type { Config } from '../config.js'
+import { apiKeyOf } from '../clients/client-identity.js'
+import type { Config } from '../platform/config.js'
 import { RateLimitedError, UnauthorizedError } from '../errors.js'
-import { redisStoreWithLocalFallback } from '../rate-limit-store.js'
-import { createRedisClient } from '../redis-client.js'
+import { redisStoreWithLocalFallback } from '../clients/rate-limit-store.js'
+import { createRedisClient } from '../platform/redis-client.js'
 
 export interface AccessControlOptions {
   config: Pick<Config, 'API_KEYS' | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_MS' | 'REDIS_URL'>

@@ -2,18 +2,18 @@ import type { IncomingMessage } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { logDisconnected } from '../access-log.js'
-import { clientOf } from '../client-identity.js'
-import type { Config } from '../config.js'
+import { logDisconnected } from '../http/access-log.js'
+import { clientOf } from '../clients/client-identity.js'
+import type { Config } from '../platform/config.js'
 import {
   BodyTooLargeError, ClientDisconnectedError, DeadlineExceededError, InvalidTimeoutError, JsonTooLargeError,
   UploadMemoryFullError, UploadShareFullError, UploadTimeoutError
 } from '../errors.js'
 import { Cancellation, onAbort } from '../executor/cancellation.js'
 import type { Deadline, TaskName } from '../executor/executor.js'
-import type { Reservation, UploadRefusal } from '../upload-budget.js'
-import { UploadMeter } from '../upload-meter.js'
-import { JSON_MEMORY_FACTOR } from '../upload-memory.js'
+import type { Reservation, UploadRefusal } from '../uploads/upload-budget.js'
+import { UploadMeter } from '../uploads/upload-meter.js'
+import { JSON_MEMORY_FACTOR } from '../uploads/upload-memory.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -54,7 +54,7 @@ export type ComputeRequestsOptions = Pick<Config,
 /**
  * Every request in the compute scope gets a deadline (REQUEST_TIMEOUT_MS, or a shorter one from
  * `X-Timeout-Ms`) from its arrival, and an abort signal that fires past it or when the client
- * disconnects. Its body is metered as it arrives (src/upload-meter.ts): refused from Content-Length
+ * disconnects. Its body is metered as it arrives (src/uploads/upload-meter.ts): refused from Content-Length
  * when over its limit (413), over its client's share of the upload memory budget (429) or over the
  * budget (503), and cut with 408 when it is
  * still arriving at the deadline or arrives slower than the minimum rate. A large body is refused

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteOptions } from 'fastify'
-import type { Config } from '../config.js'
-import { computeErrorResponses } from '../error-body.js'
+import type { Config } from '../platform/config.js'
+import { computeErrorResponses } from '../http/error-body.js'
 import { AmbiguousContentTypeError, JsonParseQueueFullError, JsonParseShareFullError, JsonTooDeepError, UnsupportedMediaTypeError } from '../errors.js'
-import { jsonDepthExceeds } from '../json-depth.js'
-import { COMPUTE_TAG } from '../openapi-conventions.js'
+import { jsonDepthExceeds } from '../uploads/json-depth.js'
+import { COMPUTE_TAG } from '../http/openapi-conventions.js'
 import accessControl from './access-control.js'
 import computeRequests, { mediaTypeOf } from './compute-requests.js'
 import loadShedding from './load-shedding.js'
@@ -46,7 +46,7 @@ const MAX_JSON_DEPTH = 32
 /**
  * Fastify's own JSON parser (prototype-poisoning checks included), after a one-pass depth check:
  * deep nesting costs JSON.parse far more event-loop time than its size suggests. Bodies take turns
- * on the event loop (src/json-parse-queue.ts): 429 past the client's share of the JSON waiting, 503
+ * on the event loop (src/uploads/json-parse-queue.ts): 429 past the client's share of the JSON waiting, 503
  * past the whole queue's.
  */
 function refuseDeepJson (app: FastifyInstance) {
@@ -66,7 +66,7 @@ function refuseDeepJson (app: FastifyInstance) {
 
 /**
  * Documents what every compute route shares, so a new route needs nothing but its own schema: the
- * compute tag (which also brings the deadline and timing headers, src/openapi-conventions.ts), an
+ * compute tag (which also brings the deadline and timing headers, src/http/openapi-conventions.ts), an
  * operationId from its path when it names none (`/v1/sum-of-squares` is `sumOfSquares`), the errors it can answer
  * with, and its API key.
  */

@@ -2,9 +2,9 @@ import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Config } from '../config.js'
-import { createConnectionGuard, type ConnectionStats } from '../connection-guard.js'
-import { proxyPeerMatcher } from '../proxy-peers.js'
+import type { Config } from '../platform/config.js'
+import { createConnectionGuard, type ConnectionStats } from '../clients/connection-guard.js'
+import { proxyPeerMatcher } from '../http/proxy-peers.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

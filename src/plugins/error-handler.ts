@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
-import { MAX_ISSUES, type ErrorBody, type ErrorIssue } from '../error-body.js'
+import { MAX_ISSUES, type ErrorBody, type ErrorIssue } from '../http/error-body.js'
 import { hasPublicMessage } from '../errors.js'
 
 /** Longest message, issue message or path an answer or a log line carries: a client's input can be any size. */
@@ -27,7 +27,7 @@ interface ValidationItem {
 /**
  * The first MAX_ISSUES issues, and a count of the rest, whatever their number: the answer and the
  * log line stay a few KiB. An issue that only counts others (`params: { omitted }`, see
- * src/number-array.ts) adds its count.
+ * src/uploads/number-array.ts) adds its count.
  */
 function boundedIssues (validation: readonly ValidationItem[], where: string): { issues: ErrorIssue[], moreIssues: number } {
   const issues: ErrorIssue[] = []

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Config } from '../config.js'
+import type { Config } from '../platform/config.js'
 import type { ExecutorOptions } from '../executor/create-executor.js'
 import type { Executor } from '../executor/executor.js'
 import { createInlineExecutor } from '../executor/inline-executor.js'

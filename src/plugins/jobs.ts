@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Config } from '../config.js'
-import { createBullmqJobs } from '../jobs/bullmq-jobs.js'
+import type { Config } from '../platform/config.js'
+import { createRedisJobs } from '../jobs/redis-jobs.js'
 import { createEmbeddedJobs } from '../jobs/embedded-jobs.js'
 import { jobTasks } from '../jobs/job-tasks.js'
 import type { Jobs } from '../jobs/jobs.js'
@@ -23,7 +23,7 @@ async function jobsPlugin (app: FastifyInstance, { config, tasks: declared }: { 
   const tasks = jobTasks(declared, config)
   const jobs = config.REDIS_URL === undefined
     ? createEmbeddedJobs({ executor: app.executor, tasks, config, log })
-    : await createBullmqJobs({ executor: app.executor, tasks, config: { ...config, REDIS_URL: config.REDIS_URL }, log })
+    : await createRedisJobs({ executor: app.executor, tasks, config: { ...config, REDIS_URL: config.REDIS_URL }, log })
   app.decorate('jobs', jobs)
   app.addHook('preClose', async () => { await jobs.stop() })
   // onClose hooks run in reverse order of registration: this one before the executor's closes the pool.

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { createLoadMonitor, type LoadMonitor } from '../load-monitor.js'
+import { createLoadMonitor, type LoadMonitor } from '../platform/load-monitor.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -5,8 +5,8 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
-import { applyConventions, COMPUTE_TAG, JOBS_TAG, type OpenApiDocument } from '../openapi-conventions.js'
-import { projectPath } from '../paths.js'
+import { applyConventions, COMPUTE_TAG, JOBS_TAG, type OpenApiDocument } from '../http/openapi-conventions.js'
+import { projectPath } from '../platform/paths.js'
 
 export interface OpenApiOptions {
   /** Whether compute routes require an API key: the document then describes the scheme (the compute scope marks its routes). */

@@ -4,10 +4,10 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-node'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { performance } from 'node:perf_hooks'
-import type { BuildInfo } from '../build-info.js'
-import type { Config } from '../config.js'
+import type { BuildInfo } from '../platform/build-info.js'
+import type { Config } from '../platform/config.js'
 import type { ExecutorEvent } from '../executor/executor.js'
-import { createTracerProvider } from '../tracing.js'
+import { createTracerProvider } from '../platform/tracing.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

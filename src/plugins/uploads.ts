@@ -2,9 +2,9 @@ import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { ShuttingDownError } from '../errors.js'
-import { createJsonParseQueue, type JsonParseQueue } from '../json-parse-queue.js'
-import { createUploadBudget, type UploadBudget } from '../upload-budget.js'
-import type { UploadMeter } from '../upload-meter.js'
+import { createJsonParseQueue, type JsonParseQueue } from '../uploads/json-parse-queue.js'
+import { createUploadBudget, type UploadBudget } from '../uploads/upload-budget.js'
+import type { UploadMeter } from '../uploads/upload-meter.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

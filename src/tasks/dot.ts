@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { mergeDotPartials, MIN_PAIRS_PER_CHUNK, PAIRS_PER_MS } from '../compute/dot.js'
-import { numberArray } from '../number-array.js'
+import { numberArray } from '../uploads/number-array.js'
 import { float64Reply, float64Task } from './float64-task.js'
 
 const vector = numberArray().describe('JSON numbers beyond the float64 range (1e999) are refused')

@@ -3,8 +3,8 @@ import { copyToShared } from '../compute/shared-values.js'
 import { splitRange } from '../compute/split-range.js'
 import { mergeStatsPartials, MIN_VALUES_PER_CHUNK, overflowingStatistics, VALUES_PER_MS, type StatsResult } from '../compute/stats.js'
 import { Float64OverflowError, NonFiniteValueError } from '../errors.js'
-import { numberArray } from '../number-array.js'
-import { signedZeroSerializer } from '../signed-zero-json.js'
+import { numberArray } from '../uploads/number-array.js'
+import { signedZeroSerializer } from '../http/signed-zero-json.js'
 import { defineTask } from './task.js'
 
 const statsJsonBody = z.strictObject({

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { compiledOkSerializer } from '../compiled-serializer.js'
+import { compiledOkSerializer } from '../http/compiled-serializer.js'
 import { splitRange } from '../compute/split-range.js'
 import { MIN_TERMS_PER_CHUNK, TERMS_PER_MS } from '../compute/sum-of-squares.js'
 import { defineTask } from './task.js'

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { mergeSumPartials, MIN_VALUES_PER_CHUNK, VALUES_PER_MS } from '../compute/sum.js'
-import { numberArray } from '../number-array.js'
+import { numberArray } from '../uploads/number-array.js'
 import { float64Reply, float64Task } from './float64-task.js'
 
 export const sumJsonBody = z.strictObject({

@@ -1,7 +1,7 @@
 import type { z } from 'zod'
-import type { compiledOkSerializer } from '../compiled-serializer.js'
-import type { Config } from '../config.js'
-import type { Float64Layout } from '../float64-body-parser.js'
+import type { compiledOkSerializer } from '../http/compiled-serializer.js'
+import type { Config } from '../platform/config.js'
+import type { Float64Layout } from '../uploads/float64-body-parser.js'
 
 /**
  * One compute task, declared once: the route `POST /v1/<name>` (routes/compute.ts), its OpenAPI
@@ -32,7 +32,7 @@ export interface TaskDeclaration<Q extends z.ZodType | undefined, J extends z.Zo
   answer(merged: Merged, input: In): Omit<Reply, 'chunks' | 'elapsedMs'>
   /** The statuses only this task answers with, and why (the compute scope documents the shared ones). */
   errors?: Record<number, string>
-  /** A hot route's 200 serializer (src/compiled-serializer.ts); the zod type provider's otherwise. */
+  /** A hot route's 200 serializer (src/http/compiled-serializer.ts); the zod type provider's otherwise. */
   serializerCompiler?: typeof compiledOkSerializer
   /** What its job (`POST /v1/jobs`, src/jobs/job-tasks.ts) takes and answers, where not the route's JSON body and answer. */
   job?: TaskJob<Reply>

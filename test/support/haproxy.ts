@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { projectPath } from '../../src/paths.js'
+import { projectPath } from '../../src/platform/paths.js'
 import { freePort } from './server-process.js'
 
 /** The balancer's configuration, as deploy/compose.yaml uses it; started here with loopback addresses. */

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { compiledPath } from '../../src/paths.js'
+import { compiledPath } from '../../src/platform/paths.js'
 
 /** The compiled server entry point. */
 export const serverEntry = compiledPath('src/server.js')

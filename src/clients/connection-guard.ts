@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import { clientOfAddress } from './client-identity.js'
-import { errorBodyOf } from './error-body.js'
-import { ConnectionsFullError, TooManyConnectionsError } from './errors.js'
+import { errorBodyOf } from '../http/error-body.js'
+import { ConnectionsFullError, TooManyConnectionsError } from '../errors.js'
 
 export interface ConnectionGuardOptions {
   maxConnections: number

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { setImmediate, setTimeout } from 'node:timers'
-import { ClientShares, type ShareRefusal } from './client-shares.js'
+import { ClientShares, type ShareRefusal } from '../clients/client-shares.js'
 
 export interface JsonParseQueueStats {
   /** Bodies read and waiting for their turn to be parsed. */

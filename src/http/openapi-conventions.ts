@@ -61,7 +61,7 @@ export function applyConventions (doc: OpenApiDocument, { rateLimited }: Convent
       }
       if (code < 400) continue
       const example = errorExamples[code]
-      if (example === undefined) throw new Error(`no example error body for status ${code}: add one to errorExamples (src/error-body.ts)`)
+      if (example === undefined) throw new Error(`no example error body for status ${code}: add one to errorExamples (src/http/error-body.ts)`)
       for (const media of Object.values(response.content ?? {})) media.example = example
     }
   }

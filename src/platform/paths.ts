@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url'
 
-// This module is src/paths.ts when run from source (vitest) and dist/src/paths.js once compiled.
+// This module is src/platform/paths.ts when run from source (vitest) and dist/src/platform/paths.js once compiled.
 const fromSource = import.meta.url.endsWith('.ts')
 
 /** The repository root (or the image's /app): where package.json lives. */
-export const projectRoot = new URL(fromSource ? '../' : '../../', import.meta.url)
+export const projectRoot = new URL(fromSource ? '../../' : '../../../', import.meta.url)
 
 /**
  * Absolute path of a compiled file, such as 'workers/pool-worker.js'. Worker threads and child

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { NoWorkersError, ShuttingDownError } from './errors.js'
+import { NoWorkersError, ShuttingDownError } from '../errors.js'
 
 /**
  * Why the instance should get no traffic (draining, or a pool with no thread), or undefined when it

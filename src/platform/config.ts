@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 import { apiKeys, bool, int, trustProxy } from './config-values.js'
-import { defaultMaxConnections } from './connection-limits.js'
-import { defaultUploadMemory, largestReservedBody } from './upload-memory.js'
-import { EXECUTOR_KINDS } from './executor/executor.js'
-import { defaultJobThreads } from './executor/fair-queue.js'
+import { defaultMaxConnections } from '../clients/connection-limits.js'
+import { defaultUploadMemory, largestReservedBody } from '../uploads/upload-memory.js'
+import { EXECUTOR_KINDS } from '../executor/executor.js'
+import { defaultJobThreads } from '../executor/fair-queue.js'
 
 /** Most chunks one job may be cut into. */
 export const MAX_JOB_CHUNKS = 2 ** 24
@@ -41,7 +41,7 @@ export const configSchema = z.object({
   /**
    * Memory that request bodies in flight may hold, off-heap included, reserved from Content-Length
    * before a byte is read (a JSON body counts JSON_MEMORY_FACTOR times its size); past it uploads
-   * get 503. Default: a quarter of the memory the process may use (src/upload-memory.ts).
+   * get 503. Default: a quarter of the memory the process may use (src/uploads/upload-memory.ts).
    */
   UPLOAD_MEMORY_MAX_BYTES: int(1024, Number.MAX_SAFE_INTEGER).default(() => defaultUploadMemory()),
   /** Mean event-loop delay (ms, over a second) above which compute requests are shed with 503; 0 turns it off. */
@@ -156,7 +156,7 @@ export const configSchema = z.object({
   // issue 17: connections
   /**
    * Connections open at once; past it a new one gets 503 and is closed. Default: the file-descriptor
-   * soft limit less a fifth (at least 512) for everything else that needs one (src/connection-limits.ts),
+   * soft limit less a fifth (at least 512) for everything else that needs one (src/clients/connection-limits.ts),
    * at most 65,536. Above 90% of it, idle keep-alive connections are closed, oldest idle first.
    */
   MAX_CONNECTIONS: int(1, 10_000_000).default(() => defaultMaxConnections()),

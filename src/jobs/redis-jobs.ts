@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, WaitingError, Worker, type Job } from 'bullmq'
-import type { Config } from '../config.js'
+import type { Config } from '../platform/config.js'
 import { JobFailedError, JobStoreFullFailureError, ShuttingDownError, TooManyClientJobsError, TooManyJobsError } from '../errors.js'
 import type { TaskInput, TaskName } from '../executor/executor.js'
 import { isActive, toDocument } from './job-document.js'
@@ -46,7 +46,7 @@ interface ChunkData {
  * redis-scripts.ts; BullMQ carries the chunks, and its lock and stalled check give a dead replica's
  * chunks to another. Cancels and progress travel by pub/sub. Design: docs/jobs.md.
  */
-export async function createBullmqJobs ({ executor, tasks, config, log, orphanAfterMs = 30_000 }: RedisJobsOptions): Promise<Jobs> {
+export async function createRedisJobs ({ executor, tasks, config, log, orphanAfterMs = 30_000 }: RedisJobsOptions): Promise<Jobs> {
   const { commands, subscriber, workerConnection } = await connectJobStore(config, log)
   const run = defineScripts(commands)
   const notifier = new JobNotifier()

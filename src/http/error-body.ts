@@ -4,7 +4,7 @@ import { z } from 'zod'
 import {
   DeadlineExceededError, JobNotFoundError, NonFiniteValueError, NotAcceptableError, QueueFullError, RateLimitedError, UnauthorizedError,
   UnsupportedMediaTypeError, UploadTimeoutError
-} from './errors.js'
+} from '../errors.js'
 
 const issue = z.object({ path: z.string(), message: z.string() })
 
@@ -54,7 +54,7 @@ export function errorBodyOf (error: { statusCode: number, message: string }, req
 const example = (statusCode: number, error: string, message: string): ErrorBody => ({ statusCode, error, message, requestId: EXAMPLE_REQUEST_ID })
 
 /**
- * One example body per error status, for the OpenAPI document (src/openapi-conventions.ts): each
+ * One example body per error status, for the OpenAPI document (src/http/openapi-conventions.ts): each
  * message is what the service really answers, made by the same error class.
  */
 export const errorExamples: Record<number, ErrorBody> = {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { PROXY_RANGE_CIDRS } from './proxy-peers.js'
+import { PROXY_RANGE_CIDRS } from '../http/proxy-peers.js'
 
 // How one environment variable's text becomes a value, for the schema in config.ts.
 

@@ -5,7 +5,7 @@ import { z } from 'zod'
 type ZodRouteSchema = Parameters<typeof serializerCompiler>[0]
 
 /** What Fastify passes a serializer compiler, whatever the route's schema type. */
-interface RouteSchema { schema: unknown, method: string, url: string, httpStatus?: string }
+export interface RouteSchema { schema: unknown, method: string, url: string, httpStatus?: string }
 
 /**
  * A route's serializer compiler for a hot route: its 200 reply serialized by fast-json-stringify,

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { MAX_ISSUES } from './error-body.js'
+import { MAX_ISSUES } from '../http/error-body.js'
 
 /**
  * `z.array(z.number())` (finite numbers), checked in one pass that names the first MAX_ISSUES bad

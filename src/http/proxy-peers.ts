@@ -1,5 +1,5 @@
 import { BlockList, isIPv6 } from 'node:net'
-import type { Config } from './config.js'
+import type { Config } from '../platform/config.js'
 
 // proxy-addr's names for address ranges, as TRUST_PROXY accepts them.
 export const PROXY_RANGE_CIDRS: Record<string, string[]> = {

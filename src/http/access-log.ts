@@ -1,8 +1,8 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
-import { apiKeyDigest } from './client-identity.js'
-import { abortReasonFor } from './executor/abort-reasons.js'
-import type { AbortReason } from './executor/executor.js'
-import { UNMATCHED_ROUTE } from './metrics/http-metrics.js'
+import { apiKeyDigest } from '../clients/client-identity.js'
+import { abortReasonFor } from '../executor/abort-reasons.js'
+import type { AbortReason } from '../executor/executor.js'
+import { UNMATCHED_ROUTE } from '../metrics/http-metrics.js'
 import { roundMs } from './server-timing.js'
 
 /** What an access line holds besides pino's own fields and the request's `reqId`. */
@@ -22,7 +22,7 @@ export interface AccessLine {
   chunks?: number
   /** Why the request's tasks were aborted (deadline, disconnect), when they were. */
   abortReason?: AbortReason
-  /** A digest of the bearer token presented (src/client-identity.ts), never the token. */
+  /** A digest of the bearer token presented (src/clients/client-identity.ts), never the token. */
   apiKey?: string
   /** While tracing is on. */
   traceId?: string

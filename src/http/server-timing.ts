@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Offloaded } from './executor/offload.js'
+import type { Offloaded } from '../executor/offload.js'
 
 /** Milliseconds to three decimals: the precision every reported duration uses. */
 export function roundMs (ms: number): number {

@@ -1,4 +1,4 @@
-import { ClientShares, type ShareRefusal } from './client-shares.js'
+import { ClientShares, type ShareRefusal } from '../clients/client-shares.js'
 
 /** Why a reservation was refused: the client is past its own share (its fault), or the whole budget is full. */
 export type UploadRefusal = ShareRefusal

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { Readable } from 'node:stream'
-import { UploadTooSlowError } from './errors.js'
+import { UploadTooSlowError } from '../errors.js'
 import type { Reservation, UploadRefusal } from './upload-budget.js'
 
 export interface UploadRules {
