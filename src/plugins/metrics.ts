@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type RouteShorthandOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type RouteShorthandOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { Gauge, Registry } from 'prom-client'
 import { z } from 'zod'
@@ -66,7 +66,7 @@ async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOp
 
   // A listener of its own, so the port can stay inside the cluster while the API port is exposed.
   // Scrapes are not worth a log line each: errors are still logged by the error handler.
-  const listener = Fastify({ loggerInstance: app.log.child({ listener: 'metrics' }), genReqId: requestId, disableRequestLogging: true })
+  const listener = Fastify({ loggerInstance: app.log.child({ listener: 'metrics' }), genReqId: requestId, logController: new LogController({ disableRequestLogging: true }) })
   await listener.register(errorHandler)
   listener.get('/metrics', async (_request, reply) => reply.type(served.contentType).send(await scrape()))
   logAcceptErrors(listener.server, app.log)
