@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node'
 import type { FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { loadConfig } from '../src/platform/config.js'
 import { loggerOptions } from '../src/platform/logger.js'
 import { splitRange } from '../src/compute/split-range.js'
@@ -32,6 +32,7 @@ describe('tracing on (in-memory exporter)', () => {
   const exporter = new InMemorySpanExporter()
   const lines: Array<Record<string, unknown>> = []
   beforeAll(async () => {
+    vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', 'deployment.environment.name=tracing-test,service.name=from-attributes')
     const stream = new Writable({ write (chunk, _encoding, done) { lines.push(JSON.parse(String(chunk))); done() } })
     app = await buildTestApp({ POOL_THREADS: '2', ENABLE_TEST_FAULTS: 'true' }, {
       computeRoutes: [underestimated],
@@ -39,7 +40,10 @@ describe('tracing on (in-memory exporter)', () => {
       logger: { ...(loggerOptions('info', false) as object), stream }
     })
   })
-  afterAll(async () => { await app.close() })
+  afterAll(async () => {
+    await app.close()
+    vi.unstubAllEnvs()
+  })
   beforeEach(() => { exporter.reset() })
 
   const sumOfSquares = (payload: object, headers: Record<string, string> = {}) =>
@@ -52,6 +56,9 @@ describe('tracing on (in-memory exporter)', () => {
     expect(new Set(spans.map((span) => span.spanContext().traceId)).size).toBe(1)
     const server = spans.find((span) => span.kind === SpanKind.SERVER)!
     expect(server.attributes).toMatchObject({ 'http.route': '/v1/sum-of-squares', 'http.response.status_code': 200 })
+    expect(server.name).toBe('POST /v1/sum-of-squares')
+    // OTEL_RESOURCE_ATTRIBUTES adds to the resource, and names the service where OTEL_SERVICE_NAME does not.
+    expect(server.resource.attributes).toMatchObject({ 'service.name': 'from-attributes', 'deployment.environment.name': 'tracing-test' })
     expect(server.parentSpanContext).toBeUndefined()
     const handler = spans.find((span) => span.name.startsWith('handler'))!
     expect(handler.parentSpanContext?.spanId).toBe(server.spanContext().spanId)

@@ -2,7 +2,7 @@ import { context, propagation } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { resourceFromAttributes } from '@opentelemetry/resources'
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources'
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node'
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions'
 import type { BuildInfo } from './build-info.js'
@@ -12,7 +12,8 @@ let globalsSet = false
 
 /**
  * The OpenTelemetry SDK, composed from its parts (@opentelemetry/sdk-node needs Node 22): a tracer
- * provider with the service's resource, batching spans to the OTLP/HTTP exporter (which reads
+ * provider with the service's resource (name and version, then OTEL_RESOURCE_ATTRIBUTES, then
+ * OTEL_SERVICE_NAME, each winning over the one before, as the SDK's own order goes), batching spans to the OTLP/HTTP exporter (which reads
  * OTEL_EXPORTER_OTLP_* itself) or to the console. Undefined when tracing is off. `processor` replaces
  * the exporter (tests pass an in-memory one).
  */
@@ -23,7 +24,9 @@ export function createTracerProvider (config: Pick<Config, 'tracesExporter' | 'O
   }
   setGlobals()
   return new NodeTracerProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.OTEL_SERVICE_NAME ?? build.name, [ATTR_SERVICE_VERSION]: build.version }),
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: build.name, [ATTR_SERVICE_VERSION]: build.version })
+      .merge(detectResources({ detectors: [envDetector] }))
+      .merge(config.OTEL_SERVICE_NAME === undefined ? null : resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.OTEL_SERVICE_NAME })),
     spanProcessors: [processor]
   })
 }

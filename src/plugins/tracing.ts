@@ -37,7 +37,12 @@ async function tracingPlugin (app: FastifyInstance, { config, build, spanProcess
   const instrumentation = new FastifyOtelInstrumentation({
     // Hook spans would be a dozen per request for little news; the request and handler spans stay.
     instrumentHooks: false,
-    requestHook: (span, request) => { (request as { traceId?: string }).traceId = span.spanContext().traceId }
+    requestHook: (span, request) => {
+      (request as { traceId?: string }).traceId = span.spanContext().traceId
+      // The HTTP semantic conventions' server span name: `{method} {route}`, the method alone when no route matched.
+      const route = request.routeOptions.url
+      span.updateName(route === undefined ? request.method : `${request.method} ${route}`)
+    }
   })
   instrumentation.setTracerProvider(provider)
   await app.register(instrumentation.plugin())
