@@ -14,7 +14,7 @@ const timing = files([
 // only on states, counts and answers: two at a time, after the in-process files.
 const processes = files([
   'access-log', 'alerts', 'client', 'compose', 'container-runtime', 'job-caps', 'job-chunk-reruns', 'job-failures', 'job-tasks', 'jobs',
-  'kubernetes-manifests', 'load-test-tool', 'metrics', 'redis-failures', 'redis-scripts', 'shared-rate-limit', 'version'
+  'kubernetes-manifests', 'load-test-tool', 'metrics', 'readme-examples', 'redis-failures', 'redis-scripts', 'shared-rate-limit', 'version'
 ])
 
 const shared = { testTimeout: 60_000, hookTimeout: 30_000 }
