@@ -1,5 +1,5 @@
 import neostandard from 'neostandard'
 
 export default [
-  ...neostandard({ ts: true, ignores: ['dist/**', 'load-tests/results/**', 'coverage/**', 'client/schema.d.ts'] })
+  ...neostandard({ ts: true, ignores: ['dist/**', 'load-tests/results/**', 'coverage/**', 'client/schema.ts', 'client/dist/**'] })
 ]

@@ -1,6 +1,6 @@
 /**
  * `npm run client:generate`: writes the service's OpenAPI document to client/openapi.json and its
- * TypeScript types (openapi-typescript) to client/schema.d.ts. `npm run client:check` (CI) writes
+ * TypeScript types (openapi-typescript) to client/schema.ts. `npm run client:check` (CI) writes
  * them to a temporary folder instead and fails when they differ from the committed ones.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -35,7 +35,7 @@ async function generate (dir: string): Promise<Record<string, string>> {
   const types = HEADER + astToString(await openapiTS(JSON.parse(document), {
     transform: (schema) => schema.format === 'binary' ? blob : undefined
   }))
-  const files = { 'openapi.json': document, 'schema.d.ts': types }
+  const files = { 'openapi.json': document, 'schema.ts': types }
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text)
   return files
 }
@@ -54,12 +54,12 @@ if (process.argv.includes('--check')) {
       console.error(`${stale.join(' and ')} differ from what the code generates: run \`npm run client:generate\` and commit the result`)
       process.exitCode = 1
     } else {
-      console.log('client/openapi.json and client/schema.d.ts match the code')
+      console.log('client/openapi.json and client/schema.ts match the code')
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
 } else {
   await generate(committed)
-  console.log('wrote client/openapi.json and client/schema.d.ts')
+  console.log('wrote client/openapi.json and client/schema.ts')
 }
