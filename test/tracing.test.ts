@@ -151,14 +151,20 @@ describe('tracing off (the default)', () => {
   })
 
   it.each([
-    [{}, undefined],
-    [{ OTEL_TRACES_EXPORTER: 'otlp' }, 'otlp'],
-    [{ OTEL_TRACES_EXPORTER: 'console' }, 'console'],
-    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, 'otlp'],
-    [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }, 'otlp'],
-    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_EXPORTER: 'none' }, undefined],
-    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }, undefined]
-  ])('with %j exports traces to %s', (env, expected) => {
-    expect(loadConfig(env).tracesExporter).toBe(expected)
+    [{}, []],
+    [{ OTEL_TRACES_EXPORTER: 'otlp' }, ['otlp']],
+    [{ OTEL_TRACES_EXPORTER: 'console' }, ['console']],
+    [{ OTEL_TRACES_EXPORTER: 'otlp, console' }, ['otlp', 'console']],
+    [{ OTEL_TRACES_EXPORTER: 'console,none' }, []],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, ['otlp']],
+    [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }, ['otlp']],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_EXPORTER: 'none' }, []],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }, []]
+  ])('with %j exports traces to %j', (env, expected) => {
+    expect(loadConfig(env).traceExporters).toEqual(expected)
+  })
+
+  it('refuses an exporter it does not have, naming it', () => {
+    expect(() => loadConfig({ OTEL_TRACES_EXPORTER: 'otlp,zipkin' })).toThrow(/OTEL_TRACES_EXPORTER/)
   })
 })

@@ -10,6 +10,10 @@ export const int = (min: number, max: number) =>
 
 export const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
 
+/** OTEL_TRACES_EXPORTER: a comma-separated list, as the OpenTelemetry specification has it. */
+export const traceExporterList = z.string().transform((list) => list.split(',').map((name) => name.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(['otlp', 'console', 'none'])).min(1, 'expected otlp, console or none, or a comma-separated list of them'))
+
 // RFC 6750 b64token: what can travel in `Authorization: Bearer <key>` unchanged.
 const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 export const apiKeys = z.string().transform((list) => list.split(',').map((key) => key.trim()).filter(Boolean))

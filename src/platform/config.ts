@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
-import { apiKeys, bool, int, trustProxy } from './config-values.js'
+import { apiKeys, bool, int, traceExporterList, trustProxy } from './config-values.js'
 import { defaultMaxConnections } from '../clients/connection-limits.js'
 import { defaultUploadMemory, largestReservedBody } from '../uploads/upload-memory.js'
 import { EXECUTOR_KINDS } from '../executor/executor.js'
@@ -136,7 +136,7 @@ export const configSchema = z.object({
    * protocol, timeout) itself. OTEL_SDK_DISABLED=true turns it all off.
    */
   OTEL_SDK_DISABLED: bool.default(false),
-  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
+  OTEL_TRACES_EXPORTER: traceExporterList.optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   /** The service.name of every span; the package name when unset. */
@@ -243,14 +243,15 @@ export const configSchema = z.object({
     POOL_MAX_QUEUE_MS: config.POOL_MAX_QUEUE_MS ?? config.POOL_THREADS * 1000,
     HEADERS_TIMEOUT_MS: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
     JOB_THREADS: config.JOB_THREADS ?? defaultJobThreads(config.POOL_THREADS),
-    tracesExporter: tracesExporterOf(config)
+    traceExporters: traceExportersOf(config)
   }))
 
-/** Where traces go: opt-in, by the standard variables (an OTLP endpoint alone means OTLP). */
-function tracesExporterOf (env: { OTEL_SDK_DISABLED: boolean, OTEL_TRACES_EXPORTER?: 'otlp' | 'console' | 'none', OTEL_EXPORTER_OTLP_ENDPOINT?: string, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string }): 'otlp' | 'console' | undefined {
-  if (env.OTEL_SDK_DISABLED || env.OTEL_TRACES_EXPORTER === 'none') return undefined
-  if (env.OTEL_TRACES_EXPORTER !== undefined) return env.OTEL_TRACES_EXPORTER
-  return env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined ? 'otlp' : undefined
+/** Where traces go: opt-in, by the standard variables (an OTLP endpoint alone means OTLP); none when empty. */
+function traceExportersOf (env: { OTEL_SDK_DISABLED: boolean, OTEL_TRACES_EXPORTER?: Array<'otlp' | 'console' | 'none'>, OTEL_EXPORTER_OTLP_ENDPOINT?: string, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string }): Array<'otlp' | 'console'> {
+  const named = env.OTEL_TRACES_EXPORTER
+  if (env.OTEL_SDK_DISABLED || named?.includes('none') === true) return []
+  if (named !== undefined) return [...new Set(named.filter((name) => name !== 'none'))]
+  return env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined ? ['otlp'] : []
 }
 
 export type Config = z.output<typeof configSchema>

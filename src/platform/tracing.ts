@@ -17,17 +17,17 @@ let globalsSet = false
  * OTEL_EXPORTER_OTLP_* itself) or to the console. Undefined when tracing is off. `processor` replaces
  * the exporter (tests pass an in-memory one).
  */
-export function createTracerProvider (config: Pick<Config, 'tracesExporter' | 'OTEL_SERVICE_NAME'>, build: BuildInfo, processor?: SpanProcessor): NodeTracerProvider | undefined {
-  if (processor === undefined) {
-    if (config.tracesExporter === undefined) return undefined
-    processor = new BatchSpanProcessor(config.tracesExporter === 'otlp' ? new OTLPTraceExporter() : new ConsoleSpanExporter())
-  }
+export function createTracerProvider (config: Pick<Config, 'traceExporters' | 'OTEL_SERVICE_NAME'>, build: BuildInfo, processor?: SpanProcessor): NodeTracerProvider | undefined {
+  const processors = processor !== undefined
+    ? [processor]
+    : config.traceExporters.map((name) => new BatchSpanProcessor(name === 'otlp' ? new OTLPTraceExporter() : new ConsoleSpanExporter()))
+  if (processors.length === 0) return undefined
   setGlobals()
   return new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: build.name, [ATTR_SERVICE_VERSION]: build.version })
       .merge(detectResources({ detectors: [envDetector] }))
       .merge(config.OTEL_SERVICE_NAME === undefined ? null : resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.OTEL_SERVICE_NAME })),
-    spanProcessors: [processor]
+    spanProcessors: processors
   })
 }
 

@@ -17,7 +17,7 @@ declare module 'fastify' {
 }
 
 export interface TracingOptions {
-  config: Pick<Config, 'tracesExporter' | 'OTEL_SERVICE_NAME'>
+  config: Pick<Config, 'traceExporters' | 'OTEL_SERVICE_NAME'>
   build: BuildInfo
   /** Replaces the exporter the configuration names (tests). */
   spanProcessor?: SpanProcessor
