@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errorBody } from '../src/http/error-body.js'
 import { signedZeroJson, signedZeroSerializer } from '../src/http/signed-zero-json.js'
-import { JobNotFoundError, NotAcceptableError, TooManyClientJobsError } from '../src/errors.js'
+import { JobActiveError, JobNotFoundError, NotAcceptableError, TooManyClientJobsError } from '../src/errors.js'
 import { EventStreamSlots } from '../src/jobs/event-stream-slots.js'
 import { jobDocument as jobDocumentOf } from '../src/jobs/job-document.js'
 import { JobFeeds } from '../src/jobs/job-feeds.js'
@@ -102,19 +102,41 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
     return document
   })
 
-  routes.delete('/v1/jobs/:id', {
+  routes.post('/v1/jobs/:id/cancel', {
     schema: {
-      operationId: 'deleteJob',
+      operationId: 'cancelJob',
       tags: [JOBS_TAG],
-      summary: 'Cancel a job, or delete a finished one',
-      description: 'An active job is cancelled: its queued chunks are dropped and its running ones aborted on every replica. A finished job is removed (404 from then on).',
+      summary: 'Cancel a job',
+      description: 'An active job is cancelled: its queued chunks are dropped and its running ones aborted on every replica; it stays readable, `cancelled`, for JOB_TTL_S. ' +
+        'Idempotent: a job that has finished (cancelled, or otherwise) is answered as it is.',
       params: jobId,
-      response: { 200: jobDocument.describe('The job as it ends: `cancelled`, or as it had finished'), 404: jobNotFound }
+      response: { 200: jobDocument.describe('The job: `cancelled`, or as it had finished'), 404: jobNotFound }
     }
   }, async (request) => {
     const document = await app.jobs.cancel(request.params.id, caller(request))
     if (document === undefined) throw new JobNotFoundError(request.params.id)
     return document
+  })
+
+  routes.delete('/v1/jobs/:id', {
+    schema: {
+      operationId: 'deleteJob',
+      tags: [JOBS_TAG],
+      summary: 'Delete a finished job',
+      description: 'Removes a finished job (404 from then on). An active job is left running and answered 409: cancel it first (POST /v1/jobs/{id}/cancel).',
+      params: jobId,
+      response: {
+        200: jobDocument.describe('The job as it was when removed'),
+        404: jobNotFound,
+        409: errorBody.describe('The job is queued or running: cancel it first with POST /v1/jobs/{id}/cancel')
+      }
+    }
+  }, async (request) => {
+    const { id } = request.params
+    const removal = await app.jobs.remove(id, caller(request))
+    if (removal === undefined) throw new JobNotFoundError(id)
+    if (removal.outcome === 'active') throw new JobActiveError(id, removal.document.status, id)
+    return removal.document
   })
 
   routes.get('/v1/jobs/:id/events', {

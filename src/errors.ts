@@ -63,3 +63,6 @@ export const TooManyClientJobsError = serviceError('SVC_TOO_MANY_CLIENT_JOBS', '
 export const JobStoreFullError = serviceError('SVC_JOB_STORE_FULL', 'The job store (Redis) is full: it refuses new data until memory is freed; retry later', 503)
 export const JobStoreSlowError = serviceError('SVC_JOB_STORE_SLOW', 'The job store (Redis) did not answer within %s ms; retry shortly', 503)
 export const JobStoreFullFailureError = serviceError('SVC_JOB_STORE_FULL', 'The job failed: the job store (Redis) was full and could not record its progress', 503)
+
+// issue 19: cancel apart from delete
+export const JobActiveError = serviceError('SVC_JOB_ACTIVE', 'Job %s is still %s: DELETE removes finished jobs only; cancel it first with POST /v1/jobs/%s/cancel', 409)

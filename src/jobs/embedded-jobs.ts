@@ -166,12 +166,15 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
     async cancel (id, caller) {
       const job = find(id, caller)
       if (job === undefined) return undefined
-      if (isActive(job.record.status)) {
-        changeStatus(job, 'cancelled')
-      } else {
-        forget(id)
-      }
+      if (isActive(job.record.status)) changeStatus(job, 'cancelled')
       return toDocument(job.record)
+    },
+    async remove (id, caller) {
+      const job = find(id, caller)
+      if (job === undefined) return undefined
+      if (isActive(job.record.status)) return { outcome: 'active', document: toDocument(job.record) }
+      forget(id)
+      return { outcome: 'removed', document: toDocument(job.record) }
     },
     watch: (id, listener) => notifier.watch(id, listener),
     activeCount: async () => active.size,

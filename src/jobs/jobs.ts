@@ -33,6 +33,9 @@ export type JobsEvent =
 
 export type JobsListener = (event: JobsEvent) => void
 
+/** What DELETE did: removed a finished job, or nothing, because the job is still active (cancel it first). */
+export type JobRemoval = { outcome: 'removed' | 'active', document: JobDocument }
+
 /** Long computations, cut into chunks that run on the executor's pool: in this process, or on every replica through Redis. */
 export interface Jobs {
   readonly backend: JobBackend
@@ -46,8 +49,13 @@ export interface Jobs {
   submit(request: JobRequest, caller: JobCaller): Promise<JobDocument>
   /** The job, or undefined when it is unknown, expired, or belongs to another key. */
   get(id: string, caller: JobCaller): Promise<JobDocument | undefined>
-  /** Cancels an active job, or removes a finished one; returns the document (undefined as for get). */
+  /**
+   * Cancels an active job; a finished one is answered as it is, so a retried cancel never loses a
+   * result. Returns the document (undefined as for get).
+   */
   cancel(id: string, caller: JobCaller): Promise<JobDocument | undefined>
+  /** Removes a finished job (404 from then on); an active one is left alone and answered as `active`. */
+  remove(id: string, caller: JobCaller): Promise<JobRemoval | undefined>
   /** Calls `listener` when the job may have changed; returns the function that stops it. */
   watch(id: string, listener: (change: JobChange) => void): () => void
   /** Queued and running jobs (every replica's in Redis mode). */

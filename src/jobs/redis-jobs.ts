@@ -14,7 +14,8 @@ import type { JobsOptions } from './embedded-jobs.js'
 import { connectJobStore } from './job-store-connections.js'
 import { isRedisFull, jobStoreGuard } from './job-store-errors.js'
 import { chunkId, CHUNKS_AHEAD, firstChunks, queuedChunks } from './chunk-window.js'
-import { ACTIVE, activeOf, CANCELLED, CHANGED, FINISHED, finishedOf, fromHash, keysOf, toHash } from './redis-records.js'
+import { ACTIVE, activeOf, CANCELLED, CHANGED, fromHash, keysOf, toHash } from './redis-records.js'
+import { removeFinished } from './redis-job-queries.js'
 import { defineScripts, type ChunkRecorded } from './redis-scripts.js'
 
 export interface RedisJobsOptions extends JobsOptions {
@@ -235,15 +236,13 @@ export async function createRedisJobs ({ executor, tasks, config, log, orphanAft
     cancel: (id, caller) => guarded(async () => {
       const record = await read(id)
       if (record === undefined || !visibleTo(record, caller)) return undefined
-      if (!isActive(record.status)) {
-        await commands.multi().del(keysOf(id).job).zrem(FINISHED, id).zrem(finishedOf(record.client), id).exec()
-        return toDocument(record)
-      }
+      if (!isActive(record.status)) return toDocument(record)
       const bitmap = await commands.getBuffer(keysOf(id).done) ?? Buffer.alloc(0)
       if (await endJob(id, 'cancelled')) await removeQueuedChunks(id, record.chunks, bitmap)
       const now = await read(id)
       return toDocument(now ?? record)
     }),
+    remove: (id, caller) => guarded(() => removeFinished(commands, id, caller)),
     watch: (id, listener) => notifier.watch(id, listener),
     activeCount: () => guarded(() => commands.scard(ACTIVE)),
     on: (listener) => notifier.on(listener),
