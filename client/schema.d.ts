@@ -160,7 +160,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The caller's jobs, newest first, a page at a time
+         * @description Jobs of the caller's API key (without API_KEYS: of its address), active and finished (until JOB_TTL_S after they finish), newest first, without their input (GET each job for it). Pages as in AIP-158: pass `nextPageToken` back as `pageToken`, with the same `status`; the last page has none.
+         */
+        get: operations["listJobs"];
         put?: never;
         /**
          * Start a job: a computation too long for one request
@@ -1764,6 +1768,368 @@ export interface operations {
                      *       "statusCode": 422,
                      *       "error": "Unprocessable Entity",
                      *       "message": "Value at index 2 is NaN: only finite numbers are accepted",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "error": "Too Many Requests",
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal failure; the message never carries internals */
+            500: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "error": "Internal Server Error",
+                     *       "message": "Internal Server Error",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "error": "Service Unavailable",
+                     *       "message": "The service is at capacity; retry shortly",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
+            504: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 504,
+                     *       "error": "Gateway Timeout",
+                     *       "message": "The request did not finish within its deadline of 30000 ms",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                /** @description Only jobs in this status */
+                status?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                /** @description Most jobs on the page: 20 when 0 or absent, at most 100 (a larger value is lowered to it) */
+                pageSize?: number;
+                /** @description The previous page's `nextPageToken`; absent for the first page */
+                pageToken?: string;
+            };
+            header?: {
+                /** @description An id of the caller's own to follow the request by (echoed back, and in the logs) */
+                "x-request-id"?: string;
+                /** @description A deadline shorter than the service's own (REQUEST_TIMEOUT_MS), in milliseconds; past it the request gets 504 and its tasks are aborted */
+                "x-timeout-ms"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jobs": [
+                     *         {
+                     *           "id": "0b5e3c1e-5a8f-4f7c-9a51-4e1e29f5c6a2",
+                     *           "task": "sum-of-squares",
+                     *           "status": "succeeded",
+                     *           "progress": {
+                     *             "done": 1000000000,
+                     *             "total": 1000000000,
+                     *             "fraction": 1
+                     *           },
+                     *           "result": "333333332833333333500000000",
+                     *           "createdAt": "2026-11-27T18:00:00.000Z",
+                     *           "startedAt": "2026-11-27T18:00:00.012Z",
+                     *           "finishedAt": "2026-11-27T18:00:00.391Z",
+                     *           "elapsedMs": 379
+                     *         }
+                     *       ],
+                     *       "nextPageToken": "WzEsMTc2NDI2NjQwMDAwMCwiMGI1ZTNjMWUtNWE4Zi00ZjdjLTlhNTEtNGUxZTI5ZjVjNmEyIiwiIl0"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Newest first */
+                        jobs: {
+                            /**
+                             * Format: uuid
+                             * @description Random and unguessable (UUID v4, 122 random bits)
+                             */
+                            id: string;
+                            /**
+                             * @description The task, as its synchronous route runs it
+                             * @enum {string}
+                             */
+                            task: "sum-of-squares" | "sum" | "dot" | "stats";
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                            progress: {
+                                /** @description Units of work (terms, values, pairs) whose chunk has finished; it only grows */
+                                done: number;
+                                total: number;
+                                /** @description done / total, 0..1 (1 for an empty range) */
+                                fraction: number;
+                            };
+                            /** @description Once succeeded: what the task's route answers, without `chunks` and `elapsedMs` (unless its declaration says otherwise) */
+                            result?: string | {
+                                sum: number;
+                                /** @description How many values were added */
+                                count: number;
+                                /** @enum {string} */
+                                mode: "exact" | "fast";
+                            } | {
+                                /** @description The sum of x[i] * y[i]; 0 for empty vectors */
+                                dot: number;
+                                /** @description How many pairs were multiplied */
+                                count: number;
+                                /** @enum {string} */
+                                mode: "exact" | "fast";
+                            } | {
+                                /** @description How many values */
+                                count: number;
+                                /** @description math.fsum: the correctly rounded sum (0 for no values) */
+                                sum: number;
+                                /** @description statistics.mean: the exact mean rounded once; null for no values */
+                                mean: number | null;
+                                /** @description statistics.variance, the sample variance: exact, rounded once; null for fewer than two values */
+                                variance: number | null;
+                                /** @description statistics.stdev: the correctly rounded square root of the exact sample variance; null for fewer than two values */
+                                stdev: number | null;
+                                /** @description statistics.pvariance, the population variance: exact, rounded once; null for no values */
+                                pvariance: number | null;
+                                /** @description statistics.pstdev: the correctly rounded square root of the exact population variance; null for no values */
+                                pstdev: number | null;
+                                /** @description The first least value, as Python's min; null for no values */
+                                min: number | null;
+                                /** @description The first greatest value, as Python's max; null for no values */
+                                max: number | null;
+                            };
+                            error?: components["schemas"]["ErrorBody"];
+                            /** Format: date-time */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description When its first chunk started
+                             */
+                            startedAt?: string;
+                            /** Format: date-time */
+                            finishedAt?: string;
+                            /** @description From startedAt to finishedAt, or to now while it runs */
+                            elapsedMs?: number;
+                        }[];
+                        /** @description Opaque: pass it as `pageToken` for the next page; absent on the last page */
+                        nextPageToken?: string;
+                    };
+                };
+            };
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
+                     *       "issues": [
+                     *         {
+                     *           "path": "body.end",
+                     *           "message": "end must be greater than or equal to start"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "error": "Unauthorized",
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 408,
+                     *       "error": "Request Timeout",
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
+            413: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "error": "Payload Too Large",
+                     *       "message": "Request body is too large",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported content type; the message names the accepted ones */
+            415: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "Content-Type text/plain is not accepted: send application/json",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
                      *     }
                      */

@@ -8,6 +8,8 @@ import { JobActiveError, JobNotFoundError, NotAcceptableError, TooManyClientJobs
 import { EventStreamSlots } from '../src/jobs/event-stream-slots.js'
 import { jobDocument as jobDocumentOf } from '../src/jobs/job-document.js'
 import { JobFeeds } from '../src/jobs/job-feeds.js'
+import { cursorOf, pageToken } from '../src/jobs/job-pages.js'
+import { jobList, jobListQuery } from '../src/jobs/job-list-schema.js'
 import type { JobCaller } from '../src/jobs/jobs.js'
 import { apiKeyDigest, clientOf } from '../src/clients/client-identity.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
@@ -86,6 +88,22 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       throw error
     })
     return reply.code(202).header('location', `/v1/jobs/${document.id}`).send(document)
+  })
+
+  routes.get('/v1/jobs', {
+    schema: {
+      operationId: 'listJobs',
+      tags: [JOBS_TAG],
+      summary: 'The caller\'s jobs, newest first, a page at a time',
+      description: 'Jobs of the caller\'s API key (without API_KEYS: of its address), active and finished (until JOB_TTL_S after they finish), newest first, ' +
+        'without their input (GET each job for it). Pages as in AIP-158: pass `nextPageToken` back as `pageToken`, with the same `status`; the last page has none.',
+      querystring: jobListQuery,
+      response: { 200: jobList(jobDocumentOf(app.jobs.tasks)) }
+    }
+  }, async (request) => {
+    const { status, pageSize, pageToken: token } = request.query
+    const page = await app.jobs.list(caller(request), { status, pageSize, after: cursorOf(token, status) })
+    return { jobs: page.jobs, ...(page.next === undefined ? {} : { nextPageToken: pageToken(page.next, status) }) }
   })
 
   routes.get('/v1/jobs/:id', {

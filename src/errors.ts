@@ -66,3 +66,6 @@ export const JobStoreFullFailureError = serviceError('SVC_JOB_STORE_FULL', 'The 
 
 // issue 19: cancel apart from delete
 export const JobActiveError = serviceError('SVC_JOB_ACTIVE', 'Job %s is still %s: DELETE removes finished jobs only; cancel it first with POST /v1/jobs/%s/cancel', 409)
+
+// issue 19: listing jobs
+export const InvalidPageTokenError = serviceError('SVC_INVALID_PAGE_TOKEN', 'pageToken is not one this list answered with for the same status filter: start again without it', 400)

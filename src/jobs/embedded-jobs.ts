@@ -7,6 +7,7 @@ import type { Executor, TaskInput, TaskName } from '../executor/executor.js'
 import { FinishedJobs } from './finished-jobs.js'
 import { isActive, toDocument, type JobRecord, type JobStatus } from './job-document.js'
 import { chunkUnits, newJobRecord } from './job-plan.js'
+import { newestFirst, pageOf } from './job-pages.js'
 import type { JobTask, JobTasks } from './job-tasks.js'
 import { finishFailure, JobNotifier, taskOf, visibleTo, type JobCaller, type Jobs } from './jobs.js'
 
@@ -46,6 +47,8 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
   const active = new Set<EmbeddedJob>()
   /** Active jobs by client, for JOBS_MAX_ACTIVE_PER_KEY. */
   const activeOf = new Map<string, number>()
+  /** Job ids by client, for the list. */
+  const ofClient = new Map<string, Set<string>>()
   const finished = new FinishedJobs(config.JOBS_MAX_STORED_PER_KEY, config.JOBS_MAX_STORED)
   const notifier = new JobNotifier()
   let runningChunks = 0
@@ -80,9 +83,14 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
   }
 
   function forget (id: string) {
-    clearTimeout(jobs.get(id)?.expiry)
+    const job = jobs.get(id)
+    if (job === undefined) return
+    clearTimeout(job.expiry)
     jobs.delete(id)
     finished.remove(id)
+    const mine = ofClient.get(job.record.client)
+    mine?.delete(id)
+    if (mine?.size === 0) ofClient.delete(job.record.client)
   }
 
   function nextJob (): EmbeddedJob | undefined {
@@ -148,6 +156,9 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
       const record = newJobRecord(task, request, caller, config.JOB_CHUNK_TERMS)
       const job: EmbeddedJob = { record, task, next: 0, running: new Map(), chunksDone: 0, partials: [] }
       jobs.set(record.id, job)
+      let mine = ofClient.get(record.client)
+      if (mine === undefined) ofClient.set(record.client, mine = new Set())
+      mine.add(record.id)
       notifier.emit({ type: 'job-status', status: 'queued' })
       if (record.status === 'succeeded') {
         notifier.emit({ type: 'job-status', status: 'succeeded' })
@@ -175,6 +186,11 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
       if (isActive(job.record.status)) return { outcome: 'active', document: toDocument(job.record) }
       forget(id)
       return { outcome: 'removed', document: toDocument(job.record) }
+    },
+    async list (caller, query) {
+      // At most JOBS_MAX_ACTIVE_PER_KEY + JOBS_MAX_STORED_PER_KEY jobs of one client: sorting them is cheap.
+      const records = [...ofClient.get(caller.client) ?? []].map((id) => jobs.get(id)!.record).sort(newestFirst)
+      return await pageOf(records, query)
     },
     watch: (id, listener) => notifier.watch(id, listener),
     activeCount: async () => active.size,

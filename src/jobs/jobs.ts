@@ -1,4 +1,5 @@
 import type { JobDocument, JobRecord, JobRequest, JobStatus } from './job-document.js'
+import type { JobListQuery, JobPage } from './job-pages.js'
 import type { JobTask, JobTasks } from './job-tasks.js'
 import { JobFailedError } from '../errors.js'
 
@@ -56,6 +57,8 @@ export interface Jobs {
   cancel(id: string, caller: JobCaller): Promise<JobDocument | undefined>
   /** Removes a finished job (404 from then on); an active one is left alone and answered as `active`. */
   remove(id: string, caller: JobCaller): Promise<JobRemoval | undefined>
+  /** The caller's client's jobs (its API key's, else its address's), newest first, a page at a time. */
+  list(caller: JobCaller, query: JobListQuery): Promise<JobPage>
   /** Calls `listener` when the job may have changed; returns the function that stops it. */
   watch(id: string, listener: (change: JobChange) => void): () => void
   /** Queued and running jobs (every replica's in Redis mode). */

@@ -15,7 +15,7 @@ import { connectJobStore } from './job-store-connections.js'
 import { isRedisFull, jobStoreGuard } from './job-store-errors.js'
 import { chunkId, CHUNKS_AHEAD, firstChunks, queuedChunks } from './chunk-window.js'
 import { ACTIVE, activeOf, CANCELLED, CHANGED, fromHash, keysOf, toHash } from './redis-records.js'
-import { removeFinished } from './redis-job-queries.js'
+import { listJobs, removeFinished } from './redis-job-queries.js'
 import { defineScripts, type ChunkRecorded } from './redis-scripts.js'
 
 export interface RedisJobsOptions extends JobsOptions {
@@ -243,6 +243,7 @@ export async function createRedisJobs ({ executor, tasks, config, log, orphanAft
       return toDocument(now ?? record)
     }),
     remove: (id, caller) => guarded(() => removeFinished(commands, id, caller)),
+    list: (caller, query) => guarded(() => listJobs(commands, caller, query)),
     watch: (id, listener) => notifier.watch(id, listener),
     activeCount: () => guarded(() => commands.scard(ACTIVE)),
     on: (listener) => notifier.on(listener),

@@ -14,6 +14,12 @@ export const FINISHED = 'compute:jobs:finished'
 /** A client's active job ids (JOBS_MAX_ACTIVE_PER_KEY) and finished job ids (JOBS_MAX_STORED_PER_KEY): the set's key + ':' + client. */
 export const activeOf = (client: string) => `${ACTIVE}:${client}`
 export const finishedOf = (client: string) => `${FINISHED}:${client}`
+/**
+ * A client's job ids, active and finished, scored by creation time: the list (GET /v1/jobs). The
+ * set's key + ':' + client; it expires JOB_TTL_S after the client's last job ended, with the jobs.
+ */
+export const CREATED = 'compute:jobs:created'
+export const createdOf = (client: string) => `${CREATED}:${client}`
 /** Pub/sub: `<id> status` or `<id> progress` when a job may have changed. */
 export const CHANGED = 'compute:jobs:changed'
 /** Pub/sub: the id of a job just cancelled or failed, whose running chunks every replica aborts. */
@@ -46,7 +52,8 @@ export function fromHash (hash: Record<string, string>): JobRecord | undefined {
   const record: JobRecord = {
     id: hash.id,
     task: hash.task as JobRecord['task'],
-    input: JSON.parse(hash.input!),
+    // The list reads a job without its input (redis-job-queries.ts).
+    input: hash.input === undefined ? undefined : JSON.parse(hash.input),
     // No status: the job was ended while Redis was full, which lets fields be removed but not written (redis-full-job.ts).
     status: hash.status === undefined ? 'failed' : hash.status as JobStatus,
     requestId: hash.requestId!,
