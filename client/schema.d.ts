@@ -168,7 +168,7 @@ export interface paths {
         put?: never;
         /**
          * Start a job: a computation too long for one request
-         * @description Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished.
+         * @description Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished. With `Idempotency-Key`, a retry of the same request within JOB_TTL_S answers the same job (202, same `Location`, its current document) instead of making another.
          */
         post: operations["createJob"];
         delete?: never;
@@ -2246,6 +2246,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A key of the client's own (IETF Idempotency-Key draft), e.g. `"8e03978e-40d5-43e8-bc93-6894a57f9324"`: the same key with the same request, within JOB_TTL_S, answers the same job; with another request, 422. Scoped to the API key (or address) */
+                "idempotency-key"?: string;
                 /** @description An id of the caller's own to follow the request by (echoed back, and in the logs) */
                 "x-request-id"?: string;
                 /** @description A deadline shorter than the service's own (REQUEST_TIMEOUT_MS), in milliseconds; past it the request gets 504 and its tasks are aborted */
@@ -2344,7 +2346,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Accepted: the job is queued */
+            /** @description Accepted: the job is queued (or, for a retry with the same Idempotency-Key, the job that request made) */
             202: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -2542,6 +2544,31 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A request with the same Idempotency-Key is still being processed; retry shortly */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "error": "Conflict",
+                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd is still running: DELETE removes finished jobs only; cancel it first with POST /v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
             413: {
                 headers: {
@@ -2586,6 +2613,31 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Content-Type text/plain is not accepted: send application/json",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description This Idempotency-Key was used with a different request (another task or input) */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "Value at index 2 is NaN: only finite numbers are accepted",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
                      *     }
                      */

@@ -9,6 +9,7 @@ import { EventStreamSlots } from '../src/jobs/event-stream-slots.js'
 import { jobDocument as jobDocumentOf } from '../src/jobs/job-document.js'
 import { JobFeeds } from '../src/jobs/job-feeds.js'
 import { cursorOf, pageToken } from '../src/jobs/job-pages.js'
+import { idempotencyKeyOf, jobFingerprint, submitOnce } from '../src/jobs/idempotent-submit.js'
 import { jobList, jobListQuery } from '../src/jobs/job-list-schema.js'
 import type { JobCaller } from '../src/jobs/jobs.js'
 import { apiKeyDigest, clientOf } from '../src/clients/client-identity.js'
@@ -23,6 +24,12 @@ export const jobBody = (tasks: JobTasks) => z.discriminatedUnion('task', [...tas
   task: z.literal(task.name).describe('The task, as the synchronous route of the same name runs it'),
   input: task.input.describe('The task\'s input, checked as the synchronous route checks it (up to JOB_MAX_TERMS terms)')
 })) as unknown as [JobKind, ...JobKind[]]).meta({ examples: [{ task: 'sum-of-squares', input: { start: 0, end: 1_000_000_000_000 } }, { task: 'stats', input: { values: [2.5, 3.25, 5.5, 11.25] } }] })
+
+// Loose: a validated headers object replaces request.headers, which must keep Authorization.
+const idempotencyHeader = z.looseObject({
+  'idempotency-key': z.string().optional().describe('A key of the client\'s own (IETF Idempotency-Key draft), e.g. `"8e03978e-40d5-43e8-bc93-6894a57f9324"`: ' +
+    'the same key with the same request, within JOB_TTL_S, answers the same job; with another request, 422. Scoped to the API key (or address)')
+})
 
 const jobNotFound = errorBody.describe('No such job for this API key: unknown, expired or deleted')
 
@@ -73,16 +80,23 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       operationId: 'createJob',
       tags: [JOBS_TAG],
       summary: 'Start a job: a computation too long for one request',
-      description: 'Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished.',
+      description: 'Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished. ' +
+        'With `Idempotency-Key`, a retry of the same request within JOB_TTL_S answers the same job (202, same `Location`, its current document) instead of making another.',
+      headers: idempotencyHeader,
       body: jobBody(app.jobs.tasks),
       response: {
-        202: jobDocument.describe('Accepted: the job is queued'),
+        202: jobDocument.describe('Accepted: the job is queued (or, for a retry with the same Idempotency-Key, the job that request made)'),
+        409: errorBody.describe('A request with the same Idempotency-Key is still being processed; retry shortly'),
+        422: errorBody.describe('This Idempotency-Key was used with a different request (another task or input)'),
         429: errorBody.describe('This client (its API key, else its address) already has JOBS_MAX_ACTIVE_PER_KEY jobs queued or running, or is over the rate limit; `Retry-After` says when to retry'),
         503: errorBody.describe('Shutting down, overloaded, or JOBS_MAX_ACTIVE jobs already queued or running; `Retry-After` says when to retry')
       }
     }
   }, async (request, reply) => {
-    const document = await app.jobs.submit(request.body, caller(request)).catch((error: unknown) => {
+    const key = idempotencyKeyOf(request.headers['idempotency-key'])
+    const idempotency = key === undefined ? undefined : { key, fingerprint: jobFingerprint(request.body) }
+    const limits = { pendingMs: config.REQUEST_TIMEOUT_MS, ttlS: config.JOB_TTL_S }
+    const { document } = await submitOnce(app.jobs, request.body, caller(request), idempotency, limits).catch((error: unknown) => {
       // Its own jobs hold its share: one may finish at any moment, so as soon as the 503's.
       if (error instanceof TooManyClientJobsError) reply.header('retry-after', '1')
       throw error

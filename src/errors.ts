@@ -69,3 +69,8 @@ export const JobActiveError = serviceError('SVC_JOB_ACTIVE', 'Job %s is still %s
 
 // issue 19: listing jobs
 export const InvalidPageTokenError = serviceError('SVC_INVALID_PAGE_TOKEN', 'pageToken is not one this list answered with for the same status filter: start again without it', 400)
+
+// issue 19: Idempotency-Key
+export const InvalidIdempotencyKeyError = serviceError('SVC_INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be one string of 1 to %s visible ASCII characters, quoted ("...") or bare', 400)
+export const IdempotencyKeyReusedError = serviceError('SVC_IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request: use a new key for a new job', 422)
+export const IdempotencyKeyInUseError = serviceError('SVC_IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry shortly', 409)

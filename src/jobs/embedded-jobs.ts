@@ -8,6 +8,7 @@ import { FinishedJobs } from './finished-jobs.js'
 import { isActive, toDocument, type JobRecord, type JobStatus } from './job-document.js'
 import { chunkUnits, newJobRecord } from './job-plan.js'
 import { newestFirst, pageOf } from './job-pages.js'
+import { embeddedIdempotencyKeys } from './idempotency-keys.js'
 import type { JobTask, JobTasks } from './job-tasks.js'
 import { finishFailure, JobNotifier, taskOf, visibleTo, type JobCaller, type Jobs } from './jobs.js'
 
@@ -51,6 +52,7 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
   const ofClient = new Map<string, Set<string>>()
   const finished = new FinishedJobs(config.JOBS_MAX_STORED_PER_KEY, config.JOBS_MAX_STORED)
   const notifier = new JobNotifier()
+  const idempotency = embeddedIdempotencyKeys()
   let runningChunks = 0
   let stopped = false
 
@@ -88,6 +90,7 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
     clearTimeout(job.expiry)
     jobs.delete(id)
     finished.remove(id)
+    if (job.record.idempotencyKey !== undefined) idempotency.forget(job.record.idempotencyKey)
     const mine = ofClient.get(job.record.client)
     mine?.delete(id)
     if (mine?.size === 0) ofClient.delete(job.record.client)
@@ -148,12 +151,13 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
   return {
     backend: 'embedded',
     tasks,
-    async submit (request, caller) {
+    idempotency,
+    async submit (request, caller, options) {
       if (stopped) throw new ShuttingDownError()
       if ((activeOf.get(caller.client) ?? 0) >= config.JOBS_MAX_ACTIVE_PER_KEY) throw new TooManyClientJobsError(config.JOBS_MAX_ACTIVE_PER_KEY)
       if (active.size >= config.JOBS_MAX_ACTIVE) throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
       const task = taskOf(tasks, request.task)
-      const record = newJobRecord(task, request, caller, config.JOB_CHUNK_TERMS)
+      const record = newJobRecord(task, request, caller, config.JOB_CHUNK_TERMS, options)
       const job: EmbeddedJob = { record, task, next: 0, running: new Map(), chunksDone: 0, partials: [] }
       jobs.set(record.id, job)
       let mine = ofClient.get(record.client)

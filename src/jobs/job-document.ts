@@ -9,7 +9,10 @@ export const isActive = (status: JobStatus) => status === 'queued' || status ===
 /** What a job is asked to compute: a declared task and its input, as its job schema checked it (job-tasks.ts). */
 export interface JobRequest {
   task: string
+  /** The JSON input; for a binary one, what the document shows of it (job-binary-input.ts). */
   input: unknown
+  /** A binary input's values (application/octet-stream), in the task's layout. */
+  binary?: Float64Array<SharedArrayBuffer> | undefined
 }
 
 /** A job as both back ends keep it; times in epoch milliseconds. */
@@ -22,6 +25,8 @@ export interface JobRecord extends JobRequest {
   client: string
   /** The POST's request id, for the error shape. */
   requestId: string
+  /** Where its Idempotency-Key is kept (idempotency-keys.ts): the key goes with the job. */
+  idempotencyKey?: string
   /** Units of work in all, and units whose chunk has finished. */
   total: number
   done: number

@@ -14,7 +14,7 @@ export async function removeFinished (commands: Redis, id: string, caller: JobCa
   const record = fromHash(await commands.hgetall(keysOf(id).job))
   if (record === undefined || !visibleTo(record, caller)) return undefined
   if (isActive(record.status)) return { outcome: 'active', document: toDocument(record) }
-  await commands.multi().del(keysOf(id).job).zrem(FINISHED, id).zrem(finishedOf(record.client), id).zrem(createdOf(record.client), id).exec()
+  await commands.multi().del(keysOf(id).job, ...(record.idempotencyKey === undefined ? [] : [record.idempotencyKey])).zrem(FINISHED, id).zrem(finishedOf(record.client), id).zrem(createdOf(record.client), id).exec()
   return { outcome: 'removed', document: toDocument(record) }
 }
 

@@ -16,6 +16,7 @@ import { isRedisFull, jobStoreGuard } from './job-store-errors.js'
 import { chunkId, CHUNKS_AHEAD, firstChunks, queuedChunks } from './chunk-window.js'
 import { ACTIVE, activeOf, CANCELLED, CHANGED, fromHash, keysOf, toHash } from './redis-records.js'
 import { listJobs, removeFinished } from './redis-job-queries.js'
+import { guardedKeys, redisIdempotencyKeys } from './idempotency-keys.js'
 import { defineScripts, type ChunkRecorded } from './redis-scripts.js'
 
 export interface RedisJobsOptions extends JobsOptions {
@@ -212,9 +213,10 @@ export async function createRedisJobs ({ executor, tasks, config, log, orphanAft
   return {
     backend: 'redis',
     tasks,
-    submit: (request, caller) => guarded(async () => {
+    idempotency: guardedKeys(redisIdempotencyKeys(commands), guarded),
+    submit: (request, caller, options) => guarded(async () => {
       if (stopping !== undefined) throw new ShuttingDownError()
-      const record = newJobRecord(taskOf(tasks, request.task), request, caller, config.JOB_CHUNK_TERMS)
+      const record = newJobRecord(taskOf(tasks, request.task), request, caller, config.JOB_CHUNK_TERMS, options)
       const keys = keysOf(record.id)
       if (record.status === 'succeeded') {
         await run('jobStoreFinished', [keys.job], [record.finishedAt!, config.JOB_TTL_S, config.JOBS_MAX_STORED_PER_KEY, config.JOBS_MAX_STORED, record.id, ...toHash(record)])

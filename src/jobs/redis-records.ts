@@ -35,6 +35,7 @@ export function toHash (record: JobRecord): string[] {
     owner: record.owner,
     client: record.client,
     requestId: record.requestId,
+    idempotencyKey: record.idempotencyKey,
     total: record.total,
     done: record.done,
     chunks: record.chunks,
@@ -64,6 +65,7 @@ export function fromHash (hash: Record<string, string>): JobRecord | undefined {
     createdAt: Number(hash.createdAt)
   }
   if (hash.owner !== undefined) record.owner = hash.owner
+  if (hash.idempotencyKey !== undefined) record.idempotencyKey = hash.idempotencyKey
   if (hash.result !== undefined) record.result = JSON.parse(hash.result)
   if (hash.error !== undefined) record.error = JSON.parse(hash.error)
   if (hash.status === undefined) record.error = errorBodyOf(new JobStoreFullFailureError(), record.requestId)

@@ -29,6 +29,9 @@ local function evictOldest(set, keep, id)
         redis.call('ZREM', '${CREATED}:' .. client, old)
       end
       redis.call('ZREM', '${FINISHED}', old)
+      -- Its Idempotency-Key goes with it: a retry then makes a new job rather than answer a lost one.
+      local key = redis.call('HGET', '${JOB_KEY}' .. old, 'idempotencyKey')
+      if key then redis.call('DEL', key) end
       redis.call('DEL', '${JOB_KEY}' .. old)
       over = over - 1
     end
