@@ -168,7 +168,7 @@ export interface paths {
         put?: never;
         /**
          * Start a job: a computation too long for one request
-         * @description Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished. With `Idempotency-Key`, a retry of the same request within JOB_TTL_S answers the same job (202, same `Location`, its current document) instead of making another.
+         * @description Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished. Tasks whose route takes binary input (sum, dot, stats) take it here too: `?task=<name>` with an application/octet-stream body, up to JOB_MAX_INPUT_BYTES. With `Idempotency-Key`, a retry of the same request within JOB_TTL_S answers the same job (202, same `Location`, its current document) instead of making another.
          */
         post: operations["createJob"];
         delete?: never;
@@ -2244,7 +2244,10 @@ export interface operations {
     };
     createJob: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description With an application/octet-stream body: its task, whose route's binary layout it has; absent with a JSON body */
+                task?: "sum" | "dot" | "stats";
+            };
             header?: {
                 /** @description A key of the client's own (IETF Idempotency-Key draft), e.g. `"8e03978e-40d5-43e8-bc93-6894a57f9324"`: the same key with the same request, within JOB_TTL_S, answers the same job; with another request, 422. Scoped to the API key (or address) */
                 "idempotency-key"?: string;
@@ -2343,6 +2346,7 @@ export interface operations {
                         values: number[];
                     };
                 };
+                "application/octet-stream": Blob;
             };
         };
         responses: {
@@ -2390,7 +2394,7 @@ export interface operations {
                          * @enum {string}
                          */
                         task: "sum-of-squares" | "sum" | "dot" | "stats";
-                        /** @description The task's input, as POST /v1/jobs took it */
+                        /** @description The task's input, as POST /v1/jobs took it; for a binary input, its size */
                         input: {
                             /**
                              * @description First integer of the range (inclusive); a safe integer, may be negative
@@ -2410,6 +2414,11 @@ export interface operations {
                         } | {
                             /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
                             values: number[];
+                        } | {
+                            /** @enum {string} */
+                            contentType: "application/octet-stream";
+                            /** @description Its length: 8 bytes a value */
+                            bytes: number;
                         };
                         /** @enum {string} */
                         status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -2811,7 +2820,7 @@ export interface operations {
                          * @enum {string}
                          */
                         task: "sum-of-squares" | "sum" | "dot" | "stats";
-                        /** @description The task's input, as POST /v1/jobs took it */
+                        /** @description The task's input, as POST /v1/jobs took it; for a binary input, its size */
                         input: {
                             /**
                              * @description First integer of the range (inclusive); a safe integer, may be negative
@@ -2831,6 +2840,11 @@ export interface operations {
                         } | {
                             /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
                             values: number[];
+                        } | {
+                            /** @enum {string} */
+                            contentType: "application/octet-stream";
+                            /** @description Its length: 8 bytes a value */
+                            bytes: number;
                         };
                         /** @enum {string} */
                         status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -3207,7 +3221,7 @@ export interface operations {
                          * @enum {string}
                          */
                         task: "sum-of-squares" | "sum" | "dot" | "stats";
-                        /** @description The task's input, as POST /v1/jobs took it */
+                        /** @description The task's input, as POST /v1/jobs took it; for a binary input, its size */
                         input: {
                             /**
                              * @description First integer of the range (inclusive); a safe integer, may be negative
@@ -3227,6 +3241,11 @@ export interface operations {
                         } | {
                             /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
                             values: number[];
+                        } | {
+                            /** @enum {string} */
+                            contentType: "application/octet-stream";
+                            /** @description Its length: 8 bytes a value */
+                            bytes: number;
                         };
                         /** @enum {string} */
                         status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -3628,7 +3647,7 @@ export interface operations {
                          * @enum {string}
                          */
                         task: "sum-of-squares" | "sum" | "dot" | "stats";
-                        /** @description The task's input, as POST /v1/jobs took it */
+                        /** @description The task's input, as POST /v1/jobs took it; for a binary input, its size */
                         input: {
                             /**
                              * @description First integer of the range (inclusive); a safe integer, may be negative
@@ -3648,6 +3667,11 @@ export interface operations {
                         } | {
                             /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
                             values: number[];
+                        } | {
+                            /** @enum {string} */
+                            contentType: "application/octet-stream";
+                            /** @description Its length: 8 bytes a value */
+                            bytes: number;
                         };
                         /** @enum {string} */
                         status: "queued" | "running" | "succeeded" | "failed" | "cancelled";

@@ -11,6 +11,7 @@ import { JobFeeds } from '../src/jobs/job-feeds.js'
 import { cursorOf, pageToken } from '../src/jobs/job-pages.js'
 import { idempotencyKeyOf, jobFingerprint, submitOnce } from '../src/jobs/idempotent-submit.js'
 import { jobList, jobListQuery } from '../src/jobs/job-list-schema.js'
+import { binaryJobBody, binaryJobParser, jobQuery, jobRequestOf } from '../src/jobs/job-binary-input.js'
 import type { JobCaller } from '../src/jobs/jobs.js'
 import { apiKeyDigest, clientOf } from '../src/clients/client-identity.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
@@ -59,6 +60,8 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
     client: clientOf(request, config.API_KEYS !== undefined),
     requestId: String(request.id)
   })
+  // Each route module is its own plugin: this parser reaches the job routes alone.
+  app.addContentTypeParser('application/octet-stream', binaryJobParser(app.jobs.tasks))
   const routes = app.withTypeProvider<ZodTypeProvider>()
   const feeds = new JobFeeds(app.jobs)
   const slots = new EventStreamSlots(config.EVENT_STREAMS_MAX, config.EVENT_STREAMS_MAX_PER_CLIENT)
@@ -76,14 +79,17 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
   })
 
   routes.post('/v1/jobs', {
+    bodyLimit: config.JOB_MAX_INPUT_BYTES,
     schema: {
       operationId: 'createJob',
       tags: [JOBS_TAG],
       summary: 'Start a job: a computation too long for one request',
       description: 'Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished. ' +
+        'Tasks whose route takes binary input (sum, dot, stats) take it here too: `?task=<name>` with an application/octet-stream body, up to JOB_MAX_INPUT_BYTES. ' +
         'With `Idempotency-Key`, a retry of the same request within JOB_TTL_S answers the same job (202, same `Location`, its current document) instead of making another.',
       headers: idempotencyHeader,
-      body: jobBody(app.jobs.tasks),
+      querystring: jobQuery(app.jobs.tasks),
+      body: { content: { 'application/json': { schema: jobBody(app.jobs.tasks) }, 'application/octet-stream': { schema: binaryJobBody } } },
       response: {
         202: jobDocument.describe('Accepted: the job is queued (or, for a retry with the same Idempotency-Key, the job that request made)'),
         409: errorBody.describe('A request with the same Idempotency-Key is still being processed; retry shortly'),
@@ -93,10 +99,11 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       }
     }
   }, async (request, reply) => {
+    const job = jobRequestOf(request.body, request.query.task)
     const key = idempotencyKeyOf(request.headers['idempotency-key'])
-    const idempotency = key === undefined ? undefined : { key, fingerprint: jobFingerprint(request.body) }
+    const idempotency = key === undefined ? undefined : { key, fingerprint: jobFingerprint(job) }
     const limits = { pendingMs: config.REQUEST_TIMEOUT_MS, ttlS: config.JOB_TTL_S }
-    const { document } = await submitOnce(app.jobs, request.body, caller(request), idempotency, limits).catch((error: unknown) => {
+    const { document } = await submitOnce(app.jobs, job, caller(request), idempotency, limits).catch((error: unknown) => {
       // Its own jobs hold its share: one may finish at any moment, so as soon as the 503's.
       if (error instanceof TooManyClientJobsError) reply.header('retry-after', '1')
       throw error

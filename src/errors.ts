@@ -74,3 +74,6 @@ export const InvalidPageTokenError = serviceError('SVC_INVALID_PAGE_TOKEN', 'pag
 export const InvalidIdempotencyKeyError = serviceError('SVC_INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be one string of 1 to %s visible ASCII characters, quoted ("...") or bare', 400)
 export const IdempotencyKeyReusedError = serviceError('SVC_IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request: use a new key for a new job', 422)
 export const IdempotencyKeyInUseError = serviceError('SVC_IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry shortly', 409)
+
+// issue 19: binary job inputs
+export const BinaryJobTaskError = serviceError('SVC_BINARY_JOB_TASK', 'POST /v1/jobs: %s', 400)

@@ -68,6 +68,7 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
     job.record.finishedAt = Date.now()
     // Kept only until the merge: a finished job holds its document alone.
     job.inputs = undefined
+    job.record.binary = undefined
     job.partials = []
     active.delete(job)
     const left = (activeOf.get(job.record.client) ?? 1) - 1
@@ -118,7 +119,7 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
     job.running.set(index, signal)
     if (record.status === 'queued') changeStatus(job, 'running', { startedAt: Date.now() })
     try {
-      job.inputs ??= job.task.split(record.input, record.chunks)
+      job.inputs ??= job.task.split(record.binary ?? record.input, record.chunks)
       const outcome = await executor.execute(record.task as TaskName, job.inputs[index] as TaskInput<TaskName>, { signal, priority: 'job' })
       if (!isActive(record.status)) return
       notifier.emit({ type: 'chunk-completed', kernelMs: outcome.kernelMs })
@@ -141,7 +142,7 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
   function finish (job: EmbeddedJob) {
     let result: unknown
     try {
-      result = job.task.finish(job.partials, job.record.input)
+      result = job.task.finish(job.partials, job.record.binary ?? job.record.input)
     } catch (error) {
       return changeStatus(job, 'failed', { error: errorBodyOf(finishFailure(error), job.record.requestId) })
     }

@@ -39,11 +39,20 @@ export interface JobRecord extends JobRequest {
   finishedAt?: number
 }
 
+/** What a job document shows of a binary input: its bytes stay with the job, never echoed. */
+export const binaryInputDocument = z.strictObject({
+  contentType: z.literal('application/octet-stream'),
+  bytes: z.int().describe('Its length: 8 bytes a value')
+})
+
+export const binaryInputOf = (values: Float64Array): z.output<typeof binaryInputDocument> => ({ contentType: 'application/octet-stream', bytes: values.byteLength })
+
 /** The job document's schema, its `task`, `input` and `result` those of the declared tasks. */
 export const jobDocument = (tasks: JobTasks) => z.object({
   id: z.uuid().describe('Random and unguessable (UUID v4, 122 random bits)'),
   task: z.enum([...tasks.keys()]).describe('The task, as its synchronous route runs it'),
-  input: z.union([...tasks.values()].map((task) => task.input)).describe('The task\'s input, as POST /v1/jobs took it'),
+  input: z.union([...[...tasks.values()].map((task) => task.input), binaryInputDocument])
+    .describe('The task\'s input, as POST /v1/jobs took it; for a binary input, its size'),
   status: z.enum(JOB_STATUSES),
   progress: z.object({
     done: z.int().describe('Units of work (terms, values, pairs) whose chunk has finished; it only grows'),

@@ -18,12 +18,14 @@ export function chunkUnits (record: Pick<JobRecord, 'total' | 'chunks'>, index: 
 
 /** A new job's record: queued, or already succeeded when its input holds no work. */
 export function newJobRecord (task: JobTask, request: JobRequest, caller: JobCaller, chunkUnits: number, options: SubmitOptions = {}, now = Date.now()): JobRecord {
-  const total = task.size(request.input)
+  const input = request.binary ?? request.input
+  const total = task.size(input)
   const chunks = chunkCount(total, chunkUnits)
   const record: JobRecord = {
     id: randomUUID(),
     task: request.task,
     input: request.input,
+    ...(request.binary === undefined ? {} : { binary: request.binary }),
     status: chunks === 0 ? 'succeeded' : 'queued',
     requestId: caller.requestId,
     client: caller.client,
@@ -35,6 +37,6 @@ export function newJobRecord (task: JobTask, request: JobRequest, caller: JobCal
   if (caller.owner !== undefined) record.owner = caller.owner
   if (options.idempotencyKey !== undefined) record.idempotencyKey = options.idempotencyKey
   // No work, no chunk: the task's merge of no partials is its answer (0 for an empty range).
-  if (chunks === 0) Object.assign(record, { result: task.finish([], request.input), finishedAt: now })
+  if (chunks === 0) Object.assign(record, { result: task.finish([], input), finishedAt: now, binary: undefined })
   return record
 }

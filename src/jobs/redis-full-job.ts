@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { CREATED } from './redis-records.js'
+import { CREATED, INPUT_SUFFIX } from './redis-records.js'
 
 /**
  * Ends an active job using only commands Redis still runs at maxmemory (noeviction): DEL, SREM,
@@ -12,7 +12,7 @@ import { CREATED } from './redis-records.js'
 const lua = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'queued' and status ~= 'running' then return 0 end
-redis.call('DEL', KEYS[2], KEYS[4])
+redis.call('DEL', KEYS[2], KEYS[4], KEYS[1] .. '${INPUT_SUFFIX}')
 redis.call('SREM', KEYS[3], ARGV[2])
 local client = redis.call('HGET', KEYS[1], 'client') or ''
 redis.call('SREM', KEYS[3] .. ':' .. client, ARGV[2])

@@ -5,8 +5,10 @@ import type { JobRecord, JobStatus } from './job-document.js'
 
 /** A job's hash is JOB_KEY + its id (the stored-job scripts name the hashes they evict so). */
 export const JOB_KEY = 'compute:job:'
-/** Where a job lives in Redis: its document (a hash), its bitmap of counted chunks, and their partial results (job-partials.ts). */
-export const keysOf = (id: string) => ({ job: `${JOB_KEY}${id}`, done: `${JOB_KEY}${id}:done`, partials: `${JOB_KEY}${id}:partials` })
+/** Where a job lives in Redis: its document (a hash), its bitmap of counted chunks, their partial results (job-partials.ts), and a binary input. */
+export const keysOf = (id: string) => ({ job: `${JOB_KEY}${id}`, done: `${JOB_KEY}${id}:done`, partials: `${JOB_KEY}${id}:partials`, input: `${JOB_KEY}${id}${INPUT_SUFFIX}` })
+/** A binary input's bytes (redis-binary-input.ts): the scripts that end a job delete the hash's key + this. */
+export const INPUT_SUFFIX = ':input'
 /** Ids of queued and running jobs: its size is what JOBS_MAX_ACTIVE bounds. */
 export const ACTIVE = 'compute:jobs:active'
 /** Ids of finished jobs, scored by finish time: its size is what JOBS_MAX_STORED bounds. */
@@ -40,6 +42,7 @@ export function toHash (record: JobRecord): string[] {
     done: record.done,
     chunks: record.chunks,
     chunksDone: 0,
+    binary: record.binary === undefined ? undefined : 1,
     result: record.result === undefined ? undefined : signedZeroJson(record.result),
     createdAt: record.createdAt,
     finishedAt: record.finishedAt

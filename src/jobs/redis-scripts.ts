@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { ACTIVE, CREATED, FINISHED, JOB_KEY } from './redis-records.js'
+import { ACTIVE, CREATED, FINISHED, INPUT_SUFFIX, JOB_KEY } from './redis-records.js'
 
 /**
  * The job document's state changes in Redis, each one Lua script: atomic, so replicas racing on the
@@ -74,7 +74,7 @@ end
 
 /**
  * KEYS job, done, active, partials: ends the job with `status` (and any more fields), frees its place
- * (overall and its client's), drops its chunks' partials, keeps it `ttl` seconds within the stored caps.
+ * (overall and its client's), drops its chunks' partials and its binary input, keeps it `ttl` seconds within the stored caps.
  */
 const endJob = storeFinished + `
 local function endJob(status, finishedAt, ttl, id, maxPerClient, maxAll, ...)
@@ -82,7 +82,7 @@ local function endJob(status, finishedAt, ttl, id, maxPerClient, maxAll, ...)
   redis.call('SREM', KEYS[3], id)
   redis.call('SREM', '${ACTIVE}:' .. (redis.call('HGET', KEYS[1], 'client') or ''), id)
   redis.call('EXPIRE', KEYS[1], ttl)
-  redis.call('DEL', KEYS[2], KEYS[4])
+  redis.call('DEL', KEYS[2], KEYS[4], KEYS[1] .. '${INPUT_SUFFIX}')
   storeFinished(KEYS[1], id, finishedAt, ttl, maxPerClient, maxAll)
 end
 `
@@ -100,6 +100,8 @@ if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[1]) then return 'full' end
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[3])
+-- A binary input expires until the job is admitted, then lives as long as the job.
+redis.call('PERSIST', KEYS[1] .. '${INPUT_SUFFIX}')
 -- Kept while the client has an active job, however long it runs.
 redis.call('PERSIST', listCreated(KEYS[1], ARGV[3]))
 return 'queued'`
