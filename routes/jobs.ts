@@ -103,11 +103,16 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
     const key = idempotencyKeyOf(request.headers['idempotency-key'])
     const idempotency = key === undefined ? undefined : { key, fingerprint: jobFingerprint(job) }
     const limits = { pendingMs: config.REQUEST_TIMEOUT_MS, ttlS: config.JOB_TTL_S }
-    const { document } = await submitOnce(app.jobs, job, caller(request), idempotency, limits).catch((error: unknown) => {
+    // A binary input outlives the answer in an embedded job: its upload reservation goes with it, and the back end returns it.
+    if (job.binary !== undefined) job.held = request.keepUploadReservation()
+    const { document, replayed } = await submitOnce(app.jobs, job, caller(request), idempotency, limits).catch((error: unknown) => {
+      job.held?.release()
       // Its own jobs hold its share: one may finish at any moment, so as soon as the 503's.
       if (error instanceof TooManyClientJobsError) reply.header('retry-after', '1')
       throw error
     })
+    // A retry answered with the first request's job made none.
+    if (replayed) job.held?.release()
     return reply.code(202).header('location', `/v1/jobs/${document.id}`).send(document)
   })
 

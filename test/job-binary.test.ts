@@ -5,6 +5,7 @@ import type { Executor } from '../src/executor/executor.js'
 import { binaryInputOf } from '../src/jobs/job-document.js'
 import { jobTasks } from '../src/jobs/job-tasks.js'
 import { createRedisJobs } from '../src/jobs/redis-jobs.js'
+import { createEmbeddedJobs } from '../src/jobs/embedded-jobs.js'
 import { keysOf } from '../src/jobs/redis-records.js'
 import { loadConfig } from '../src/platform/config.js'
 import { loadTasks } from '../src/tasks/registry.js'
@@ -63,7 +64,9 @@ describe.each(JOB_MODES)('binary job inputs (%s)', (mode) => {
   })
 
   it('counts the body in the upload budget: 503 while the budget is held by others, 202 once it is free', async () => {
-    const held = jobs.app.uploads.reserve(2 ** 20 - 100, 'ip:192.0.2.1')
+    // All but 100 bytes of what is free (an earlier job may still hold its input's reservation).
+    const { maxBytes, reservedBytes } = jobs.app.uploads.stats()
+    const held = jobs.app.uploads.reserve(maxBytes - reservedBytes - 100, 'ip:192.0.2.1')
     if (typeof held === 'string') throw new Error(`could not hold the budget: ${held}`)
     try {
       const refused = await postBinary('sum', bytesOf([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]))
@@ -75,12 +78,41 @@ describe.each(JOB_MODES)('binary job inputs (%s)', (mode) => {
     expect((await postBinary('sum', bytesOf([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]))).status).toBe(202)
   })
 
+  it('returns the body\'s upload reservation once the job no longer holds the values: none is left after the job, its replay, or a refusal', async () => {
+    const body = bytesOf([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+    const key = { 'idempotency-key': `reservation-${mode}` }
+    const submitted = await postBinary('sum', body, key)
+    await jobs.finished(submitted.body.id)
+    expect((await postBinary('sum', body, key)).body.id).toBe(submitted.body.id)
+    expect((await postBinary('sum', bytesOf([1]), key)).status).toBe(422)
+    expect(jobs.app.uploads.stats()).toMatchObject({ reservedBytes: 0, inFlight: 0 })
+  })
+
   it('takes Idempotency-Key over the bytes: the same bytes answer the same job, other bytes 422', async () => {
     const key = { 'idempotency-key': `"binary-${mode}"` }
     const first = await postBinary('stats', bytesOf([1, 2, 3]), key)
     expect((await postBinary('stats', bytesOf([1, 2, 3]), key)).body.id).toBe(first.body.id)
     expect((await postBinary('stats', bytesOf([1, 2, 4]), key)).status).toBe(422)
     expect((await postBinary('sum', bytesOf([1, 2, 3]), key)).status).toBe(422)
+  })
+})
+
+describe('a binary input in an embedded job', () => {
+  it('keeps its upload reservation while the job is active and returns it once when it ends', async () => {
+    const config = loadConfig({ JOB_CHUNK_TERMS: '2', JOB_MAX_TERMS: '1000', POOL_THREADS: '2', REDIS_URL: undefined })
+    // Chunks never finish: the job stays active until cancelled.
+    const executor = { execute: () => new Promise(() => {}) } as unknown as Executor
+    const jobs = createEmbeddedJobs({ executor, tasks: jobTasks(await loadTasks(), config), config, log: pino({ level: 'silent' }) })
+    const values = new Float64Array(new SharedArrayBuffer(32))
+    let released = 0
+    const caller = { client: 'ip:127.0.0.9', requestId: 'req-1' }
+    const job = await jobs.submit({ task: 'sum', input: binaryInputOf(values), binary: values, held: { release: () => { released++ } } }, caller)
+    expect(released).toBe(0)
+    await jobs.cancel(job.id, caller)
+    await jobs.cancel(job.id, caller)
+    expect(released).toBe(1)
+    await jobs.stop()
+    await jobs.close()
   })
 })
 

@@ -5,12 +5,12 @@ import { JobFailedError, JobInterruptedError, ShuttingDownError, TooManyClientJo
 import { Cancellation } from '../executor/cancellation.js'
 import type { Executor, TaskInput, TaskName } from '../executor/executor.js'
 import { FinishedJobs } from './finished-jobs.js'
-import { isActive, toDocument, type JobRecord, type JobStatus } from './job-document.js'
+import { isActive, toDocument, type JobDocument, type JobRecord, type JobRequest, type JobStatus } from './job-document.js'
 import { chunkUnits, newJobRecord } from './job-plan.js'
 import { newestFirst, pageOf } from './job-pages.js'
 import { embeddedIdempotencyKeys } from './idempotency-keys.js'
 import type { JobTask, JobTasks } from './job-tasks.js'
-import { finishFailure, JobNotifier, taskOf, visibleTo, type JobCaller, type Jobs } from './jobs.js'
+import { finishFailure, JobNotifier, taskOf, visibleTo, type JobCaller, type Jobs, type SubmitOptions } from './jobs.js'
 
 export interface JobsOptions {
   executor: Executor
@@ -32,6 +32,8 @@ interface EmbeddedJob {
   /** Each finished chunk's partial result, by index, for the task's merge once all are in. */
   partials: unknown[]
   expiry?: NodeJS.Timeout
+  /** The upload budget's reservation of a binary input, held while the job holds the values. */
+  held?: { release(): void } | undefined
 }
 
 /** The reason running chunks of a cancelled job are aborted with. */
@@ -69,6 +71,7 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
     // Kept only until the merge: a finished job holds its document alone.
     job.inputs = undefined
     job.record.binary = undefined
+    job.held?.release()
     job.partials = []
     active.delete(job)
     const left = (activeOf.get(job.record.client) ?? 1) - 1
@@ -149,31 +152,42 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
     changeStatus(job, 'succeeded', { result })
   }
 
+  function submit (request: JobRequest, caller: JobCaller, options: SubmitOptions | undefined, held: { release(): void } | undefined): JobDocument {
+    if (stopped) throw new ShuttingDownError()
+    if ((activeOf.get(caller.client) ?? 0) >= config.JOBS_MAX_ACTIVE_PER_KEY) throw new TooManyClientJobsError(config.JOBS_MAX_ACTIVE_PER_KEY)
+    if (active.size >= config.JOBS_MAX_ACTIVE) throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
+    const task = taskOf(tasks, request.task)
+    const record = newJobRecord(task, request, caller, config.JOB_CHUNK_TERMS, options)
+    const job: EmbeddedJob = { record, task, next: 0, running: new Map(), chunksDone: 0, partials: [], held }
+    jobs.set(record.id, job)
+    let mine = ofClient.get(record.client)
+    if (mine === undefined) ofClient.set(record.client, mine = new Set())
+    mine.add(record.id)
+    notifier.emit({ type: 'job-status', status: 'queued' })
+    if (record.status === 'succeeded') {
+      notifier.emit({ type: 'job-status', status: 'succeeded' })
+      store(job)
+      held?.release()
+    } else {
+      active.add(job)
+      activeOf.set(record.client, (activeOf.get(record.client) ?? 0) + 1)
+      pump()
+    }
+    return toDocument(record)
+  }
+
   return {
     backend: 'embedded',
     tasks,
     idempotency,
-    async submit (request, caller, options) {
-      if (stopped) throw new ShuttingDownError()
-      if ((activeOf.get(caller.client) ?? 0) >= config.JOBS_MAX_ACTIVE_PER_KEY) throw new TooManyClientJobsError(config.JOBS_MAX_ACTIVE_PER_KEY)
-      if (active.size >= config.JOBS_MAX_ACTIVE) throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
-      const task = taskOf(tasks, request.task)
-      const record = newJobRecord(task, request, caller, config.JOB_CHUNK_TERMS, options)
-      const job: EmbeddedJob = { record, task, next: 0, running: new Map(), chunksDone: 0, partials: [] }
-      jobs.set(record.id, job)
-      let mine = ofClient.get(record.client)
-      if (mine === undefined) ofClient.set(record.client, mine = new Set())
-      mine.add(record.id)
-      notifier.emit({ type: 'job-status', status: 'queued' })
-      if (record.status === 'succeeded') {
-        notifier.emit({ type: 'job-status', status: 'succeeded' })
-        store(job)
-      } else {
-        active.add(job)
-        activeOf.set(record.client, (activeOf.get(record.client) ?? 0) + 1)
-        pump()
+    async submit ({ held, ...request }, caller, options) {
+      // Released unless the job is admitted and keeps its input (changeStatus releases it then).
+      try {
+        return submit(request, caller, options, held)
+      } catch (error) {
+        held?.release()
+        throw error
       }
-      return toDocument(record)
     },
     async get (id, caller) {
       const job = find(id, caller)

@@ -13,6 +13,11 @@ export interface JobRequest {
   input: unknown
   /** A binary input's values (application/octet-stream), in the task's layout. */
   binary?: Float64Array<SharedArrayBuffer> | undefined
+  /**
+   * The upload budget's reservation of those values: the back end releases it once it no longer
+   * holds them in this process (embedded: when the job ends; Redis: once they are stored).
+   */
+  held?: { release(): void } | undefined
 }
 
 /** A job as both back ends keep it; times in epoch milliseconds. */

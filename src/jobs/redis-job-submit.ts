@@ -26,6 +26,15 @@ export interface RedisSubmitOptions {
  */
 export function redisSubmit ({ commands, run, notifier, tasks, config, queueFirstChunks }: RedisSubmitOptions) {
   return async function submit (request: JobRequest, caller: JobCaller, options?: SubmitOptions): Promise<JobDocument> {
+    try {
+      return await create(request, caller, options)
+    } finally {
+      // The values are in Redis now (or refused): this process no longer holds them.
+      request.held?.release()
+    }
+  }
+
+  async function create (request: JobRequest, caller: JobCaller, options?: SubmitOptions): Promise<JobDocument> {
     const record = newJobRecord(taskOf(tasks, request.task), request, caller, config.JOB_CHUNK_TERMS, options)
     const keys = keysOf(record.id)
     if (record.status === 'succeeded') {
