@@ -110,3 +110,21 @@ describe.each(JOB_MODES)('Idempotency-Key on POST /v1/jobs (%s)', (mode) => {
     expect(await listed()).toEqual([])
   })
 })
+
+describe.each(JOB_MODES)('an evicted job takes its Idempotency-Key with it (%s)', (mode) => {
+  let jobs: JobApp
+  beforeAll(async () => { jobs = await jobApp(mode, { JOBS_MAX_STORED_PER_KEY: '2' }) }, 30_000)
+  afterAll(async () => { await jobs?.close() })
+
+  it('frees the key of a job evicted past JOBS_MAX_STORED_PER_KEY, in the step that evicts it', async () => {
+    const empty = { task: 'sum-of-squares', input: { start: 0, end: 0 } }
+    const first = await jobs.submit(empty, { 'idempotency-key': 'evicted-1' })
+    const name = idempotencyName('ip:127.0.0.1', 'evicted-1')
+    const stillNamed = async () => (await jobs.app.jobs.idempotency.claim(name, jobFingerprint(empty), 60_000)).outcome
+    expect(await stillNamed()).toBe('replay')
+    for (let i = 0; i < 2; i++) await jobs.submit(empty)
+    expect((await jobs.get(first.body.id)).status).toBe(404)
+    // Free: a claim now takes it afresh (it is pending from here on, so a POST with it would get 409).
+    expect(await stillNamed()).toBe('new')
+  })
+})
