@@ -13,7 +13,8 @@ const timing = files([
 // Files that start processes or servers (the service, Redis, podman, promtool, a load run) but assert
 // only on states, counts and answers: two at a time, after the in-process files.
 const processes = files([
-  'access-log', 'alerts', 'client', 'client-package', 'compose', 'container-runtime', 'job-caps', 'job-chunk-reruns', 'job-failures', 'job-tasks', 'jobs',
+  'access-log', 'alerts', 'client', 'client-package', 'compose', 'container-runtime', 'job-binary', 'job-cancel', 'job-caps', 'job-chunk-reruns',
+  'job-failures', 'job-idempotency', 'job-list', 'job-tasks', 'jobs',
   'kubernetes-manifests', 'load-test-tool', 'metrics', 'readme-examples', 'redis-failures', 'redis-scripts', 'shared-rate-limit', 'version'
 ])
 

@@ -160,11 +160,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The caller's jobs, newest first, a page at a time
+         * @description Jobs of the caller's API key (without API_KEYS: of its address), active and finished (until JOB_TTL_S after they finish), newest first, without their input (GET each job for it). Pages as in AIP-158: pass `nextPageToken` back as `pageToken`, with the same `status`; the last page has none.
+         */
+        get: operations["listJobs"];
         put?: never;
         /**
          * Start a job: a computation too long for one request
-         * @description Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished.
+         * @description Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished. Tasks whose route takes binary input (sum, dot, stats) take it here too: `?task=<name>` with an application/octet-stream body, up to JOB_MAX_INPUT_BYTES. With `Idempotency-Key`, a retry of the same request within JOB_TTL_S answers the same job (202, same `Location`, its current document) instead of making another.
          */
         post: operations["createJob"];
         delete?: never;
@@ -185,10 +189,30 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Cancel a job, or delete a finished one
-         * @description An active job is cancelled: its queued chunks are dropped and its running ones aborted on every replica. A finished job is removed (404 from then on).
+         * Delete a finished job
+         * @description Removes a finished job (404 from then on). An active job is left running and answered 409: cancel it first (POST /v1/jobs/{id}/cancel).
          */
         delete: operations["deleteJob"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job
+         * @description An active job is cancelled: its queued chunks are dropped and its running ones aborted on every replica; it stays readable, `cancelled`, for JOB_TTL_S. Idempotent: a job that has finished (cancelled, or otherwise) is answered as it is.
+         */
+        post: operations["cancelJob"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1856,10 +1880,377 @@ export interface operations {
             };
         };
     };
+    listJobs: {
+        parameters: {
+            query?: {
+                /** @description Only jobs in this status */
+                status?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                /** @description Most jobs on the page: 20 when 0 or absent, at most 100 (a larger value is lowered to it) */
+                pageSize?: number;
+                /** @description The previous page's `nextPageToken`; absent for the first page */
+                pageToken?: string;
+            };
+            header?: {
+                /** @description An id of the caller's own to follow the request by (echoed back, and in the logs) */
+                "x-request-id"?: string;
+                /** @description A deadline shorter than the service's own (REQUEST_TIMEOUT_MS), in milliseconds; past it the request gets 504 and its tasks are aborted */
+                "x-timeout-ms"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jobs": [
+                     *         {
+                     *           "id": "0b5e3c1e-5a8f-4f7c-9a51-4e1e29f5c6a2",
+                     *           "task": "sum-of-squares",
+                     *           "status": "succeeded",
+                     *           "progress": {
+                     *             "done": 1000000000,
+                     *             "total": 1000000000,
+                     *             "fraction": 1
+                     *           },
+                     *           "result": "333333332833333333500000000",
+                     *           "createdAt": "2026-11-27T18:00:00.000Z",
+                     *           "startedAt": "2026-11-27T18:00:00.012Z",
+                     *           "finishedAt": "2026-11-27T18:00:00.391Z",
+                     *           "elapsedMs": 379
+                     *         }
+                     *       ],
+                     *       "nextPageToken": "WzEsMTc2NDI2NjQwMDAwMCwiMGI1ZTNjMWUtNWE4Zi00ZjdjLTlhNTEtNGUxZTI5ZjVjNmEyIiwiIl0"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Newest first */
+                        jobs: {
+                            /**
+                             * Format: uuid
+                             * @description Random and unguessable (UUID v4, 122 random bits)
+                             */
+                            id: string;
+                            /**
+                             * @description The task, as its synchronous route runs it
+                             * @enum {string}
+                             */
+                            task: "sum-of-squares" | "sum" | "dot" | "stats";
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                            progress: {
+                                /** @description Units of work (terms, values, pairs) whose chunk has finished; it only grows */
+                                done: number;
+                                total: number;
+                                /** @description done / total, 0..1 (1 for an empty range) */
+                                fraction: number;
+                            };
+                            /** @description Once succeeded: what the task's route answers, without `chunks` and `elapsedMs` (unless its declaration says otherwise) */
+                            result?: string | {
+                                sum: number;
+                                /** @description How many values were added */
+                                count: number;
+                                /** @enum {string} */
+                                mode: "exact" | "fast";
+                            } | {
+                                /** @description The sum of x[i] * y[i]; 0 for empty vectors */
+                                dot: number;
+                                /** @description How many pairs were multiplied */
+                                count: number;
+                                /** @enum {string} */
+                                mode: "exact" | "fast";
+                            } | {
+                                /** @description How many values */
+                                count: number;
+                                /** @description math.fsum: the correctly rounded sum (0 for no values) */
+                                sum: number;
+                                /** @description statistics.mean: the exact mean rounded once; null for no values */
+                                mean: number | null;
+                                /** @description statistics.variance, the sample variance: exact, rounded once; null for fewer than two values */
+                                variance: number | null;
+                                /** @description statistics.stdev: the correctly rounded square root of the exact sample variance; null for fewer than two values */
+                                stdev: number | null;
+                                /** @description statistics.pvariance, the population variance: exact, rounded once; null for no values */
+                                pvariance: number | null;
+                                /** @description statistics.pstdev: the correctly rounded square root of the exact population variance; null for no values */
+                                pstdev: number | null;
+                                /** @description The first least value, as Python's min; null for no values */
+                                min: number | null;
+                                /** @description The first greatest value, as Python's max; null for no values */
+                                max: number | null;
+                            };
+                            error?: components["schemas"]["ErrorBody"];
+                            /** Format: date-time */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description When its first chunk started
+                             */
+                            startedAt?: string;
+                            /** Format: date-time */
+                            finishedAt?: string;
+                            /** @description From startedAt to finishedAt, or to now while it runs */
+                            elapsedMs?: number;
+                        }[];
+                        /** @description Opaque: pass it as `pageToken` for the next page; absent on the last page */
+                        nextPageToken?: string;
+                    };
+                };
+            };
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
+                     *       "issues": [
+                     *         {
+                     *           "path": "body.end",
+                     *           "message": "end must be greater than or equal to start"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "error": "Unauthorized",
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 408,
+                     *       "error": "Request Timeout",
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
+            413: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "error": "Payload Too Large",
+                     *       "message": "Request body is too large",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported content type; the message names the accepted ones */
+            415: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "Content-Type text/plain is not accepted: send application/json",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "error": "Too Many Requests",
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal failure; the message never carries internals */
+            500: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "error": "Internal Server Error",
+                     *       "message": "Internal Server Error",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "error": "Service Unavailable",
+                     *       "message": "The service is at capacity; retry shortly",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
+            504: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 504,
+                     *       "error": "Gateway Timeout",
+                     *       "message": "The request did not finish within its deadline of 30000 ms",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     createJob: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description With an application/octet-stream body: its task, whose route's binary layout it has; absent with a JSON body */
+                task?: "sum" | "dot" | "stats";
+            };
             header?: {
+                /** @description A key of the client's own (IETF Idempotency-Key draft), e.g. `"8e03978e-40d5-43e8-bc93-6894a57f9324"`: the same key with the same request, within JOB_TTL_S, answers the same job; with another request, 422. Scoped to the API key (or address) */
+                "idempotency-key"?: string;
                 /** @description An id of the caller's own to follow the request by (echoed back, and in the logs) */
                 "x-request-id"?: string;
                 /** @description A deadline shorter than the service's own (REQUEST_TIMEOUT_MS), in milliseconds; past it the request gets 504 and its tasks are aborted */
@@ -1955,10 +2346,11 @@ export interface operations {
                         values: number[];
                     };
                 };
+                "application/octet-stream": Blob;
             };
         };
         responses: {
-            /** @description Accepted: the job is queued */
+            /** @description Accepted: the job is queued (or, for a retry with the same Idempotency-Key, the job that request made) */
             202: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -2002,7 +2394,7 @@ export interface operations {
                          * @enum {string}
                          */
                         task: "sum-of-squares" | "sum" | "dot" | "stats";
-                        /** @description The task's input, as POST /v1/jobs took it */
+                        /** @description The task's input, as POST /v1/jobs took it; for a binary input, its size */
                         input: {
                             /**
                              * @description First integer of the range (inclusive); a safe integer, may be negative
@@ -2022,6 +2414,11 @@ export interface operations {
                         } | {
                             /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
                             values: number[];
+                        } | {
+                            /** @enum {string} */
+                            contentType: "application/octet-stream";
+                            /** @description Its length: 8 bytes a value */
+                            bytes: number;
                         };
                         /** @enum {string} */
                         status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -2156,6 +2553,31 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A request with the same Idempotency-Key is still being processed; retry shortly */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "error": "Conflict",
+                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd is still running: DELETE removes finished jobs only; cancel it first with POST /v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
             413: {
                 headers: {
@@ -2200,6 +2622,31 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Content-Type text/plain is not accepted: send application/json",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description This Idempotency-Key was used with a different request (another task or input) */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "Value at index 2 is NaN: only finite numbers are accepted",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
                      *     }
                      */
@@ -2373,7 +2820,7 @@ export interface operations {
                          * @enum {string}
                          */
                         task: "sum-of-squares" | "sum" | "dot" | "stats";
-                        /** @description The task's input, as POST /v1/jobs took it */
+                        /** @description The task's input, as POST /v1/jobs took it; for a binary input, its size */
                         input: {
                             /**
                              * @description First integer of the range (inclusive); a safe integer, may be negative
@@ -2393,6 +2840,11 @@ export interface operations {
                         } | {
                             /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
                             values: number[];
+                        } | {
+                            /** @enum {string} */
+                            contentType: "application/octet-stream";
+                            /** @description Its length: 8 bytes a value */
+                            bytes: number;
                         };
                         /** @enum {string} */
                         status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -2725,7 +3177,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The job as it ends: `cancelled`, or as it had finished */
+            /** @description The job as it was when removed */
             200: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -2769,7 +3221,7 @@ export interface operations {
                          * @enum {string}
                          */
                         task: "sum-of-squares" | "sum" | "dot" | "stats";
-                        /** @description The task's input, as POST /v1/jobs took it */
+                        /** @description The task's input, as POST /v1/jobs took it; for a binary input, its size */
                         input: {
                             /**
                              * @description First integer of the range (inclusive); a safe integer, may be negative
@@ -2789,6 +3241,437 @@ export interface operations {
                         } | {
                             /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
                             values: number[];
+                        } | {
+                            /** @enum {string} */
+                            contentType: "application/octet-stream";
+                            /** @description Its length: 8 bytes a value */
+                            bytes: number;
+                        };
+                        /** @enum {string} */
+                        status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                        progress: {
+                            /** @description Units of work (terms, values, pairs) whose chunk has finished; it only grows */
+                            done: number;
+                            total: number;
+                            /** @description done / total, 0..1 (1 for an empty range) */
+                            fraction: number;
+                        };
+                        /** @description Once succeeded: what the task's route answers, without `chunks` and `elapsedMs` (unless its declaration says otherwise) */
+                        result?: string | {
+                            sum: number;
+                            /** @description How many values were added */
+                            count: number;
+                            /** @enum {string} */
+                            mode: "exact" | "fast";
+                        } | {
+                            /** @description The sum of x[i] * y[i]; 0 for empty vectors */
+                            dot: number;
+                            /** @description How many pairs were multiplied */
+                            count: number;
+                            /** @enum {string} */
+                            mode: "exact" | "fast";
+                        } | {
+                            /** @description How many values */
+                            count: number;
+                            /** @description math.fsum: the correctly rounded sum (0 for no values) */
+                            sum: number;
+                            /** @description statistics.mean: the exact mean rounded once; null for no values */
+                            mean: number | null;
+                            /** @description statistics.variance, the sample variance: exact, rounded once; null for fewer than two values */
+                            variance: number | null;
+                            /** @description statistics.stdev: the correctly rounded square root of the exact sample variance; null for fewer than two values */
+                            stdev: number | null;
+                            /** @description statistics.pvariance, the population variance: exact, rounded once; null for no values */
+                            pvariance: number | null;
+                            /** @description statistics.pstdev: the correctly rounded square root of the exact population variance; null for no values */
+                            pstdev: number | null;
+                            /** @description The first least value, as Python's min; null for no values */
+                            min: number | null;
+                            /** @description The first greatest value, as Python's max; null for no values */
+                            max: number | null;
+                        };
+                        error?: components["schemas"]["ErrorBody"];
+                        /** Format: date-time */
+                        createdAt: string;
+                        /**
+                         * Format: date-time
+                         * @description When its first chunk started
+                         */
+                        startedAt?: string;
+                        /** Format: date-time */
+                        finishedAt?: string;
+                        /** @description From startedAt to finishedAt, or to now while it runs */
+                        elapsedMs?: number;
+                    };
+                };
+            };
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
+                     *       "issues": [
+                     *         {
+                     *           "path": "body.end",
+                     *           "message": "end must be greater than or equal to start"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "error": "Unauthorized",
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such job for this API key: unknown, expired or deleted */
+            404: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "error": "Not Found",
+                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 408,
+                     *       "error": "Request Timeout",
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The job is queued or running: cancel it first with POST /v1/jobs/{id}/cancel */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "error": "Conflict",
+                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd is still running: DELETE removes finished jobs only; cancel it first with POST /v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
+            413: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "error": "Payload Too Large",
+                     *       "message": "Request body is too large",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported content type; the message names the accepted ones */
+            415: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "Content-Type text/plain is not accepted: send application/json",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "error": "Too Many Requests",
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal failure; the message never carries internals */
+            500: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 500,
+                     *       "error": "Internal Server Error",
+                     *       "message": "Internal Server Error",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "error": "Service Unavailable",
+                     *       "message": "The service is at capacity; retry shortly",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
+            504: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 504,
+                     *       "error": "Gateway Timeout",
+                     *       "message": "The request did not finish within its deadline of 30000 ms",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An id of the caller's own to follow the request by (echoed back, and in the logs) */
+                "x-request-id"?: string;
+                /** @description A deadline shorter than the service's own (REQUEST_TIMEOUT_MS), in milliseconds; past it the request gets 504 and its tasks are aborted */
+                "x-timeout-ms"?: string;
+            };
+            path: {
+                /** @description The id POST /v1/jobs answered with */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job: `cancelled`, or as it had finished */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
+                    "x-request-id"?: string;
+                    /** @description Requests allowed per window (RATE_LIMIT_MAX) */
+                    "x-ratelimit-limit"?: string;
+                    /** @description Requests left in the current window */
+                    "x-ratelimit-remaining"?: string;
+                    /** @description Seconds until the window resets */
+                    "x-ratelimit-reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5e3c1e-5a8f-4f7c-9a51-4e1e29f5c6a2",
+                     *       "task": "sum-of-squares",
+                     *       "input": {
+                     *         "start": 0,
+                     *         "end": 1000000000000
+                     *       },
+                     *       "status": "running",
+                     *       "progress": {
+                     *         "done": 250000000000,
+                     *         "total": 1000000000000,
+                     *         "fraction": 0.25
+                     *       },
+                     *       "createdAt": "2026-11-27T18:00:00.000Z",
+                     *       "startedAt": "2026-11-27T18:00:00.012Z",
+                     *       "elapsedMs": 125310.5
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description Random and unguessable (UUID v4, 122 random bits)
+                         */
+                        id: string;
+                        /**
+                         * @description The task, as its synchronous route runs it
+                         * @enum {string}
+                         */
+                        task: "sum-of-squares" | "sum" | "dot" | "stats";
+                        /** @description The task's input, as POST /v1/jobs took it; for a binary input, its size */
+                        input: {
+                            /**
+                             * @description First integer of the range (inclusive); a safe integer, may be negative
+                             * @default 0
+                             */
+                            start: number;
+                            /** @description End of the range (exclusive); a safe integer, at least `start` */
+                            end: number;
+                        } | {
+                            /** @description The numbers to add; JSON numbers beyond the float64 range (1e999) are refused */
+                            values: number[];
+                        } | {
+                            /** @description JSON numbers beyond the float64 range (1e999) are refused */
+                            x: number[];
+                            /** @description JSON numbers beyond the float64 range (1e999) are refused */
+                            y: number[];
+                        } | {
+                            /** @description The data; JSON numbers beyond the float64 range (1e999) are refused, -0.0 keeps its sign */
+                            values: number[];
+                        } | {
+                            /** @enum {string} */
+                            contentType: "application/octet-stream";
+                            /** @description Its length: 8 bytes a value */
+                            bytes: number;
                         };
                         /** @enum {string} */
                         status: "queued" | "running" | "succeeded" | "failed" | "cancelled";

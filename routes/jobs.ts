@@ -4,10 +4,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errorBody } from '../src/http/error-body.js'
 import { signedZeroJson, signedZeroSerializer } from '../src/http/signed-zero-json.js'
-import { JobNotFoundError, NotAcceptableError, TooManyClientJobsError } from '../src/errors.js'
+import { JobActiveError, JobNotFoundError, NotAcceptableError, TooManyClientJobsError } from '../src/errors.js'
 import { EventStreamSlots } from '../src/jobs/event-stream-slots.js'
 import { jobDocument as jobDocumentOf } from '../src/jobs/job-document.js'
 import { JobFeeds } from '../src/jobs/job-feeds.js'
+import { cursorOf, pageToken } from '../src/jobs/job-pages.js'
+import { idempotencyKeyOf, jobFingerprint, submitOnce } from '../src/jobs/idempotent-submit.js'
+import { jobList, jobListQuery } from '../src/jobs/job-list-schema.js'
+import { binaryJobBody, binaryJobParser, jobQuery, jobRequestOf } from '../src/jobs/job-binary-input.js'
 import type { JobCaller } from '../src/jobs/jobs.js'
 import { apiKeyDigest, clientOf } from '../src/clients/client-identity.js'
 import type { ComputeRouteOptions } from '../src/plugins/compute-scope.js'
@@ -21,6 +25,12 @@ export const jobBody = (tasks: JobTasks) => z.discriminatedUnion('task', [...tas
   task: z.literal(task.name).describe('The task, as the synchronous route of the same name runs it'),
   input: task.input.describe('The task\'s input, checked as the synchronous route checks it (up to JOB_MAX_TERMS terms)')
 })) as unknown as [JobKind, ...JobKind[]]).meta({ examples: [{ task: 'sum-of-squares', input: { start: 0, end: 1_000_000_000_000 } }, { task: 'stats', input: { values: [2.5, 3.25, 5.5, 11.25] } }] })
+
+// Loose: a validated headers object replaces request.headers, which must keep Authorization.
+const idempotencyHeader = z.looseObject({
+  'idempotency-key': z.string().optional().describe('A key of the client\'s own (IETF Idempotency-Key draft), e.g. `"8e03978e-40d5-43e8-bc93-6894a57f9324"`: ' +
+    'the same key with the same request, within JOB_TTL_S, answers the same job; with another request, 422. Scoped to the API key (or address)')
+})
 
 const jobNotFound = errorBody.describe('No such job for this API key: unknown, expired or deleted')
 
@@ -50,6 +60,8 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
     client: clientOf(request, config.API_KEYS !== undefined),
     requestId: String(request.id)
   })
+  // Each route module is its own plugin: this parser reaches the job routes alone.
+  app.addContentTypeParser('application/octet-stream', binaryJobParser(app.jobs.tasks))
   const routes = app.withTypeProvider<ZodTypeProvider>()
   const feeds = new JobFeeds(app.jobs)
   const slots = new EventStreamSlots(config.EVENT_STREAMS_MAX, config.EVENT_STREAMS_MAX_PER_CLIENT)
@@ -67,25 +79,57 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
   })
 
   routes.post('/v1/jobs', {
+    bodyLimit: config.JOB_MAX_INPUT_BYTES,
     schema: {
       operationId: 'createJob',
       tags: [JOBS_TAG],
       summary: 'Start a job: a computation too long for one request',
-      description: 'Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished.',
-      body: jobBody(app.jobs.tasks),
+      description: 'Answers at once with the job document and its URL in `Location`; GET it, or follow its events, until it has finished. ' +
+        'Tasks whose route takes binary input (sum, dot, stats) take it here too: `?task=<name>` with an application/octet-stream body, up to JOB_MAX_INPUT_BYTES. ' +
+        'With `Idempotency-Key`, a retry of the same request within JOB_TTL_S answers the same job (202, same `Location`, its current document) instead of making another.',
+      headers: idempotencyHeader,
+      querystring: jobQuery(app.jobs.tasks),
+      body: { content: { 'application/json': { schema: jobBody(app.jobs.tasks) }, 'application/octet-stream': { schema: binaryJobBody } } },
       response: {
-        202: jobDocument.describe('Accepted: the job is queued'),
+        202: jobDocument.describe('Accepted: the job is queued (or, for a retry with the same Idempotency-Key, the job that request made)'),
+        409: errorBody.describe('A request with the same Idempotency-Key is still being processed; retry shortly'),
+        422: errorBody.describe('This Idempotency-Key was used with a different request (another task or input)'),
         429: errorBody.describe('This client (its API key, else its address) already has JOBS_MAX_ACTIVE_PER_KEY jobs queued or running, or is over the rate limit; `Retry-After` says when to retry'),
         503: errorBody.describe('Shutting down, overloaded, or JOBS_MAX_ACTIVE jobs already queued or running; `Retry-After` says when to retry')
       }
     }
   }, async (request, reply) => {
-    const document = await app.jobs.submit(request.body, caller(request)).catch((error: unknown) => {
+    const job = jobRequestOf(request.body, request.query.task)
+    const key = idempotencyKeyOf(request.headers['idempotency-key'])
+    const idempotency = key === undefined ? undefined : { key, fingerprint: jobFingerprint(job) }
+    const limits = { pendingMs: config.REQUEST_TIMEOUT_MS, ttlS: config.JOB_TTL_S }
+    // A binary input outlives the answer in an embedded job: its upload reservation goes with it, and the back end returns it.
+    if (job.binary !== undefined) job.held = request.keepUploadReservation()
+    const { document, replayed } = await submitOnce(app.jobs, job, caller(request), idempotency, limits).catch((error: unknown) => {
+      job.held?.release()
       // Its own jobs hold its share: one may finish at any moment, so as soon as the 503's.
       if (error instanceof TooManyClientJobsError) reply.header('retry-after', '1')
       throw error
     })
+    // A retry answered with the first request's job made none.
+    if (replayed) job.held?.release()
     return reply.code(202).header('location', `/v1/jobs/${document.id}`).send(document)
+  })
+
+  routes.get('/v1/jobs', {
+    schema: {
+      operationId: 'listJobs',
+      tags: [JOBS_TAG],
+      summary: 'The caller\'s jobs, newest first, a page at a time',
+      description: 'Jobs of the caller\'s API key (without API_KEYS: of its address), active and finished (until JOB_TTL_S after they finish), newest first, ' +
+        'without their input (GET each job for it). Pages as in AIP-158: pass `nextPageToken` back as `pageToken`, with the same `status`; the last page has none.',
+      querystring: jobListQuery,
+      response: { 200: jobList(jobDocumentOf(app.jobs.tasks)) }
+    }
+  }, async (request) => {
+    const { status, pageSize, pageToken: token } = request.query
+    const page = await app.jobs.list(caller(request), { status, pageSize, after: cursorOf(token, status) })
+    return { jobs: page.jobs, ...(page.next === undefined ? {} : { nextPageToken: pageToken(page.next, status) }) }
   })
 
   routes.get('/v1/jobs/:id', {
@@ -102,19 +146,41 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
     return document
   })
 
-  routes.delete('/v1/jobs/:id', {
+  routes.post('/v1/jobs/:id/cancel', {
     schema: {
-      operationId: 'deleteJob',
+      operationId: 'cancelJob',
       tags: [JOBS_TAG],
-      summary: 'Cancel a job, or delete a finished one',
-      description: 'An active job is cancelled: its queued chunks are dropped and its running ones aborted on every replica. A finished job is removed (404 from then on).',
+      summary: 'Cancel a job',
+      description: 'An active job is cancelled: its queued chunks are dropped and its running ones aborted on every replica; it stays readable, `cancelled`, for JOB_TTL_S. ' +
+        'Idempotent: a job that has finished (cancelled, or otherwise) is answered as it is.',
       params: jobId,
-      response: { 200: jobDocument.describe('The job as it ends: `cancelled`, or as it had finished'), 404: jobNotFound }
+      response: { 200: jobDocument.describe('The job: `cancelled`, or as it had finished'), 404: jobNotFound }
     }
   }, async (request) => {
     const document = await app.jobs.cancel(request.params.id, caller(request))
     if (document === undefined) throw new JobNotFoundError(request.params.id)
     return document
+  })
+
+  routes.delete('/v1/jobs/:id', {
+    schema: {
+      operationId: 'deleteJob',
+      tags: [JOBS_TAG],
+      summary: 'Delete a finished job',
+      description: 'Removes a finished job (404 from then on). An active job is left running and answered 409: cancel it first (POST /v1/jobs/{id}/cancel).',
+      params: jobId,
+      response: {
+        200: jobDocument.describe('The job as it was when removed'),
+        404: jobNotFound,
+        409: errorBody.describe('The job is queued or running: cancel it first with POST /v1/jobs/{id}/cancel')
+      }
+    }
+  }, async (request) => {
+    const { id } = request.params
+    const removal = await app.jobs.remove(id, caller(request))
+    if (removal === undefined) throw new JobNotFoundError(id)
+    if (removal.outcome === 'active') throw new JobActiveError(id, removal.document.status, id)
+    return removal.document
   })
 
   routes.get('/v1/jobs/:id/events', {

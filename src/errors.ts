@@ -63,3 +63,17 @@ export const TooManyClientJobsError = serviceError('SVC_TOO_MANY_CLIENT_JOBS', '
 export const JobStoreFullError = serviceError('SVC_JOB_STORE_FULL', 'The job store (Redis) is full: it refuses new data until memory is freed; retry later', 503)
 export const JobStoreSlowError = serviceError('SVC_JOB_STORE_SLOW', 'The job store (Redis) did not answer within %s ms; retry shortly', 503)
 export const JobStoreFullFailureError = serviceError('SVC_JOB_STORE_FULL', 'The job failed: the job store (Redis) was full and could not record its progress', 503)
+
+// issue 19: cancel apart from delete
+export const JobActiveError = serviceError('SVC_JOB_ACTIVE', 'Job %s is still %s: DELETE removes finished jobs only; cancel it first with POST /v1/jobs/%s/cancel', 409)
+
+// issue 19: listing jobs
+export const InvalidPageTokenError = serviceError('SVC_INVALID_PAGE_TOKEN', 'pageToken is not one this list answered with for the same status filter: start again without it', 400)
+
+// issue 19: Idempotency-Key
+export const InvalidIdempotencyKeyError = serviceError('SVC_INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be one string of 1 to %s visible ASCII characters, quoted ("...") or bare', 400)
+export const IdempotencyKeyReusedError = serviceError('SVC_IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request: use a new key for a new job', 422)
+export const IdempotencyKeyInUseError = serviceError('SVC_IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry shortly', 409)
+
+// issue 19: binary job inputs
+export const BinaryJobTaskError = serviceError('SVC_BINARY_JOB_TASK', 'POST /v1/jobs: %s', 400)

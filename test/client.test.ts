@@ -7,7 +7,7 @@ import { closedForm } from './helper.js'
 
 const KEY = 'client-key-0123456789abcdef'
 const LIMITED_KEY = 'limited-key-0123456789abcdef'
-const RATE_LIMIT_MAX = 20
+const RATE_LIMIT_MAX = 30
 const contract = JSON.parse(readFileSync(projectPath('client/openapi.json'), 'utf8')) as { paths: Record<string, Record<string, unknown>> }
 
 describe('the typed client (client/), against the real server', () => {
@@ -118,6 +118,16 @@ describe('the typed client (client/), against the real server', () => {
 
     const late = await client.POST('/v1/sum-of-squares', { body: { end: 9_000_000_000, chunks: 1 }, params: { header: { 'x-timeout-ms': '100' } } })
     expect(late.error).toMatchObject({ statusCode: 504, message: 'The request did not finish within its deadline of 100 ms' })
+  })
+
+  it('cancels a running job, gets 409 deleting it while it runs, and finds it in the list of cancelled jobs', async () => {
+    const created = await client.POST('/v1/jobs', { body: { task: 'sum-of-squares', input: { start: 0, end: 1e13 } } })
+    const id = created.data!.id
+    expect((await client.DELETE('/v1/jobs/{id}', { params: { path: { id } } })).error).toMatchObject({ statusCode: 409 })
+    const cancelled = await client.POST('/v1/jobs/{id}/cancel', { params: { path: { id } } })
+    expect(cancelled.data).toMatchObject({ id, status: 'cancelled' })
+    const listed = await client.GET('/v1/jobs', { params: { query: { status: 'cancelled', pageSize: 10 } } })
+    expect(listed.data!.jobs.map((job) => job.id)).toContain(id)
   })
 
   it('starts a job, follows it to its end, reads it and deletes it, with the job document typed', async () => {

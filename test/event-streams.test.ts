@@ -74,10 +74,10 @@ describe('one feed per job', () => {
       })
       try {
         // One change (the cancel) that every stream must see: one read per stream would be `streams` HGETALLs.
-        expect((await fetch(`${server.url}/v1/jobs/${id}`, { method: 'DELETE' })).status).toBe(200)
+        expect((await fetch(`${server.url}/v1/jobs/${id}/cancel`, { method: 'POST' })).status).toBe(200)
         await Promise.all(followers.map((follower) => follower.done))
         await monitor.flush()
-        // The DELETE's own two reads, the feed's read of the change, and a few throttled progress reads.
+        // The cancel's own two reads, the feed's read of the change, and a few throttled progress reads.
         expect(reads).toBeLessThan(streams / 4)
       } finally {
         monitor.close()

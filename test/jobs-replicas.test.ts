@@ -19,12 +19,12 @@ const runningChunks = async (server: ServerProcess) =>
 const metric = async (server: ServerProcess, name: string) => sample(await (await fetch(`${server.url}/metrics`)).text(), name) ?? 0
 
 for (const mode of ['embedded', 'redis'] as const) {
-  describe.runIf(process.platform === 'linux')(`stopping a job: DELETE, and shutdown (${mode})`, () => {
+  describe.runIf(process.platform === 'linux')(`stopping a job: cancel, and shutdown (${mode})`, () => {
     let deployment: Deployment
     beforeAll(async () => { deployment = await deploy(mode, mode === 'redis' ? 3 : 1, { JOB_CHUNK_TERMS: String(CHUNK_TERMS) }) }, 60_000)
     afterAll(async () => { await deployment?.stop() })
 
-    it('stops the job\'s chunks on every replica once it is DELETEd, and none starts again', async () => {
+    it('stops the job\'s chunks on every replica once it is cancelled, and none starts again', async () => {
       const replicas = deployment.replicas
       const { body: job } = await client.submit(replicas[0]!, { end: 1e12 })
       await until(async () => (await Promise.all(replicas.map(runningChunks))).every((running) => running > 0) || undefined)

@@ -133,11 +133,12 @@ for (const mode of ['embedded', 'redis'] as const) {
       expect((await other.events(b(), job.id)).status).toBe(404)
       expect((await other.cancel(b(), job.id)).status).toBe(404)
       expect((await client.get(b(), job.id)).status).toBe(200)
-      expect((await client.finished(b(), job.id)).status).toBe('succeeded') // the other key's DELETE did nothing
+      expect((await other.remove(b(), job.id)).status).toBe(404)
+      expect((await client.finished(b(), job.id)).status).toBe('succeeded') // the other key's cancel and DELETE did nothing
       expect((await jobClient().get(b(), job.id)).status).toBe(401)
     })
 
-    it('cancels an active job on DELETE, and deleting a finished job removes it', async () => {
+    it('cancels an active job on POST .../cancel, and deleting the finished job removes it', async () => {
       const { body: job } = await client.submit(a(), { end: 5e12 })
       await client.finished(b(), job.id, 1000).catch(() => undefined) // let it start
       const cancelled = await client.cancel(b(), job.id)
@@ -147,7 +148,7 @@ for (const mode of ['embedded', 'redis'] as const) {
       expect(later.body.status).toBe('cancelled')
       expect(later.body.progress.done).toBeLessThan(5e12)
 
-      const removed = await client.cancel(a(), job.id)
+      const removed = await client.remove(a(), job.id)
       expect(removed.status).toBe(200)
       expect(removed.body.status).toBe('cancelled')
       expect((await client.get(b(), job.id)).status).toBe(404)

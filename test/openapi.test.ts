@@ -117,7 +117,7 @@ describe('the OpenAPI document at GET /openapi.json', () => {
         expect((media!.example as { statusCode: number }).statusCode, `${name} ${status}`).toBe(Number(status))
       }
     }
-    expect([...seen].sort((a, b) => a - b)).toEqual([400, 401, 404, 406, 408, 413, 415, 422, 429, 500, 503, 504])
+    expect([...seen].sort((a, b) => a - b)).toEqual([400, 401, 404, 406, 408, 409, 413, 415, 422, 429, 500, 503, 504])
     const messages = [...seen].map((status) => errorExamples[status]!.message)
     expect(new Set(messages).size).toBe(messages.length)
     expect(errorExamples[401]!.message).toMatch(/API key/)

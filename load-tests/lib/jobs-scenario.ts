@@ -169,6 +169,6 @@ export async function measureLatency (mode: JobsMode, server: ServerProcess, opt
     probe.push(performance.now() - started)
     await sleep(20)
   }
-  if (job !== undefined) await fetch(`${server.url}/v1/jobs/${job.id}`, { method: 'DELETE' })
+  if (job !== undefined) await fetch(`${server.url}/v1/jobs/${job.id}/cancel`, { method: 'POST' })
   return { mode, withJob, sync: summarize(sync), probe: summarize(probe) }
 }

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import { errorCodes } from 'fastify'
 import { z } from 'zod'
 import {
-  DeadlineExceededError, JobNotFoundError, NonFiniteValueError, NotAcceptableError, QueueFullError, RateLimitedError, UnauthorizedError,
+  DeadlineExceededError, JobActiveError, JobNotFoundError, NonFiniteValueError, NotAcceptableError, QueueFullError, RateLimitedError, UnauthorizedError,
   UnsupportedMediaTypeError, UploadTimeoutError
 } from '../errors.js'
 
@@ -62,6 +62,7 @@ export const errorExamples: Record<number, ErrorBody> = {
   401: example(401, 'Unauthorized', new UnauthorizedError().message),
   404: example(404, 'Not Found', new JobNotFoundError('f5fa3cb9-8768-48c5-ad11-27784c2536fd').message),
   406: example(406, 'Not Acceptable', new NotAcceptableError('application/json').message),
+  409: example(409, 'Conflict', new JobActiveError('f5fa3cb9-8768-48c5-ad11-27784c2536fd', 'running', 'f5fa3cb9-8768-48c5-ad11-27784c2536fd').message),
   408: example(408, 'Request Timeout', new UploadTimeoutError(30_000).message),
   413: example(413, 'Payload Too Large', new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE().message),
   415: example(415, 'Unsupported Media Type', new UnsupportedMediaTypeError('text/plain', 'application/json').message),

@@ -5,10 +5,12 @@ import { JobFailedError, JobInterruptedError, ShuttingDownError, TooManyClientJo
 import { Cancellation } from '../executor/cancellation.js'
 import type { Executor, TaskInput, TaskName } from '../executor/executor.js'
 import { FinishedJobs } from './finished-jobs.js'
-import { isActive, toDocument, type JobRecord, type JobStatus } from './job-document.js'
+import { isActive, toDocument, type JobDocument, type JobRecord, type JobRequest, type JobStatus } from './job-document.js'
 import { chunkUnits, newJobRecord } from './job-plan.js'
+import { newestFirst, pageOf } from './job-pages.js'
+import { embeddedIdempotencyKeys } from './idempotency-keys.js'
 import type { JobTask, JobTasks } from './job-tasks.js'
-import { finishFailure, JobNotifier, taskOf, visibleTo, type JobCaller, type Jobs } from './jobs.js'
+import { finishFailure, JobNotifier, taskOf, visibleTo, type JobCaller, type Jobs, type SubmitOptions } from './jobs.js'
 
 export interface JobsOptions {
   executor: Executor
@@ -30,6 +32,8 @@ interface EmbeddedJob {
   /** Each finished chunk's partial result, by index, for the task's merge once all are in. */
   partials: unknown[]
   expiry?: NodeJS.Timeout
+  /** The upload budget's reservation of a binary input, held while the job holds the values. */
+  held?: { release(): void } | undefined
 }
 
 /** The reason running chunks of a cancelled job are aborted with. */
@@ -46,8 +50,11 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
   const active = new Set<EmbeddedJob>()
   /** Active jobs by client, for JOBS_MAX_ACTIVE_PER_KEY. */
   const activeOf = new Map<string, number>()
+  /** Job ids by client, for the list. */
+  const ofClient = new Map<string, Set<string>>()
   const finished = new FinishedJobs(config.JOBS_MAX_STORED_PER_KEY, config.JOBS_MAX_STORED)
   const notifier = new JobNotifier()
+  const idempotency = embeddedIdempotencyKeys()
   let runningChunks = 0
   let stopped = false
 
@@ -63,6 +70,8 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
     job.record.finishedAt = Date.now()
     // Kept only until the merge: a finished job holds its document alone.
     job.inputs = undefined
+    job.record.binary = undefined
+    job.held?.release()
     job.partials = []
     active.delete(job)
     const left = (activeOf.get(job.record.client) ?? 1) - 1
@@ -80,9 +89,15 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
   }
 
   function forget (id: string) {
-    clearTimeout(jobs.get(id)?.expiry)
+    const job = jobs.get(id)
+    if (job === undefined) return
+    clearTimeout(job.expiry)
     jobs.delete(id)
     finished.remove(id)
+    if (job.record.idempotencyKey !== undefined) idempotency.forget(job.record.idempotencyKey)
+    const mine = ofClient.get(job.record.client)
+    mine?.delete(id)
+    if (mine?.size === 0) ofClient.delete(job.record.client)
   }
 
   function nextJob (): EmbeddedJob | undefined {
@@ -107,7 +122,7 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
     job.running.set(index, signal)
     if (record.status === 'queued') changeStatus(job, 'running', { startedAt: Date.now() })
     try {
-      job.inputs ??= job.task.split(record.input, record.chunks)
+      job.inputs ??= job.task.split(record.binary ?? record.input, record.chunks)
       const outcome = await executor.execute(record.task as TaskName, job.inputs[index] as TaskInput<TaskName>, { signal, priority: 'job' })
       if (!isActive(record.status)) return
       notifier.emit({ type: 'chunk-completed', kernelMs: outcome.kernelMs })
@@ -130,34 +145,49 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
   function finish (job: EmbeddedJob) {
     let result: unknown
     try {
-      result = job.task.finish(job.partials, job.record.input)
+      result = job.task.finish(job.partials, job.record.binary ?? job.record.input)
     } catch (error) {
       return changeStatus(job, 'failed', { error: errorBodyOf(finishFailure(error), job.record.requestId) })
     }
     changeStatus(job, 'succeeded', { result })
   }
 
+  function submit (request: JobRequest, caller: JobCaller, options: SubmitOptions | undefined, held: { release(): void } | undefined): JobDocument {
+    if (stopped) throw new ShuttingDownError()
+    if ((activeOf.get(caller.client) ?? 0) >= config.JOBS_MAX_ACTIVE_PER_KEY) throw new TooManyClientJobsError(config.JOBS_MAX_ACTIVE_PER_KEY)
+    if (active.size >= config.JOBS_MAX_ACTIVE) throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
+    const task = taskOf(tasks, request.task)
+    const record = newJobRecord(task, request, caller, config.JOB_CHUNK_TERMS, options)
+    const job: EmbeddedJob = { record, task, next: 0, running: new Map(), chunksDone: 0, partials: [], held }
+    jobs.set(record.id, job)
+    let mine = ofClient.get(record.client)
+    if (mine === undefined) ofClient.set(record.client, mine = new Set())
+    mine.add(record.id)
+    notifier.emit({ type: 'job-status', status: 'queued' })
+    if (record.status === 'succeeded') {
+      notifier.emit({ type: 'job-status', status: 'succeeded' })
+      store(job)
+      held?.release()
+    } else {
+      active.add(job)
+      activeOf.set(record.client, (activeOf.get(record.client) ?? 0) + 1)
+      pump()
+    }
+    return toDocument(record)
+  }
+
   return {
     backend: 'embedded',
     tasks,
-    async submit (request, caller) {
-      if (stopped) throw new ShuttingDownError()
-      if ((activeOf.get(caller.client) ?? 0) >= config.JOBS_MAX_ACTIVE_PER_KEY) throw new TooManyClientJobsError(config.JOBS_MAX_ACTIVE_PER_KEY)
-      if (active.size >= config.JOBS_MAX_ACTIVE) throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
-      const task = taskOf(tasks, request.task)
-      const record = newJobRecord(task, request, caller, config.JOB_CHUNK_TERMS)
-      const job: EmbeddedJob = { record, task, next: 0, running: new Map(), chunksDone: 0, partials: [] }
-      jobs.set(record.id, job)
-      notifier.emit({ type: 'job-status', status: 'queued' })
-      if (record.status === 'succeeded') {
-        notifier.emit({ type: 'job-status', status: 'succeeded' })
-        store(job)
-      } else {
-        active.add(job)
-        activeOf.set(record.client, (activeOf.get(record.client) ?? 0) + 1)
-        pump()
+    idempotency,
+    async submit ({ held, ...request }, caller, options) {
+      // Released unless the job is admitted and keeps its input (changeStatus releases it then).
+      try {
+        return submit(request, caller, options, held)
+      } catch (error) {
+        held?.release()
+        throw error
       }
-      return toDocument(record)
     },
     async get (id, caller) {
       const job = find(id, caller)
@@ -166,12 +196,20 @@ export function createEmbeddedJobs ({ executor, tasks, config, log }: JobsOption
     async cancel (id, caller) {
       const job = find(id, caller)
       if (job === undefined) return undefined
-      if (isActive(job.record.status)) {
-        changeStatus(job, 'cancelled')
-      } else {
-        forget(id)
-      }
+      if (isActive(job.record.status)) changeStatus(job, 'cancelled')
       return toDocument(job.record)
+    },
+    async remove (id, caller) {
+      const job = find(id, caller)
+      if (job === undefined) return undefined
+      if (isActive(job.record.status)) return { outcome: 'active', document: toDocument(job.record) }
+      forget(id)
+      return { outcome: 'removed', document: toDocument(job.record) }
+    },
+    async list (caller, query) {
+      // At most JOBS_MAX_ACTIVE_PER_KEY + JOBS_MAX_STORED_PER_KEY jobs of one client: sorting them is cheap.
+      const records = [...ofClient.get(caller.client) ?? []].map((id) => jobs.get(id)!.record).sort(newestFirst)
+      return await pageOf(records, query)
     },
     watch: (id, listener) => notifier.watch(id, listener),
     activeCount: async () => active.size,

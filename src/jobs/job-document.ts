@@ -9,7 +9,15 @@ export const isActive = (status: JobStatus) => status === 'queued' || status ===
 /** What a job is asked to compute: a declared task and its input, as its job schema checked it (job-tasks.ts). */
 export interface JobRequest {
   task: string
+  /** The JSON input; for a binary one, what the document shows of it (job-binary-input.ts). */
   input: unknown
+  /** A binary input's values (application/octet-stream), in the task's layout. */
+  binary?: Float64Array<SharedArrayBuffer> | undefined
+  /**
+   * The upload budget's reservation of those values: the back end releases it once it no longer
+   * holds them in this process (embedded: when the job ends; Redis: once they are stored).
+   */
+  held?: { release(): void } | undefined
 }
 
 /** A job as both back ends keep it; times in epoch milliseconds. */
@@ -22,6 +30,8 @@ export interface JobRecord extends JobRequest {
   client: string
   /** The POST's request id, for the error shape. */
   requestId: string
+  /** Where its Idempotency-Key is kept (idempotency-keys.ts): the key goes with the job. */
+  idempotencyKey?: string
   /** Units of work in all, and units whose chunk has finished. */
   total: number
   done: number
@@ -34,11 +44,20 @@ export interface JobRecord extends JobRequest {
   finishedAt?: number
 }
 
+/** What a job document shows of a binary input: its bytes stay with the job, never echoed. */
+export const binaryInputDocument = z.strictObject({
+  contentType: z.literal('application/octet-stream'),
+  bytes: z.int().describe('Its length: 8 bytes a value')
+})
+
+export const binaryInputOf = (values: Float64Array): z.output<typeof binaryInputDocument> => ({ contentType: 'application/octet-stream', bytes: values.byteLength })
+
 /** The job document's schema, its `task`, `input` and `result` those of the declared tasks. */
 export const jobDocument = (tasks: JobTasks) => z.object({
   id: z.uuid().describe('Random and unguessable (UUID v4, 122 random bits)'),
   task: z.enum([...tasks.keys()]).describe('The task, as its synchronous route runs it'),
-  input: z.union([...tasks.values()].map((task) => task.input)).describe('The task\'s input, as POST /v1/jobs took it'),
+  input: z.union([...[...tasks.values()].map((task) => task.input), binaryInputDocument])
+    .describe('The task\'s input, as POST /v1/jobs took it; for a binary input, its size'),
   status: z.enum(JOB_STATUSES),
   progress: z.object({
     done: z.int().describe('Units of work (terms, values, pairs) whose chunk has finished; it only grows'),

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { Config } from '../platform/config.js'
 import type { AnyTask } from '../tasks/task.js'
+import type { Float64Layout } from '../uploads/float64-body-parser.js'
 
 /**
  * A declared task as a job runs it (src/tasks/<name>.ts): the job code knows no task by name. A job
@@ -12,7 +13,9 @@ export interface JobTask {
   /** The job's input schema (POST /v1/jobs), and its result's (the job document). */
   input: z.ZodType
   result: z.ZodType
-  /** Units of work in a stored input: the job's `total`, what JOB_CHUNK_TERMS cuts. */
+  /** The binary layout its route takes (application/octet-stream float64 values), where it takes one. */
+  binary?: Float64Layout | undefined
+  /** Units of work in a stored input (the JSON input, or a binary one's values): the job's `total`, what JOB_CHUNK_TERMS cuts. */
   size(input: unknown): number
   /** The kernels' inputs of the job's `chunks` chunks, in order. */
   split(input: unknown, chunks: number): unknown[]
@@ -28,7 +31,7 @@ export function jobTasks (declarations: AnyTask[], config: Config): JobTasks {
 }
 
 function jobTask (task: AnyTask, config: Config): JobTask {
-  // A job has no query string: the task's query takes its defaults (mode=exact).
+  // A job's query string names its task only: the task's own query takes its defaults (mode=exact).
   const query: unknown = task.input.query?.parse({})
   const read = (input: unknown) => task.read({ query, body: input })
   const result = task.job?.result
@@ -36,6 +39,7 @@ function jobTask (task: AnyTask, config: Config): JobTask {
     name: task.name,
     input: task.job?.input?.(config) ?? task.input.json(config),
     result: result?.schema ?? withoutRunFields(task.result),
+    binary: task.input.binary,
     size: (input) => task.cost(read(input), config).size,
     split: (input, chunks) => task.split(read(input), chunks),
     finish (partials, input) {

@@ -1,4 +1,6 @@
 import type { JobDocument, JobRecord, JobRequest, JobStatus } from './job-document.js'
+import type { IdempotencyKeys } from './idempotency-keys.js'
+import type { JobListQuery, JobPage } from './job-pages.js'
 import type { JobTask, JobTasks } from './job-tasks.js'
 import { JobFailedError } from '../errors.js'
 
@@ -33,21 +35,38 @@ export type JobsEvent =
 
 export type JobsListener = (event: JobsEvent) => void
 
+export interface SubmitOptions {
+  /** Where the request's Idempotency-Key is kept, to be freed with the job. */
+  idempotencyKey?: string | undefined
+}
+
+/** What DELETE did: removed a finished job, or nothing, because the job is still active (cancel it first). */
+export type JobRemoval = { outcome: 'removed' | 'active', document: JobDocument }
+
 /** Long computations, cut into chunks that run on the executor's pool: in this process, or on every replica through Redis. */
 export interface Jobs {
   readonly backend: JobBackend
   /** The tasks a job may run: POST /v1/jobs's schema and the job document's are made from them. */
   readonly tasks: JobTasks
+  /** Idempotency-Key's keys, kept where the jobs are (idempotent-submit.ts). */
+  readonly idempotency: IdempotencyKeys
   /**
    * Creates a job; a TooManyClientJobsError (429) when the caller's client has JOBS_MAX_ACTIVE_PER_KEY
    * jobs active, a TooManyJobsError (503) when JOBS_MAX_ACTIVE jobs are. Past JOBS_MAX_STORED_PER_KEY
    * or JOBS_MAX_STORED finished jobs the oldest finished one (of the client, or overall) is evicted.
    */
-  submit(request: JobRequest, caller: JobCaller): Promise<JobDocument>
+  submit(request: JobRequest, caller: JobCaller, options?: SubmitOptions): Promise<JobDocument>
   /** The job, or undefined when it is unknown, expired, or belongs to another key. */
   get(id: string, caller: JobCaller): Promise<JobDocument | undefined>
-  /** Cancels an active job, or removes a finished one; returns the document (undefined as for get). */
+  /**
+   * Cancels an active job; a finished one is answered as it is, so a retried cancel never loses a
+   * result. Returns the document (undefined as for get).
+   */
   cancel(id: string, caller: JobCaller): Promise<JobDocument | undefined>
+  /** Removes a finished job (404 from then on); an active one is left alone and answered as `active`. */
+  remove(id: string, caller: JobCaller): Promise<JobRemoval | undefined>
+  /** The caller's client's jobs (its API key's, else its address's), newest first, a page at a time. */
+  list(caller: JobCaller, query: JobListQuery): Promise<JobPage>
   /** Calls `listener` when the job may have changed; returns the function that stops it. */
   watch(id: string, listener: (change: JobChange) => void): () => void
   /** Queued and running jobs (every replica's in Redis mode). */

@@ -2,19 +2,22 @@ import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue, WaitingError, Worker, type Job } from 'bullmq'
 import type { Config } from '../platform/config.js'
-import { JobFailedError, JobStoreFullFailureError, ShuttingDownError, TooManyClientJobsError, TooManyJobsError } from '../errors.js'
+import { JobFailedError, JobStoreFullFailureError, ShuttingDownError } from '../errors.js'
 import type { TaskInput, TaskName } from '../executor/executor.js'
 import { isActive, toDocument } from './job-document.js'
 import { recordPartial } from './job-partials.js'
-import { chunkUnits, newJobRecord } from './job-plan.js'
-import { JobNotifier, taskOf, visibleTo, type JobChange, type Jobs } from './jobs.js'
+import { chunkUnits } from './job-plan.js'
+import { JobNotifier, visibleTo, type JobChange, type Jobs } from './jobs.js'
 import { redisJobEndings } from './redis-job-endings.js'
 import { StoredJobs } from './stored-jobs.js'
 import type { JobsOptions } from './embedded-jobs.js'
 import { connectJobStore } from './job-store-connections.js'
 import { isRedisFull, jobStoreGuard } from './job-store-errors.js'
 import { chunkId, CHUNKS_AHEAD, firstChunks, queuedChunks } from './chunk-window.js'
-import { ACTIVE, activeOf, CANCELLED, CHANGED, FINISHED, finishedOf, fromHash, keysOf, toHash } from './redis-records.js'
+import { ACTIVE, CANCELLED, CHANGED, fromHash, keysOf } from './redis-records.js'
+import { listJobs, removeFinished } from './redis-job-queries.js'
+import { redisSubmit } from './redis-job-submit.js'
+import { guardedKeys, redisIdempotencyKeys } from './idempotency-keys.js'
 import { defineScripts, type ChunkRecorded } from './redis-scripts.js'
 
 export interface RedisJobsOptions extends JobsOptions {
@@ -67,6 +70,8 @@ export async function createRedisJobs ({ executor, tasks, config, log, orphanAft
   const guarded = jobStoreGuard(log, config.REDIS_COMMAND_TIMEOUT_MS)
   const read = async (id: string) => fromHash(await commands.hgetall(keysOf(id).job))
   const { endJob, failJob, allRecorded, finish } = redisJobEndings({ commands, run, notifier, publish, read, config, log })
+  const queueFirstChunks = (id: string, task: string, chunks: number) => addChunks(id, task, chunks, firstChunks(chunks))
+  const submit = redisSubmit({ commands, run, notifier, tasks, config, queueFirstChunks })
 
   async function addChunks (id: string, task: string, chunks: number, indices: number[]) {
     await queue.addBulk(indices.map((index) => ({
@@ -211,22 +216,10 @@ export async function createRedisJobs ({ executor, tasks, config, log, orphanAft
   return {
     backend: 'redis',
     tasks,
-    submit: (request, caller) => guarded(async () => {
+    idempotency: guardedKeys(redisIdempotencyKeys(commands), guarded),
+    submit: (request, caller, options) => guarded(async () => {
       if (stopping !== undefined) throw new ShuttingDownError()
-      const record = newJobRecord(taskOf(tasks, request.task), request, caller, config.JOB_CHUNK_TERMS)
-      const keys = keysOf(record.id)
-      if (record.status === 'succeeded') {
-        await run('jobStoreFinished', [keys.job], [record.finishedAt!, config.JOB_TTL_S, config.JOBS_MAX_STORED_PER_KEY, config.JOBS_MAX_STORED, record.id, ...toHash(record)])
-        notifier.emit({ type: 'job-status', status: 'queued' })
-        notifier.emit({ type: 'job-status', status: 'succeeded' })
-        return toDocument(record)
-      }
-      const admitted = await run('jobSubmit', [keys.job, ACTIVE, activeOf(record.client)], [config.JOBS_MAX_ACTIVE, config.JOBS_MAX_ACTIVE_PER_KEY, record.id, ...toHash(record)])
-      if (admitted === 'client-full') throw new TooManyClientJobsError(config.JOBS_MAX_ACTIVE_PER_KEY)
-      if (admitted === 'full') throw new TooManyJobsError(config.JOBS_MAX_ACTIVE)
-      notifier.emit({ type: 'job-status', status: 'queued' })
-      await addChunks(record.id, request.task, record.chunks, firstChunks(record.chunks))
-      return toDocument(record)
+      return await submit(request, caller, options)
     }),
     get: (id, caller) => guarded(async () => {
       const record = await read(id)
@@ -235,15 +228,14 @@ export async function createRedisJobs ({ executor, tasks, config, log, orphanAft
     cancel: (id, caller) => guarded(async () => {
       const record = await read(id)
       if (record === undefined || !visibleTo(record, caller)) return undefined
-      if (!isActive(record.status)) {
-        await commands.multi().del(keysOf(id).job).zrem(FINISHED, id).zrem(finishedOf(record.client), id).exec()
-        return toDocument(record)
-      }
+      if (!isActive(record.status)) return toDocument(record)
       const bitmap = await commands.getBuffer(keysOf(id).done) ?? Buffer.alloc(0)
       if (await endJob(id, 'cancelled')) await removeQueuedChunks(id, record.chunks, bitmap)
       const now = await read(id)
       return toDocument(now ?? record)
     }),
+    remove: (id, caller) => guarded(() => removeFinished(commands, id, caller)),
+    list: (caller, query) => guarded(() => listJobs(commands, caller, query)),
     watch: (id, listener) => notifier.watch(id, listener),
     activeCount: () => guarded(() => commands.scard(ACTIVE)),
     on: (listener) => notifier.on(listener),

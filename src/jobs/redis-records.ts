@@ -5,8 +5,10 @@ import type { JobRecord, JobStatus } from './job-document.js'
 
 /** A job's hash is JOB_KEY + its id (the stored-job scripts name the hashes they evict so). */
 export const JOB_KEY = 'compute:job:'
-/** Where a job lives in Redis: its document (a hash), its bitmap of counted chunks, and their partial results (job-partials.ts). */
-export const keysOf = (id: string) => ({ job: `${JOB_KEY}${id}`, done: `${JOB_KEY}${id}:done`, partials: `${JOB_KEY}${id}:partials` })
+/** Where a job lives in Redis: its document (a hash), its bitmap of counted chunks, their partial results (job-partials.ts), and a binary input. */
+export const keysOf = (id: string) => ({ job: `${JOB_KEY}${id}`, done: `${JOB_KEY}${id}:done`, partials: `${JOB_KEY}${id}:partials`, input: `${JOB_KEY}${id}${INPUT_SUFFIX}` })
+/** A binary input's bytes (redis-binary-input.ts): the scripts that end a job delete the hash's key + this. */
+export const INPUT_SUFFIX = ':input'
 /** Ids of queued and running jobs: its size is what JOBS_MAX_ACTIVE bounds. */
 export const ACTIVE = 'compute:jobs:active'
 /** Ids of finished jobs, scored by finish time: its size is what JOBS_MAX_STORED bounds. */
@@ -14,6 +16,12 @@ export const FINISHED = 'compute:jobs:finished'
 /** A client's active job ids (JOBS_MAX_ACTIVE_PER_KEY) and finished job ids (JOBS_MAX_STORED_PER_KEY): the set's key + ':' + client. */
 export const activeOf = (client: string) => `${ACTIVE}:${client}`
 export const finishedOf = (client: string) => `${FINISHED}:${client}`
+/**
+ * A client's job ids, active and finished, scored by creation time: the list (GET /v1/jobs). The
+ * set's key + ':' + client; it expires JOB_TTL_S after the client's last job ended, with the jobs.
+ */
+export const CREATED = 'compute:jobs:created'
+export const createdOf = (client: string) => `${CREATED}:${client}`
 /** Pub/sub: `<id> status` or `<id> progress` when a job may have changed. */
 export const CHANGED = 'compute:jobs:changed'
 /** Pub/sub: the id of a job just cancelled or failed, whose running chunks every replica aborts. */
@@ -29,10 +37,12 @@ export function toHash (record: JobRecord): string[] {
     owner: record.owner,
     client: record.client,
     requestId: record.requestId,
+    idempotencyKey: record.idempotencyKey,
     total: record.total,
     done: record.done,
     chunks: record.chunks,
     chunksDone: 0,
+    binary: record.binary === undefined ? undefined : 1,
     result: record.result === undefined ? undefined : signedZeroJson(record.result),
     createdAt: record.createdAt,
     finishedAt: record.finishedAt
@@ -46,7 +56,8 @@ export function fromHash (hash: Record<string, string>): JobRecord | undefined {
   const record: JobRecord = {
     id: hash.id,
     task: hash.task as JobRecord['task'],
-    input: JSON.parse(hash.input!),
+    // The list reads a job without its input (redis-job-queries.ts).
+    input: hash.input === undefined ? undefined : JSON.parse(hash.input),
     // No status: the job was ended while Redis was full, which lets fields be removed but not written (redis-full-job.ts).
     status: hash.status === undefined ? 'failed' : hash.status as JobStatus,
     requestId: hash.requestId!,
@@ -57,6 +68,7 @@ export function fromHash (hash: Record<string, string>): JobRecord | undefined {
     createdAt: Number(hash.createdAt)
   }
   if (hash.owner !== undefined) record.owner = hash.owner
+  if (hash.idempotencyKey !== undefined) record.idempotencyKey = hash.idempotencyKey
   if (hash.result !== undefined) record.result = JSON.parse(hash.result)
   if (hash.error !== undefined) record.error = JSON.parse(hash.error)
   if (hash.status === undefined) record.error = errorBodyOf(new JobStoreFullFailureError(), record.requestId)

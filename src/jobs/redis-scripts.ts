@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { ACTIVE, FINISHED, JOB_KEY } from './redis-records.js'
+import { ACTIVE, CREATED, FINISHED, INPUT_SUFFIX, JOB_KEY } from './redis-records.js'
 
 /**
  * The job document's state changes in Redis, each one Lua script: atomic, so replicas racing on the
@@ -14,7 +14,8 @@ import { ACTIVE, FINISHED, JOB_KEY } from './redis-records.js'
  * Bookkeeping of finished jobs (no task arithmetic): a finished job's id goes into the sorted sets of
  * finished ids, overall and of its client, scored by finish time; ids past their TTL are pruned by
  * score (their hash has expired), and past JOBS_MAX_STORED_PER_KEY / JOBS_MAX_STORED the oldest
- * other finished jobs are evicted: hash deleted, id out of both sets.
+ * other finished jobs are evicted: hash deleted, id out of both sets. The client's list (the set
+ * CREATED:<client>) loses the same ids, and expires JOB_TTL_S after its last active job ended.
  */
 const storeFinished = `
 local function evictOldest(set, keep, id)
@@ -23,18 +24,36 @@ local function evictOldest(set, keep, id)
   for _, old in ipairs(redis.call('ZRANGE', set, 0, over)) do
     if over > 0 and old ~= id then
       local client = redis.call('HGET', '${JOB_KEY}' .. old, 'client')
-      if client then redis.call('ZREM', '${FINISHED}:' .. client, old) end
+      if client then
+        redis.call('ZREM', '${FINISHED}:' .. client, old)
+        redis.call('ZREM', '${CREATED}:' .. client, old)
+      end
       redis.call('ZREM', '${FINISHED}', old)
+      -- Its Idempotency-Key goes with it: a retry then makes a new job rather than answer a lost one.
+      local key = redis.call('HGET', '${JOB_KEY}' .. old, 'idempotencyKey')
+      if key then redis.call('DEL', key) end
       redis.call('DEL', '${JOB_KEY}' .. old)
       over = over - 1
     end
   end
 end
 local function storeFinished(jobKey, id, finishedAt, ttl, maxPerClient, maxAll)
-  local mine = '${FINISHED}:' .. (redis.call('HGET', jobKey, 'client') or '')
+  local client = redis.call('HGET', jobKey, 'client') or ''
+  local mine = '${FINISHED}:' .. client
+  local created = '${CREATED}:' .. client
   local expired = tonumber(finishedAt) - tonumber(ttl) * 1000
   redis.call('ZREMRANGEBYSCORE', '${FINISHED}', '-inf', expired)
-  redis.call('ZREMRANGEBYSCORE', mine, '-inf', expired)
+  if redis.call('EXISTS', mine) == 1 then
+    for _, old in ipairs(redis.call('ZRANGEBYSCORE', mine, '-inf', expired)) do
+      redis.call('ZREM', mine, old)
+      redis.call('ZREM', created, old)
+    end
+  else
+    -- The client's finished set expired (or never was) while its list lived on: drop ids whose job is gone.
+    for _, old in ipairs(redis.call('ZRANGE', created, 0, -1)) do
+      if redis.call('EXISTS', '${JOB_KEY}' .. old) == 0 then redis.call('ZREM', created, old) end
+    end
+  end
   -- Strictly after the newest, so "oldest" is exact among jobs finished in the same millisecond.
   local newest = redis.call('ZRANGE', '${FINISHED}', -1, -1, 'WITHSCORES')[2]
   local score = string.format('%.3f', math.max(tonumber(finishedAt), (tonumber(newest) or 0) + 0.001))
@@ -43,12 +62,19 @@ local function storeFinished(jobKey, id, finishedAt, ttl, maxPerClient, maxAll)
   redis.call('EXPIRE', mine, ttl)
   evictOldest(mine, maxPerClient, id)
   evictOldest('${FINISHED}', maxAll, id)
+  if redis.call('SCARD', '${ACTIVE}:' .. client) == 0 then redis.call('EXPIRE', created, ttl) end
+end
+
+local function listCreated(jobKey, id)
+  local created = '${CREATED}:' .. (redis.call('HGET', jobKey, 'client') or '')
+  redis.call('ZADD', created, redis.call('HGET', jobKey, 'createdAt'), id)
+  return created
 end
 `
 
 /**
  * KEYS job, done, active, partials: ends the job with `status` (and any more fields), frees its place
- * (overall and its client's), drops its chunks' partials, keeps it `ttl` seconds within the stored caps.
+ * (overall and its client's), drops its chunks' partials and its binary input, keeps it `ttl` seconds within the stored caps.
  */
 const endJob = storeFinished + `
 local function endJob(status, finishedAt, ttl, id, maxPerClient, maxAll, ...)
@@ -56,7 +82,7 @@ local function endJob(status, finishedAt, ttl, id, maxPerClient, maxAll, ...)
   redis.call('SREM', KEYS[3], id)
   redis.call('SREM', '${ACTIVE}:' .. (redis.call('HGET', KEYS[1], 'client') or ''), id)
   redis.call('EXPIRE', KEYS[1], ttl)
-  redis.call('DEL', KEYS[2], KEYS[4])
+  redis.call('DEL', KEYS[2], KEYS[4], KEYS[1] .. '${INPUT_SUFFIX}')
   storeFinished(KEYS[1], id, finishedAt, ttl, maxPerClient, maxAll)
 end
 `
@@ -68,12 +94,16 @@ const scripts = {
    */
   jobSubmit: {
     keys: 3,
-    lua: `
+    lua: storeFinished + `
 if redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[2]) then return 'client-full' end
 if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[1]) then return 'full' end
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[3])
+-- A binary input expires until the job is admitted, then lives as long as the job.
+redis.call('PERSIST', KEYS[1] .. '${INPUT_SUFFIX}')
+-- Kept while the client has an active job, however long it runs.
+redis.call('PERSIST', listCreated(KEYS[1], ARGV[3]))
 return 'queued'`
   },
   /** KEYS job; ARGV finishedAt, ttl, maxPerClient, maxAll, id, field, value...: stores a job finished at birth (an empty range). */
@@ -82,6 +112,7 @@ return 'queued'`
     lua: storeFinished + `
 redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 redis.call('EXPIRE', KEYS[1], ARGV[2])
+listCreated(KEYS[1], ARGV[5])
 storeFinished(KEYS[1], ARGV[5], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return 1`
   },

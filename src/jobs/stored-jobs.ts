@@ -3,6 +3,7 @@ import type { JobRecord } from './job-document.js'
 import type { JobTask, JobTasks } from './job-tasks.js'
 import { taskOf } from './jobs.js'
 import { keysOf } from './redis-records.js'
+import { readBinaryInput } from './redis-binary-input.js'
 
 /** What a replica needs to run any chunk of a job: its task, its stored input, and the kernels' inputs cut from it. */
 export interface StoredJob extends Pick<JobRecord, 'input' | 'total' | 'chunks'> {
@@ -15,8 +16,8 @@ export interface StoredJob extends Pick<JobRecord, 'input' | 'total' | 'chunks'>
 const KEPT = 16
 
 /**
- * A job's input lives once, in its hash (with the job's TTL), not in each of its chunks in the
- * queue: a replica reads it at its first chunk of the job and splits it once, with the task's own
+ * A job's input lives once, in its hash (with the job's TTL; a binary one in a key beside it), not
+ * in each of its chunks in the queue: a replica reads it at its first chunk of the job and splits it once, with the task's own
  * split, for that chunk and the next ones it takes.
  */
 export class StoredJobs {
@@ -41,10 +42,12 @@ export class StoredJobs {
   }
 
   async #read (id: string): Promise<StoredJob | undefined> {
-    const [name, stored, total, chunks] = await this.commands.hmget(keysOf(id).job, 'task', 'input', 'total', 'chunks')
+    const [name, stored, total, chunks, binary] = await this.commands.hmget(keysOf(id).job, 'task', 'input', 'total', 'chunks', 'binary')
     if (name == null || stored == null) return undefined
     const task = taskOf(this.tasks, name)
-    const input: unknown = JSON.parse(stored)
+    // A binary input is the values themselves, as the route's parser gives them to the task.
+    const input: unknown = binary === '1' ? await readBinaryInput(this.commands, keysOf(id).input) : JSON.parse(stored)
+    if (input === undefined) return undefined
     return { task, input, total: Number(total), chunks: Number(chunks), inputs: task.split(input, Number(chunks)) }
   }
 }

@@ -112,6 +112,13 @@ export const configSchema = z.object({
    * loses at most a chunk.
    */
   JOB_CHUNK_TERMS: int(1, Number.MAX_SAFE_INTEGER).default(1_000_000_000),
+  /**
+   * Largest binary input of one job (POST /v1/jobs?task=sum|dot|stats, application/octet-stream);
+   * 413 beyond. A job holds it while active, in memory or in Redis: 8 MiB is a million values, and
+   * JOBS_MAX_ACTIVE_PER_KEY of them 128 MiB per client. At most BODY_LIMIT_BYTES, the upload budget's
+   * unit (the default is the smaller of the two).
+   */
+  JOB_MAX_INPUT_BYTES: int(8, 256 * 1024 * 1024).optional(),
   /** Jobs that may be queued or running at once (in Redis mode: across every replica); 503 beyond. */
   JOBS_MAX_ACTIVE: int(1, 100_000).default(256),
   /** Seconds a finished job stays readable before it answers 404. */
@@ -218,6 +225,15 @@ export const configSchema = z.object({
     path: ['JOB_CHUNK_TERMS'],
     message: `must be at least JOB_MAX_TERMS / ${MAX_JOB_CHUNKS}: a job is cut into at most ${MAX_JOB_CHUNKS} chunks`
   })
+  // A float64 value is one unit of work: the largest binary input is cut into as many chunks as it holds.
+  .refine((config) => Math.ceil(jobMaxInputBytes(config) / 8 / config.JOB_CHUNK_TERMS) <= MAX_JOB_CHUNKS, {
+    path: ['JOB_CHUNK_TERMS'],
+    message: `must be at least JOB_MAX_INPUT_BYTES / 8 / ${MAX_JOB_CHUNKS}: a job is cut into at most ${MAX_JOB_CHUNKS} chunks`
+  })
+  .refine((config) => config.JOB_MAX_INPUT_BYTES === undefined || config.JOB_MAX_INPUT_BYTES <= config.BODY_LIMIT_BYTES, {
+    path: ['JOB_MAX_INPUT_BYTES'],
+    message: 'must be at most BODY_LIMIT_BYTES: the upload budget and its per-client share are sized for bodies up to it'
+  })
   .refine((config) => config.UPLOAD_MEMORY_MAX_BYTES >= config.BODY_LIMIT_BYTES, {
     path: ['UPLOAD_MEMORY_MAX_BYTES'],
     message: 'must be at least BODY_LIMIT_BYTES, or no body of the largest size could ever be read: raise it, or lower BODY_LIMIT_BYTES'
@@ -243,8 +259,14 @@ export const configSchema = z.object({
     POOL_MAX_QUEUE_MS: config.POOL_MAX_QUEUE_MS ?? config.POOL_THREADS * 1000,
     HEADERS_TIMEOUT_MS: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
     JOB_THREADS: config.JOB_THREADS ?? defaultJobThreads(config.POOL_THREADS),
+    JOB_MAX_INPUT_BYTES: jobMaxInputBytes(config),
     traceExporters: traceExportersOf(config)
   }))
+
+/** JOB_MAX_INPUT_BYTES, or its default: 8 MiB, within BODY_LIMIT_BYTES. */
+function jobMaxInputBytes (config: { JOB_MAX_INPUT_BYTES?: number | undefined, BODY_LIMIT_BYTES: number }): number {
+  return config.JOB_MAX_INPUT_BYTES ?? Math.min(8 * 1024 * 1024, config.BODY_LIMIT_BYTES)
+}
 
 /** Where traces go: opt-in, by the standard variables (an OTLP endpoint alone means OTLP); none when empty. */
 function traceExportersOf (env: { OTEL_SDK_DISABLED: boolean, OTEL_TRACES_EXPORTER?: Array<'otlp' | 'console' | 'none'>, OTEL_EXPORTER_OTLP_ENDPOINT?: string, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string }): Array<'otlp' | 'console'> {

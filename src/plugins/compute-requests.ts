@@ -30,6 +30,11 @@ declare module 'fastify' {
     computeStartedAt: number
     /** Kernel time and chunks of the request's work, once it has run (set by serverTiming): for the access line. */
     computeRun: { kernelMs: number, chunks: number } | null
+    /**
+     * Takes the body's upload reservation from the request, which then no longer returns it when
+     * answered: for a body kept after the answer (an embedded job's binary input), released by its keeper.
+     */
+    keepUploadReservation(): Reservation | undefined
   }
   interface FastifyContextConfig {
     /**
@@ -74,6 +79,12 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
   app.decorateRequest('computeDeadline', null as unknown as Deadline)
   app.decorateRequest('computeStartedAt', 0)
   app.decorateRequest('computeRun', null)
+  app.decorateRequest('keepUploadReservation', function (this: FastifyRequest) {
+    const state = states.get(this)
+    const reservation = state?.reservation
+    if (state !== undefined) delete state.reservation
+    return reservation
+  })
 
   app.addHook('onRequest', async (request, reply) => {
     request.computeClient = clientOf(request, byApiKey)

@@ -61,7 +61,8 @@ export function jobClient (key?: string) {
     submit: (server: ServerProcess, input: { start?: number, end: number }, task = 'sum-of-squares') =>
       call(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task, input }) }),
     get: (server: ServerProcess, id: string) => call(`${server.url}/v1/jobs/${id}`),
-    cancel: (server: ServerProcess, id: string) => call(`${server.url}/v1/jobs/${id}`, { method: 'DELETE' }),
+    cancel: (server: ServerProcess, id: string) => call(`${server.url}/v1/jobs/${id}/cancel`, { method: 'POST' }),
+    remove: (server: ServerProcess, id: string) => call(`${server.url}/v1/jobs/${id}`, { method: 'DELETE' }),
     events: (server: ServerProcess, id: string, onEvent?: (event: ServerSentEvent) => void): Promise<EventStream & { status: number }> =>
       fetch(`${server.url}/v1/jobs/${id}/events`, { headers: { ...headers, accept: 'text/event-stream' } }).then(async (response) =>
         response.status === 200
