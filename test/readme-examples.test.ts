@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { projectPath } from '../src/platform/paths.js'
@@ -14,12 +16,17 @@ const examples = examplesOf(readFileSync(projectPath('README.md'), 'utf8'))
 
 describe('the README\'s examples answer as the README shows them', () => {
   let server: ServerProcess
+  // Where the commands run: a file one writes (values for a binary upload) is there for the next.
+  const cwd = mkdtempSync(join(tmpdir(), 'readme-examples-'))
   // The README's job ids, and the ids the same requests got here: later commands name the job.
   const ids = new Map<string, string>()
 
   // As the README says its outputs were made: two worker threads, no Redis.
   beforeAll(async () => { server = await startServer({ POOL_THREADS: '2', LOG_LEVEL: 'warn' }) })
-  afterAll(async () => { await server?.stop() })
+  afterAll(async () => {
+    await server?.stop()
+    rmSync(cwd, { recursive: true, force: true })
+  })
 
   it('finds the examples: one or more per endpoint', () => {
     for (const path of ['/v1/sum-of-squares', '/v1/sum', '/v1/dot', '/v1/stats', '/v1/jobs', '/probe', '/health/live', '/health/ready', '/metrics', '/version', '/openapi.json']) {
@@ -31,7 +38,7 @@ describe('the README\'s examples answer as the README shows them', () => {
     const command = example.command
       .replaceAll(README_ORIGIN, new URL(server.url).host)
       .replace(UUID, (id) => ids.get(id) ?? id)
-    const { stdout } = await run('sh', ['-c', command], { timeout: 120_000 })
+    const { stdout } = await run('sh', ['-c', command], { cwd, timeout: 120_000 })
     const actual = stdout.split('\n').filter((line) => line !== '')
     expect(differences(example, actual)).toEqual([])
     example.output.forEach((line, index) => {
