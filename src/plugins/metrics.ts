@@ -28,7 +28,8 @@ const exposition = z.string().meta({
 /**
  * Prometheus metrics at GET /metrics: process defaults, HTTP durations by route, the pool's
  * gauges read at scrape time, and counters fed by executor and job events. One registry per app, so
- * tests can build many apps in one process.
+ * tests can build many apps in one process. With METRICS_PORT and a BullMQ job back end, its
+ * listener serves bull-board too (queue-board.ts).
  */
 async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOptions) {
   const registry = new Registry()
