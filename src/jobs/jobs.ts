@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq'
 import type { JobDocument, JobRecord, JobRequest, JobStatus } from './job-document.js'
 import type { IdempotencyKeys } from './idempotency-keys.js'
 import type { JobListQuery, JobPage } from './job-pages.js'
@@ -50,6 +51,8 @@ export interface Jobs {
   readonly tasks: JobTasks
   /** Idempotency-Key's keys, kept where the jobs are (idempotent-submit.ts). */
   readonly idempotency: IdempotencyKeys
+  /** The BullMQ queues behind the back end, for dashboards (bull-board on the metrics port); none when embedded. */
+  readonly queues?: readonly Queue[]
   /**
    * Creates a job; a TooManyClientJobsError (429) when the caller's client has JOBS_MAX_ACTIVE_PER_KEY
    * jobs active, a TooManyJobsError (503) when JOBS_MAX_ACTIVE jobs are. Past JOBS_MAX_STORED_PER_KEY

@@ -216,6 +216,7 @@ export async function createRedisJobs ({ executor, tasks, config, log, orphanAft
   return {
     backend: 'redis',
     tasks,
+    queues: [queue],
     idempotency: guardedKeys(redisIdempotencyKeys(commands), guarded),
     submit: (request, caller, options) => guarded(async () => {
       if (stopping !== undefined) throw new ShuttingDownError()

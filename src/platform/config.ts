@@ -130,7 +130,7 @@ export const configSchema = z.object({
    * holds its chunks this long, plus up to the same again for the stalled check, before another takes them.
    */
   JOB_LOCK_MS: int(1000, 600_000).default(10_000),
-  /** Serves GET /metrics on this port, on a listener of its own, instead of on PORT. */
+  /** Serves GET /metrics on this port, on a listener of its own, instead of on PORT; with REDIS_URL, bull-board at /admin/queues too. */
   METRICS_PORT: int(1, 65535).optional(),
   /**
    * The git commit this code was built from, for GET /version and `build_info`. The image sets it

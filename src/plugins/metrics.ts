@@ -13,6 +13,7 @@ import { notReadyError } from '../http/readiness.js'
 import { requestId } from '../http/request-id.js'
 import { logAcceptErrors } from './connections.js'
 import errorHandler from './error-handler.js'
+import { registerQueueBoard } from './queue-board.js'
 
 export interface MetricsOptions {
   config: Pick<Config, 'HOST' | 'METRICS_PORT'>
@@ -27,7 +28,8 @@ const exposition = z.string().meta({
 /**
  * Prometheus metrics at GET /metrics: process defaults, HTTP durations by route, the pool's
  * gauges read at scrape time, and counters fed by executor and job events. One registry per app, so
- * tests can build many apps in one process.
+ * tests can build many apps in one process. With METRICS_PORT and a BullMQ job back end, its
+ * listener serves bull-board too (queue-board.ts).
  */
 async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOptions) {
   const registry = new Registry()
@@ -69,6 +71,8 @@ async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOp
   const listener = Fastify({ loggerInstance: app.log.child({ listener: 'metrics' }), genReqId: requestId, logController: new LogController({ disableRequestLogging: true }) })
   await listener.register(errorHandler)
   listener.get('/metrics', async (_request, reply) => reply.type(served.contentType).send(await scrape()))
+  // Only here: without METRICS_PORT the public port would be the board's, and the embedded back end has no queue.
+  if (app.jobs.queues !== undefined && app.jobs.queues.length > 0) await registerQueueBoard(listener, app.jobs.queues)
   logAcceptErrors(listener.server, app.log)
   // Opened when the app is ready, not on listen: an onListen hook's errors are only logged, and a
   // metrics port already in use must stop start-up, not go unnoticed.
