@@ -1,0 +1,113 @@
+// AssemblyScript, compiled to dist/assembly/exact-sum.wasm by `npm run build` (asc, SIMD on).
+// The hot loop of src/compute/float64-bins-wasm.ts: Neal's large superaccumulator (arXiv:1505.05571,
+// section 4), written here from the paper. Each value's 53-bit mantissa goes, as two integer lanes
+// (low 32 bits, high 21 bits), into the bin its sign and exponent (the top 12 bits) choose; the bins
+// are flushed into a small superaccumulator of 32-bit digits once per call.
+
+const BINS: i32 = 4096
+/** Four sets of bins take values in turn, so that runs of equal exponents (unit data) do not wait on one bin. */
+const SETS: i32 = 4
+const SET_BYTES: i32 = BINS * 16
+/** Digits of the small superaccumulator: as SUPERACCUMULATOR_CHUNKS in src/compute/superaccumulator.ts. */
+export const DIGITS: i32 = 68
+/** Values the caller may copy into `input` at once: 256 KiB, so a copied block is still in L2 when binned. */
+export const BLOCK_VALUES: i32 = 32768
+/** Values between flushes: the low lanes (each below 2^32) may then sum to 2^63 at most in one bin. */
+export const MAX_VALUES_PER_FLUSH: i32 = 1 << 30
+
+// Bin b of set s: an i64x2 (sum of low words, sum of high words with the implicit bit) at bins + s * SET_BYTES + b * 16.
+const bins = memory.data(SETS * SET_BYTES, 16)
+const digits = memory.data(DIGITS * 8, 16)
+/** The flushed digits, as float64 (each exact: below 2^32, the top one a small signed integer), for the caller to add. */
+export const output = memory.data(DIGITS * 8, 16)
+export const input = memory.data(BLOCK_VALUES * 8, 16)
+
+/** A region for `count` values, for callers (the benchmarks) that keep their values in this memory. */
+export function allocate (count: i32): usize {
+  const at = <usize>memory.size() << 16
+  memory.grow(<i32>((<usize>count * 8 + 0xffff) >>> 16))
+  return at
+}
+
+/** The two lanes of two doubles (in the low and high halves of v): mantissa words with the implicit bit of normal numbers. */
+function mantissas (v: v128): v128 {
+  const exponents = v128.and(i32x4.shr_u(v, 20), i32x4.splat(0x7ff))
+  const implicit = v128.and(i32x4.ne(exponents, i32x4.splat(0)), i32x4(0, 0x100000, 0, 0x100000))
+  return v128.or(v128.and(v, i32x4(-1, 0xfffff, -1, 0xfffff)), implicit)
+}
+
+function addToBin (set: usize, highWord: u32, lanes: v128): void {
+  const at = set + ((highWord >>> 16) & 0xfff0)
+  v128.store(at, i64x2.add(v128.load(at), lanes))
+}
+
+/** Adds `count` doubles at `from` to the bins, four a round, one per set. */
+export function binValues (from: usize, count: i32): void {
+  const set1 = bins + SET_BYTES
+  const set2 = bins + 2 * SET_BYTES
+  const set3 = bins + 3 * SET_BYTES
+  const end = from + (<usize>(count & ~3) << 3)
+  for (let at = from; at < end; at += 32) {
+    const a = v128.load(at)
+    const b = v128.load(at, 16)
+    const ma = mantissas(a)
+    const mb = mantissas(b)
+    addToBin(bins, i32x4.extract_lane(a, 1), i64x2.extend_low_i32x4_u(ma))
+    addToBin(set1, i32x4.extract_lane(a, 3), i64x2.extend_high_i32x4_u(ma))
+    addToBin(set2, i32x4.extract_lane(b, 1), i64x2.extend_low_i32x4_u(mb))
+    addToBin(set3, i32x4.extract_lane(b, 3), i64x2.extend_high_i32x4_u(mb))
+  }
+  // The last count % 4 values, one at a time into set 0.
+  for (let at = end; at < from + (<usize>count << 3); at += 8) {
+    const v = v128.load64_zero(at)
+    addToBin(bins, i32x4.extract_lane(v, 1), i64x2.extend_low_i32x4_u(mantissas(v)))
+  }
+}
+
+/** digits += magnitude * 2^position (or -=), magnitude below 2^64: three 32-bit pieces. */
+function addShifted (magnitude: u64, position: i32, negative: bool): void {
+  const shift = <u64>(position & 31)
+  const low = magnitude << shift
+  const high = shift === 0 ? 0 : magnitude >>> (64 - shift)
+  const at = digits + (<usize>(position >>> 5) << 3)
+  const sign: i64 = negative ? -1 : 1
+  store<i64>(at, load<i64>(at) + sign * <i64>(low & 0xffffffff))
+  store<i64>(at, load<i64>(at, 8) + sign * <i64>(low >>> 32), 8)
+  store<i64>(at, load<i64>(at, 16) + sign * <i64>high, 16)
+}
+
+/**
+ * Moves every bin into the digits (a bin of exponent e holds mantissas in units of 2^(max(e, 1) - 1075),
+ * that is shifted up by max(e, 1) - 1 from 2^-1074), empties the bins, and writes the digits, carries
+ * propagated, to `output`. Returns 1 if a NaN or an infinity (exponent 0x7ff) was binned: those are
+ * left out, for the caller to find.
+ */
+export function flush (): i32 {
+  memory.fill(digits, 0, DIGITS * 8)
+  let nonFinite = 0
+  for (let bin = 0; bin < BINS; bin++) {
+    const at = bins + (<usize>bin << 4)
+    const lanes = i64x2.add(
+      i64x2.add(v128.load(at), v128.load(at, SET_BYTES)),
+      i64x2.add(v128.load(at, 2 * SET_BYTES), v128.load(at, 3 * SET_BYTES)))
+    if (!v128.any_true(lanes)) continue
+    const zero = i64x2.splat(0)
+    v128.store(at, zero); v128.store(at, zero, SET_BYTES); v128.store(at, zero, 2 * SET_BYTES); v128.store(at, zero, 3 * SET_BYTES)
+    const exponent = bin & 0x7ff
+    if (exponent === 0x7ff) {
+      nonFinite = 1
+      continue
+    }
+    const position = exponent === 0 ? 0 : exponent - 1
+    addShifted(i64x2.extract_lane(lanes, 0), position, bin >= 0x800)
+    addShifted(i64x2.extract_lane(lanes, 1), position + 32, bin >= 0x800)
+  }
+  let carry: i64 = 0
+  for (let k = 0; k < DIGITS; k++) {
+    const digit = load<i64>(digits + (<usize>k << 3)) + carry
+    // Arithmetic shift: a negative digit borrows from the one above.
+    carry = k === DIGITS - 1 ? 0 : digit >> 32
+    store<f64>(output + (<usize>k << 3), <f64>(digit - (carry << 32)))
+  }
+  return nonFinite
+}
