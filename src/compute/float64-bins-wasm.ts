@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { compiledPath } from '../paths.js'
+import { addValues } from './float64-bins.js'
 import { requireLittleEndian } from './little-endian.js'
 import { propagateCarries, type Superaccumulator } from './superaccumulator.js'
 
@@ -95,3 +96,10 @@ export function addValuesInPlace (acc: Superaccumulator, values: Float64Array): 
   }
   return nonFinite
 }
+
+/**
+ * The exact-sum kernel the service runs: the WebAssembly one, 2-3 times faster than the JavaScript one
+ * even with its copy (docs/performance-vs-xsum.md); the JavaScript one, its reference in the tests,
+ * where the engine has no WebAssembly SIMD.
+ */
+export const addExactValues = addValuesWasm ?? addValues

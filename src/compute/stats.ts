@@ -1,5 +1,6 @@
 import { addSquares, DOT_CHUNKS, PRODUCT_UNIT_EXPONENT } from './dot.js'
-import { addValues, firstNonFinite } from './float64-bins.js'
+import { firstNonFinite } from './float64-bins.js'
+import { addExactValues } from './float64-bins-wasm.js'
 import { ratioToDouble, sqrtRatioToDouble } from './rational.js'
 import {
   createSuperaccumulator,
@@ -89,7 +90,7 @@ export function statsChunk ({ buffer, start, end }: StatsChunk): StatsPartial {
   const values = new Float64Array(buffer, start * 8, end - start)
   const sum = createSuperaccumulator()
   const sumOfSquares = createSuperaccumulator(DOT_CHUNKS)
-  if (addValues(sum, values)) {
+  if (addExactValues(sum, values)) {
     return { count: values.length, sum, sumOfSquares, min: Infinity, max: -Infinity, firstNonFinite: start + firstNonFinite(values) }
   }
   const extremes = Float64Array.of(Infinity, -Infinity)
