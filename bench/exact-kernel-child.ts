@@ -3,13 +3,14 @@
  * for each `sum:FILE` or `dot:FILE`, one untimed call, then five lines `<name> <ns> ns/value|ns/pair
  * <bits>`, each over about 20 ms of calls. First argument: js (the reference kernel), wasm (the
  * service's path: values in a SharedArrayBuffer, copied into the kernel's memory a block at a time) or
- * wasm-in-memory (values already in the kernel's memory, as xsum's addv takes its array). A kernel
- * without a dot prints nothing for dot files. Started by bench/exact-vs-peer.ts.
+ * wasm-in-memory (values already in the kernel's memory, as xsum's addv takes its arrays). Started by
+ * bench/exact-vs-peer.ts.
  */
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { mergeDotPartials, dotChunk } from '../src/compute/dot.js'
+import { addProducts, DOT_CHUNKS, PRODUCT_UNIT_EXPONENT } from '../src/compute/dot.js'
+import { addProductsInPlace, addProductsWasm, pairsInWasm } from '../src/compute/dot-wasm.js'
 import { addValues } from '../src/compute/float64-bins.js'
 import { addValuesInPlace, addValuesWasm, valuesInWasm } from '../src/compute/float64-bins-wasm.js'
 import { createSuperaccumulator, roundSuperaccumulator, type Superaccumulator } from '../src/compute/superaccumulator.js'
@@ -28,24 +29,28 @@ function shared (bytes: Buffer): Float64Array {
   return values
 }
 
+/** The exact dot as the route's one chunk computes it: add every product, then round once (no factor here is 2^1023 or more). */
+function dotWith (add: (acc: Superaccumulator, values: Float64Array, n: number) => boolean | undefined): (values: Float64Array) => number {
+  return (values) => {
+    const acc = createSuperaccumulator(DOT_CHUNKS)
+    if (add(acc, values, values.length / 2) !== false) throw new Error('a non-finite or huge factor: not benchmark data')
+    return roundSuperaccumulator(acc, PRODUCT_UNIT_EXPONENT)
+  }
+}
+
 const kernels: Record<string, Kernel> = {
-  js: {
-    place: shared,
-    sum: addValues,
-    dot: (values) => {
-      const n = values.length / 2
-      const result = mergeDotPartials([dotChunk({ buffer: values.buffer, n, start: 0, end: n, mode: 'exact' })])
-      return result.kind === 'dot' ? result.dot : NaN
-    }
-  },
-  wasm: { place: shared, sum: addValuesWasm },
+  js: { place: shared, sum: addValues, dot: dotWith((acc, values, n) => addProducts(acc, values, n, 0, n)) },
+  wasm: { place: shared, sum: addValuesWasm, dot: dotWith((acc, values, n) => addProductsWasm!(acc, values, n, 0, n)) },
   'wasm-in-memory': {
     place: (bytes) => {
-      const values = valuesInWasm(bytes.length / 8)
-      values.set(new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8))
+      const count = bytes.length / 8
+      // A dot file's pairs go to the dot kernel's memory, a sum file's values to the sum kernel's.
+      const values = inputKind === 'dot' ? pairsInWasm(count / 2) : valuesInWasm(count)
+      values.set(new Float64Array(bytes.buffer, bytes.byteOffset, count))
       return values
     },
-    sum: addValuesInPlace
+    sum: addValuesInPlace,
+    dot: dotWith((acc, values) => addProductsInPlace(acc, values))
   }
 }
 
@@ -59,8 +64,10 @@ function hex (value: number): string {
   return bits.getBigUint64(0).toString(16).padStart(16, '0')
 }
 
+let inputKind = ''
 for (const input of inputs) {
   const [kind, path] = [input.slice(0, 3), input.slice(4)]
+  inputKind = kind
   const add = kernel.sum
   let call: ((values: Float64Array) => number) | undefined
   if (kind === 'sum' && add !== undefined) {
