@@ -1,14 +1,13 @@
 /**
  * The service's exact kernels timed alone in a fresh process, as bench/peers/xsum-driver.c times xsum:
  * for each `sum:FILE` or `dot:FILE`, one untimed call, then five lines `<name> <ns> ns/value|ns/pair
- * <bits>`, each over about 20 ms of calls. First argument: js (the reference kernel), wasm (the
- * service's path: values in a SharedArrayBuffer, copied into the kernel's memory a block at a time) or
- * wasm-in-memory (values already in the kernel's memory, as xsum's addv takes its arrays). Started by
- * bench/exact-vs-peer.ts.
+ * <bits>`, each over about 20 ms of calls, in CPU time. First argument: js (the reference kernel),
+ * wasm (the service's path: values in a SharedArrayBuffer, copied into the kernel's memory a block at
+ * a time) or wasm-in-memory (values already in the kernel's memory, as xsum's addv takes its arrays).
+ * Started by bench/exact-vs-peer.ts.
  */
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { addProducts, DOT_CHUNKS, PRODUCT_UNIT_EXPONENT } from '../src/compute/dot.js'
 import { addProductsInPlace, addProductsWasm, pairsInWasm } from '../src/compute/dot-wasm.js'
 import { addValues } from '../src/compute/float64-bins.js'
@@ -87,9 +86,11 @@ for (const input of inputs) {
   const calls = Math.max(1, Math.floor(2e7 / n))
   let sink = 0
   for (let line = 0; line < 5; line++) {
-    const started = performance.now()
+    // CPU time, as the C driver measures it: on a shared machine a descheduled thread is not slower.
+    const started = process.cpuUsage()
     for (let k = 0; k < calls; k++) sink += call(values)
-    const ns = (performance.now() - started) * 1e6 / (calls * n)
+    const { user, system } = process.cpuUsage(started)
+    const ns = (user + system) * 1e3 / (calls * n)
     console.log(`${basename(path, '.f64')} ${ns.toFixed(3)} ${kind === 'dot' ? 'ns/pair' : 'ns/value'} ${hex(result)}`)
   }
   if (sink === 0.5) console.log('unreachable: keeps the results alive')
