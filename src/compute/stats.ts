@@ -1,4 +1,5 @@
 import { addSquares, DOT_CHUNKS, PRODUCT_UNIT_EXPONENT } from './dot.js'
+import { addProductsWasm } from './dot-wasm.js'
 import { firstNonFinite } from './float64-bins.js'
 import { addExactValues } from './float64-bins-wasm.js'
 import { ratioToDouble, sqrtRatioToDouble } from './rational.js'
@@ -85,6 +86,18 @@ function firstOfEqual (values: Float64Array, extreme: number): number {
   return extreme === 0 ? values[values.indexOf(0)]! : extreme
 }
 
+/** The least and greatest values into extremes[0] and [1], by Math.min and Math.max (-0 below 0), as addSquares finds them. */
+function minMax (values: Float64Array, extremes: Float64Array): void {
+  let min = extremes[0]!
+  let max = extremes[1]!
+  for (let i = 0; i < values.length; i++) {
+    min = Math.min(min, values[i]!)
+    max = Math.max(max, values[i]!)
+  }
+  extremes[0] = min
+  extremes[1] = max
+}
+
 /** A chunk's partial result; runs in a worker thread (or inline). */
 export function statsChunk ({ buffer, start, end }: StatsChunk): StatsPartial {
   const values = new Float64Array(buffer, start * 8, end - start)
@@ -94,7 +107,10 @@ export function statsChunk ({ buffer, start, end }: StatsChunk): StatsPartial {
     return { count: values.length, sum, sumOfSquares, min: Infinity, max: -Infinity, firstNonFinite: start + firstNonFinite(values) }
   }
   const extremes = Float64Array.of(Infinity, -Infinity)
-  addSquares(sumOfSquares, values, 0, values.length, extremes)
+  // The WebAssembly dot kernel squares with x = y (n = 0: y starts where x does); min and max then
+  // take a pass of their own. Where it cannot run or take the chunk, the JavaScript kernel does both.
+  if (addProductsWasm?.(sumOfSquares, values, 0, 0, values.length) === undefined) addSquares(sumOfSquares, values, 0, values.length, extremes)
+  else minMax(values, extremes)
   return { count: values.length, sum, sumOfSquares, min: firstOfEqual(values, extremes[0]!), max: firstOfEqual(values, extremes[1]!), firstNonFinite: -1 }
 }
 
