@@ -213,8 +213,9 @@ export function addSquares (acc: Superaccumulator, values: Float64Array, start: 
 }
 
 /**
- * addProducts by the WebAssembly kernel (src/compute/dot-wasm.ts), 2-3x faster, where it runs and takes
- * the chunk; by the JavaScript one above, its reference in the tests, where not.
+ * addProducts by the WebAssembly kernel (src/compute/dot-wasm.ts; 1.0-1.6x faster, copy included, in
+ * docs/performance-vs-xsum.md) where it runs and takes the chunk; by the JavaScript one above, its
+ * reference in the tests, where not.
  */
 function addExactProducts (acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number): boolean {
   return addProductsWasm?.(acc, values, n, start, end) ?? addProducts(acc, values, n, start, end)
