@@ -1,5 +1,4 @@
 import { addSquares, DOT_CHUNKS, PRODUCT_UNIT_EXPONENT } from './dot.js'
-import { addProductsWasm } from './dot-wasm.js'
 import { firstNonFinite } from './float64-bins.js'
 import { addExactValues } from './float64-bins-wasm.js'
 import { ratioToDouble, sqrtRatioToDouble } from './rational.js'
@@ -15,7 +14,8 @@ import {
  * Count, sum, mean, variances, standard deviations, min and max of float64 values, each exactly what
  * Python 3.13's math.fsum, statistics module and min/max return. A chunk keeps two exact sums, of the
  * values (the sum's loop and superaccumulator) and of their squares (the dot product's sums, y = x),
- * in loops back to back over the same values, min and max found on the way: no mean-first pass. Every statistic is then one rounding of an exact rational, in BigInt (rational.ts).
+ * in two loops back to back over the same values, the second also finding min and max: no mean-first
+ * second pass. Every statistic is then one rounding of an exact rational, in BigInt (rational.ts).
  */
 
 /** Fewest values worth a chunk of their own: as for the dot product, whose pairs cost about as much and whose partial is as small. */
@@ -85,18 +85,6 @@ function firstOfEqual (values: Float64Array, extreme: number): number {
   return extreme === 0 ? values[values.indexOf(0)]! : extreme
 }
 
-/** The least and greatest values into extremes[0] and [1], by Math.min and Math.max (-0 below 0), as addSquares finds them. */
-function minMax (values: Float64Array, extremes: Float64Array): void {
-  let min = extremes[0]!
-  let max = extremes[1]!
-  for (let i = 0; i < values.length; i++) {
-    min = Math.min(min, values[i]!)
-    max = Math.max(max, values[i]!)
-  }
-  extremes[0] = min
-  extremes[1] = max
-}
-
 /** A chunk's partial result; runs in a worker thread (or inline). */
 export function statsChunk ({ buffer, start, end }: StatsChunk): StatsPartial {
   const values = new Float64Array(buffer, start * 8, end - start)
@@ -106,10 +94,9 @@ export function statsChunk ({ buffer, start, end }: StatsChunk): StatsPartial {
     return { count: values.length, sum, sumOfSquares, min: Infinity, max: -Infinity, firstNonFinite: start + firstNonFinite(values) }
   }
   const extremes = Float64Array.of(Infinity, -Infinity)
-  // The WebAssembly dot kernel squares with x = y (n = 0: y starts where x does); min and max then
-  // take a pass of their own. Where it cannot run or take the chunk, the JavaScript kernel does both.
-  if (addProductsWasm?.(sumOfSquares, values, 0, 0, values.length) === undefined) addSquares(sumOfSquares, values, 0, values.length, extremes)
-  else minMax(values, extremes)
+  // JavaScript squares, which find min and max in the same loop: the WebAssembly dot kernel with x = y,
+  // plus a min/max pass, measured 1.07-1.35x slower (docs/performance-vs-xsum.md#the-kernels).
+  addSquares(sumOfSquares, values, 0, values.length, extremes)
   return { count: values.length, sum, sumOfSquares, min: firstOfEqual(values, extremes[0]!), max: firstOfEqual(values, extremes[1]!), firstNonFinite: -1 }
 }
 
