@@ -1,3 +1,4 @@
+import { addProductsWasm } from './dot-wasm.js'
 import { mergeFloat64Partials, type Float64Chunk, type Float64Partial, type Float64Result } from './float64-partials.js'
 import { requireLittleEndian } from './little-endian.js'
 import type { Mode } from './modes.js'
@@ -211,6 +212,15 @@ export function addSquares (acc: Superaccumulator, values: Float64Array, start: 
   return addBinned(acc, values, 0, start, end, extremes)
 }
 
+/**
+ * addProducts by the WebAssembly kernel (src/compute/dot-wasm.ts; 1.0-1.6x faster, copy included, in
+ * docs/performance-vs-xsum.md) where it runs and takes the chunk; by the JavaScript one above, its
+ * reference in the tests, where not.
+ */
+function addExactProducts (acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number): boolean {
+  return addProductsWasm?.(acc, values, n, start, end) ?? addProducts(acc, values, n, start, end)
+}
+
 /** Index of the first pair in [start, end) with a NaN or an infinity in x (looked at first) or y, or -1. */
 export function firstNonFinitePair (values: Float64Array, n: number, start: number, end: number): number {
   for (let i = start; i < end; i++) {
@@ -245,7 +255,7 @@ export function dotChunk ({ buffer, n, start, end, mode }: DotChunk): Float64Par
     return { mode, value: dot, firstNonFinite: Number.isFinite(dot) ? -1 : firstNonFinitePair(values, n, start, end) }
   }
   const state = createSuperaccumulator(DOT_LIMBS)
-  if (addProducts(state, values, n, start, end)) return { mode, state, firstNonFinite: firstNonFinitePair(values, n, start, end), everyNegativeZero: false }
+  if (addExactProducts(state, values, n, start, end)) return { mode, state, firstNonFinite: firstNonFinitePair(values, n, start, end), everyNegativeZero: false }
   // Only an exact zero can come from products that are all -0.
   return { mode, state, firstNonFinite: -1, everyNegativeZero: isExactZero(state) && everyProductNegativeZero(values, n, start, end) }
 }
@@ -283,7 +293,7 @@ export function dotPrecise (x: ArrayLike<number>, y: ArrayLike<number>): number 
   values.set(x)
   values.set(y, n)
   const acc = createSuperaccumulator(DOT_LIMBS)
-  if (addProducts(acc, values, n, 0, n)) return nonFiniteDot(values, n)
+  if (addExactProducts(acc, values, n, 0, n)) return nonFiniteDot(values, n)
   if (isExactZero(acc)) return everyProductNegativeZero(values, n, 0, n) ? -0 : 0
   return roundSuperaccumulator(acc, PRODUCT_UNIT_EXPONENT)
 }

@@ -1,5 +1,6 @@
 import { addSquares, DOT_LIMBS, PRODUCT_UNIT_EXPONENT } from './dot.js'
-import { addValues, firstNonFinite } from './float64-bins.js'
+import { firstNonFinite } from './float64-bins.js'
+import { addExactValues } from './float64-bins-wasm.js'
 import { ratioToDouble, sqrtRatioToDouble } from './rational.js'
 import {
   createSuperaccumulator,
@@ -89,10 +90,12 @@ export function statsChunk ({ buffer, start, end }: StatsChunk): StatsPartial {
   const values = new Float64Array(buffer, start * 8, end - start)
   const sum = createSuperaccumulator()
   const sumOfSquares = createSuperaccumulator(DOT_LIMBS)
-  if (addValues(sum, values)) {
+  if (addExactValues(sum, values)) {
     return { count: values.length, sum, sumOfSquares, min: Infinity, max: -Infinity, firstNonFinite: start + firstNonFinite(values) }
   }
   const extremes = Float64Array.of(Infinity, -Infinity)
+  // JavaScript squares, which find min and max in the same loop: the WebAssembly dot kernel with x = y,
+  // plus a min/max pass, measured 1.07-1.35x slower (docs/performance-vs-xsum.md#the-kernels).
   addSquares(sumOfSquares, values, 0, values.length, extremes)
   return { count: values.length, sum, sumOfSquares, min: firstOfEqual(values, extremes[0]!), max: firstOfEqual(values, extremes[1]!), firstNonFinite: -1 }
 }

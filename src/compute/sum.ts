@@ -1,4 +1,5 @@
-import { addValues, everyNegativeZero, firstNonFinite } from './float64-bins.js'
+import { everyNegativeZero, firstNonFinite } from './float64-bins.js'
+import { addExactValues } from './float64-bins-wasm.js'
 import { mergeFloat64Partials, type Float64Chunk, type Float64Partial, type Float64Result } from './float64-partials.js'
 import type { Mode } from './modes.js'
 import { createSuperaccumulator, isExactZero, roundSuperaccumulator } from './superaccumulator.js'
@@ -24,7 +25,7 @@ export function sumChunk ({ buffer, start, end, mode }: SumChunk): Float64Partia
     return { mode, value: sum, firstNonFinite: at < 0 ? -1 : start + at }
   }
   const state = createSuperaccumulator()
-  if (addValues(state, values)) return { mode, state, firstNonFinite: start + firstNonFinite(values), everyNegativeZero: false }
+  if (addExactValues(state, values)) return { mode, state, firstNonFinite: start + firstNonFinite(values), everyNegativeZero: false }
   // Only an exact zero sum can come from values that are all -0.
   return { mode, state, firstNonFinite: -1, everyNegativeZero: isExactZero(state) && everyNegativeZero(values) }
 }
@@ -55,7 +56,7 @@ function nonFiniteSum (values: Float64Array): number {
  */
 export function sumPrecise (values: Float64Array): number {
   const acc = createSuperaccumulator()
-  if (addValues(acc, values)) return nonFiniteSum(values)
+  if (addExactValues(acc, values)) return nonFiniteSum(values)
   if (isExactZero(acc)) return everyNegativeZero(values) ? -0 : 0
   return roundSuperaccumulator(acc)
 }

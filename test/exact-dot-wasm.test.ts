@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { addProducts, DOT_LIMBS } from '../src/compute/dot.js'
+import { addProductsInPlace, addProductsWasm, pairsInWasm } from '../src/compute/dot-wasm.js'
+import { createSuperaccumulator } from '../src/compute/superaccumulator.js'
+import { fromBits, generateInput, type GeneratedKind } from './fixtures/generated-inputs.js'
+
+interface DotVector { name: string, x: string[], y: string[] }
+interface GeneratedDotVector { x: { kind: GeneratedKind, seed: number }, y: { kind: GeneratedKind, seed: number }, count: number }
+const fixtures = JSON.parse(readFileSync(new URL('./fixtures/dot-vectors.json', import.meta.url), 'utf8')) as {
+  vectors: DotVector[]
+  generated: GeneratedDotVector[]
+}
+
+const MAX = Number.MAX_VALUE
+const TINY = Number.MIN_VALUE
+/** The kernel copies pairs in blocks of this many (BLOCK_PAIRS in assembly/exact-dot.ts). */
+const BLOCK = 16384
+
+/** x then y in one buffer, the layout of a request. */
+function layout (x: ArrayLike<number>, y: ArrayLike<number>): Float64Array {
+  const values = new Float64Array(2 * x.length)
+  values.set(x)
+  values.set(y, x.length)
+  return values
+}
+
+/**
+ * Both kernels' states, carries propagated, over pairs [start, end): equal arrays mean equal exact
+ * dot products. Where a factor is NaN or infinite both must say so, and the state means nothing.
+ */
+function expectSameState (values: Float64Array, start = 0, end = values.length / 2): void {
+  const n = values.length / 2
+  const js = createSuperaccumulator(DOT_LIMBS)
+  const wasm = createSuperaccumulator(DOT_LIMBS)
+  const jsNonFinite = addProducts(js, values, n, start, end)
+  // Undefined hands the chunk to the JavaScript kernel (as src/compute/dot.ts does), only for a factor of 2^1023 or more.
+  const wasmNonFinite = addProductsWasm!(wasm, values, n, start, end) ?? addProducts(wasm, values, n, start, end)
+  expect(wasmNonFinite).toBe(jsNonFinite)
+  if (!jsNonFinite) expect(Array.from(wasm)).toEqual(Array.from(js))
+}
+
+/** Doubles of every kind: any exponent, subnormals, ±0, factors whose products overflow or underflow. */
+const finiteDouble = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }),
+  fc.double({ noNaN: true, min: -1e-300, max: 1e-300 }),
+  fc.integer({ min: -1000, max: 1000 }),
+  fc.constantFrom(1e300, -1e300, 1e-300, MAX / 2, TINY, -TINY, 2 ** -1022, 2 ** -537, 1 + 2 ** -52, 1, -1, 0, -0)
+)
+const pairs = (maxLength: number) => fc.array(fc.tuple(finiteDouble, finiteDouble), { maxLength })
+const unzip = (list: Array<[number, number]>) => [list.map((pair) => pair[0]), list.map((pair) => pair[1])] as const
+
+describe('the WebAssembly exact-dot kernel', () => {
+  it('loads on this machine', () => {
+    expect(addProductsWasm).toBeTypeOf('function')
+  })
+
+  it.each(fixtures.vectors.map((vector) => [vector.name, vector] as const))('equals the JavaScript kernel on fixture %s', (_name, vector) => {
+    expectSameState(layout(vector.x.map(fromBits), vector.y.map(fromBits)))
+  })
+
+  it.each(fixtures.generated.map((vector) => [vector.x.kind, vector.y.kind, vector.count, vector] as const))(
+    'equals the JavaScript kernel on long generated inputs: %s by %s, %d pairs', (_x, _y, _count, vector) => {
+      expectSameState(layout(generateInput(vector.x.kind, vector.x.seed, vector.count), generateInput(vector.y.kind, vector.y.seed, vector.count)))
+    })
+
+  it('equals the JavaScript kernel on random pairs of every kind, odd counts included', () => {
+    fc.assert(fc.property(pairs(41), (list) => {
+      const [x, y] = unzip(list)
+      expectSameState(layout(x, y))
+    }), { numRuns: 2000 })
+  })
+
+  it('equals the JavaScript kernel on any slice of the pairs, as a chunk of a request reads', () => {
+    fc.assert(fc.property(pairs(40), fc.nat(), fc.nat(), (list, a, b) => {
+      const [x, y] = unzip(list)
+      const [start, end] = [a % (list.length + 1), b % (list.length + 1)].sort((p, q) => p - q)
+      expectSameState(layout(x, y), start, end)
+    }), { numRuns: 1000 })
+  })
+
+  it('hands a factor of 2^1023 or more, which it cannot scale, to the JavaScript kernel, leaving the state untouched', () => {
+    for (const values of [layout([MAX, 2 ** 1023, 3], [2 ** -1000, -(2 ** -1000), 0.1]), layout([1, 2, 3], [1, 2, -MAX])]) {
+      const state = createSuperaccumulator(DOT_LIMBS)
+      expect(addProductsWasm!(state, values, 3, 0, 3)).toBeUndefined()
+      expect(state.every((chunk) => chunk === 0)).toBe(true)
+      expectSameState(values)
+    }
+    const justBelow = layout([2 ** 1022 * (2 - 2 ** -52)], [-(2 ** -1000)])
+    expect(addProductsWasm!(createSuperaccumulator(DOT_LIMBS), justBelow, 1, 0, 1)).toBe(false)
+  })
+
+  it('reports NaN and infinities as the JavaScript kernel does', () => {
+    const anyDouble = fc.oneof(finiteDouble, fc.constantFrom(NaN, Infinity, -Infinity))
+    fc.assert(fc.property(fc.array(fc.tuple(anyDouble, anyDouble), { maxLength: 20 }), (list) => {
+      const [x, y] = unzip(list)
+      expectSameState(layout(x, y))
+    }), { numRuns: 500 })
+  })
+
+  it('carries over block boundaries: the largest pieces, around one and two blocks', () => {
+    const full = 2 - 2 ** -52
+    for (const count of [BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK + 3]) {
+      const x = new Float64Array(count).fill(full * 2 ** 500)
+      const y = new Float64Array(count).fill(-full * 2 ** 400)
+      x[count - 1] = TINY
+      expectSameState(layout(x, y))
+    }
+  })
+
+  it('gives the same state on pairs kept in its own memory (the benchmarks\' path)', () => {
+    const count = 10_000
+    const values = layout(generateInput('wide', 3, count), generateInput('unit', 4, count))
+    const inPlace = pairsInWasm(count)
+    inPlace.set(values)
+    const wasm = createSuperaccumulator(DOT_LIMBS)
+    const js = createSuperaccumulator(DOT_LIMBS)
+    expect(addProductsInPlace(wasm, inPlace)).toBe(false)
+    addProducts(js, values, count, 0, count)
+    expect(Array.from(wasm)).toEqual(Array.from(js))
+  })
+})
