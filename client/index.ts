@@ -5,14 +5,14 @@
  *
  *   const client = createComputeClient('http://localhost:3000', { apiKey: process.env.API_KEY })
  *   const { data, error } = await client.POST('/v1/sum-of-squares', { body: { start: -3, end: 1_000_000_000 } })
- *   console.log(error === undefined ? data.result : `${error.statusCode}: ${error.message}`)
+ *   console.log(error === undefined ? data.result : `${error.code}: ${error.detail}`)
  */
 import createClient, { type Client, type ClientOptions } from 'openapi-fetch'
 import type { components, paths } from './schema.js'
 
 export type { components, operations, paths } from './schema.js'
 export type ComputeServiceClient = Client<paths>
-/** The one error shape of every 4xx and 5xx answer. */
+/** The one error shape of every 4xx and 5xx answer: RFC 9457 problem details; each response narrows `code` to the ones it may carry. */
 export type ErrorBody = components['schemas']['ErrorBody']
 
 export interface ComputeClientOptions extends Omit<ClientOptions, 'baseUrl'> {

@@ -2,9 +2,14 @@ import sse, { type fastifySSE } from '@fastify/sse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { errorBody } from '../src/http/error-body.js'
+import { problemResponse } from '../src/http/error-body.js'
+import { JobSlotEstimate } from '../src/http/job-slot-estimate.js'
 import { signedZeroJson, signedZeroSerializer } from '../src/http/signed-zero-json.js'
-import { JobNotFoundError, NotAcceptableError, TooManyClientJobsError } from '../src/errors.js'
+import {
+  ClientEventStreamsError, JobNotFoundError, JobsUnavailableError, JobStoreFullError, JobStoreSlowError, JsonParseQueueFullError, JsonParseShareFullError,
+  NotAcceptableError, OverloadedError, RateLimitedError, ShuttingDownError, TooManyClientJobsError, TooManyEventStreamsError, TooManyJobsError,
+  UploadMemoryFullError, UploadShareFullError, withRetryAfter
+} from '../src/errors.js'
 import { EventStreamSlots } from '../src/jobs/event-stream-slots.js'
 import { jobDocument as jobDocumentOf } from '../src/jobs/job-document.js'
 import { JobFeeds } from '../src/jobs/job-feeds.js'
@@ -22,7 +27,11 @@ export const jobBody = (tasks: JobTasks) => z.discriminatedUnion('task', [...tas
   input: task.input.describe('The task\'s input, checked as the synchronous route checks it (up to JOB_MAX_TERMS terms)')
 })) as unknown as [JobKind, ...JobKind[]]).meta({ examples: [{ task: 'sum-of-squares', input: { start: 0, end: 1_000_000_000_000 } }, { task: 'stats', input: { values: [2.5, 3.25, 5.5, 11.25] } }] })
 
-const jobNotFound = errorBody.describe('No such job for this API key: unknown, expired or deleted')
+const jobNotFound = problemResponse('No such job for this API key: unknown, expired or deleted', JobNotFoundError)
+/** What a job route that reads or writes the job store may answer 503 with (JsonParse* and Upload* only where there is a body). */
+const storeUnavailable = [ShuttingDownError, OverloadedError, JobsUnavailableError, JobStoreSlowError] as const
+const jobStore503 = problemResponse('Shutting down (no Retry-After: retry on another instance), overloaded, or the job store (Redis) unreachable or slow; `Retry-After` says when to retry',
+  ...storeUnavailable, JobStoreFullError)
 
 const jobId = z.strictObject({ id: z.uuid().describe('The id POST /v1/jobs answered with') })
 
@@ -53,6 +62,8 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
   const routes = app.withTypeProvider<ZodTypeProvider>()
   const feeds = new JobFeeds(app.jobs)
   const slots = new EventStreamSlots(config.EVENT_STREAMS_MAX, config.EVENT_STREAMS_MAX_PER_CLIENT)
+  const jobSlots = new JobSlotEstimate(app.jobs)
+  app.addHook('onClose', async () => { jobSlots.stop() })
   const jobDocument = jobDocumentOf(app.jobs.tasks).meta({
     examples: [{
       id: '0b5e3c1e-5a8f-4f7c-9a51-4e1e29f5c6a2',
@@ -75,15 +86,16 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       body: jobBody(app.jobs.tasks),
       response: {
         202: jobDocument.describe('Accepted: the job is queued'),
-        429: errorBody.describe('This client (its API key, else its address) already has JOBS_MAX_ACTIVE_PER_KEY jobs queued or running, or is over the rate limit; `Retry-After` says when to retry'),
-        503: errorBody.describe('Shutting down, overloaded, or JOBS_MAX_ACTIVE jobs already queued or running; `Retry-After` says when to retry')
+        429: problemResponse('This client (its API key, else its address) already has JOBS_MAX_ACTIVE_PER_KEY jobs queued or running, or is over the rate limit, or holds its share of upload memory or of the JSON waiting to be parsed; `Retry-After` says when to retry',
+          TooManyClientJobsError, RateLimitedError, UploadShareFullError, JsonParseShareFullError),
+        503: problemResponse('Shutting down (no Retry-After: retry on another instance), overloaded, JOBS_MAX_ACTIVE jobs already queued or running, the job store (Redis) unreachable, slow or full, or no room for the body; `Retry-After` says when to retry',
+          ...storeUnavailable, TooManyJobsError, JobStoreFullError, UploadMemoryFullError, JsonParseQueueFullError)
       }
     }
   }, async (request, reply) => {
     const document = await app.jobs.submit(request.body, caller(request)).catch((error: unknown) => {
-      // Its own jobs hold its share: one may finish at any moment, so as soon as the 503's.
-      if (error instanceof TooManyClientJobsError) reply.header('retry-after', '1')
-      throw error
+      // Every slot is taken: one frees when a job ends. (A client past its own share gets the default second.)
+      throw error instanceof TooManyJobsError ? withRetryAfter(error, jobSlots.seconds()) : error
     })
     return reply.code(202).header('location', `/v1/jobs/${document.id}`).send(document)
   })
@@ -94,7 +106,7 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       tags: [JOBS_TAG],
       summary: 'A job\'s document: status, progress, and once finished its result or error',
       params: jobId,
-      response: { 200: jobDocument, 404: jobNotFound }
+      response: { 200: jobDocument, 404: jobNotFound, 503: jobStore503 }
     }
   }, async (request) => {
     const document = await app.jobs.get(request.params.id, caller(request))
@@ -109,7 +121,7 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       summary: 'Cancel a job, or delete a finished one',
       description: 'An active job is cancelled: its queued chunks are dropped and its running ones aborted on every replica. A finished job is removed (404 from then on).',
       params: jobId,
-      response: { 200: jobDocument.describe('The job as it ends: `cancelled`, or as it had finished'), 404: jobNotFound }
+      response: { 200: jobDocument.describe('The job as it ends: `cancelled`, or as it had finished'), 404: jobNotFound, 503: jobStore503 }
     }
   }, async (request) => {
     const document = await app.jobs.cancel(request.params.id, caller(request))
@@ -130,9 +142,10 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       response: {
         200: { description: 'The event stream', content: { 'text/event-stream': { schema: eventStream } } },
         404: jobNotFound,
-        406: errorBody.describe('The Accept header excludes text/event-stream'),
-        429: errorBody.describe('This client (its API key, else its address) has EVENT_STREAMS_MAX_PER_CLIENT streams open; `Retry-After` says when to retry'),
-        503: errorBody.describe('Shutting down, overloaded, or EVENT_STREAMS_MAX streams open; `Retry-After` says when to retry')
+        406: problemResponse('The Accept header excludes text/event-stream', NotAcceptableError),
+        429: problemResponse('This client (its API key, else its address) has EVENT_STREAMS_MAX_PER_CLIENT streams open, or is over the rate limit; `Retry-After` says when to retry', ClientEventStreamsError, RateLimitedError),
+        503: problemResponse('Shutting down (no Retry-After: retry on another instance), overloaded, EVENT_STREAMS_MAX streams open, or the job store (Redis) unreachable or slow; `Retry-After` says when to retry',
+          ...storeUnavailable, TooManyEventStreamsError)
       }
     }
   }, async (request, reply) => {
