@@ -16,19 +16,20 @@ export class JobSlotEstimate {
   readonly #endedAt: number[] = []
   readonly stop: () => void
 
-  constructor (jobs: Pick<Jobs, 'on'>) {
+  /** `clock` in milliseconds, performance.now() but in tests. */
+  constructor (jobs: Pick<Jobs, 'on'>, private readonly clock = () => performance.now()) {
     this.stop = jobs.on((event) => {
       if (event.type !== 'job-status' || event.status === 'queued' || event.status === 'running') return
-      this.#endedAt.push(performance.now())
+      this.#endedAt.push(this.clock())
       if (this.#endedAt.length > REMEMBERED) this.#endedAt.shift()
     })
   }
 
   /** Seconds, at least 1. */
-  seconds (now = performance.now()): number {
+  seconds (): number {
     const first = this.#endedAt[0]
     if (first === undefined) return UNKNOWN_S
-    const meanS = (now - first) / this.#endedAt.length / 1000
+    const meanS = (this.clock() - first) / this.#endedAt.length / 1000
     return Math.min(MAX_S, Math.max(1, Math.ceil(meanS)))
   }
 }
