@@ -15,6 +15,7 @@ import { buildInfo } from './platform/build-info.js'
 import { loggerOptions } from './platform/logger.js'
 import computeScope, { type ComputeRoute } from './plugins/compute-scope.js'
 import connections from './plugins/connections.js'
+import cors from './plugins/cors.js'
 import errorHandler, { replyWithError } from './plugins/error-handler.js'
 import executor from './plugins/executor.js'
 import jobs from './plugins/jobs.js'
@@ -77,6 +78,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   })
 
   await app.register(errorHandler)
+  // Before every route, so that errors and preflights carry its headers too.
+  if (config.CORS_ORIGINS !== undefined) await app.register(cors, { origins: config.CORS_ORIGINS })
   await app.register(connections, { config })
   await app.register(lifecycle)
   await app.register(executor, { config, tasks: { names: Object.keys(tasks), run: runTask } })
