@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
-import { problemTypeOf } from '../src/errors.js'
+import { allProblemTypes, PROBLEM_TYPE_BASE, problemTypeOf } from '../src/errors.js'
+import { projectPath } from '../src/platform/paths.js'
 import { errorExamples } from '../src/http/error-body.js'
 import { JobSlotEstimate } from '../src/http/job-slot-estimate.js'
 import type { JobsListener } from '../src/jobs/jobs.js'
@@ -92,6 +94,13 @@ describe('the job slot estimate', () => {
 })
 
 describe('the problem types', () => {
+  it('are documented in docs/api.md, each with its name, status and code as src/errors.ts declares them', () => {
+    const page = readFileSync(projectPath('docs/api.md'), 'utf8')
+    const section = page.slice(page.indexOf('\n### Problem types\n'), page.indexOf('\n## ', page.indexOf('\n### Problem types\n')))
+    const rows = [...section.matchAll(/^\| `([a-z0-9-]+)` \| (\d{3}) \| `(\w+)` \| \S/gm)].map((row) => `${row[3]} ${row[2]} ${PROBLEM_TYPE_BASE}${row[1]}`)
+    expect(rows.sort()).toEqual(allProblemTypes().map((problem) => `${problem.code} ${problem.status} ${problem.type}`).sort())
+  })
+
   it('give the examples the type, title and status their code declares', () => {
     for (const example of Object.values(errorExamples)) {
       const problem = problemTypeOf(example.code)!
