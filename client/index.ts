@@ -18,65 +18,12 @@ export type ErrorBody = components['schemas']['ErrorBody']
 export interface ComputeClientOptions extends Omit<ClientOptions, 'baseUrl'> {
   /** Sent as `Authorization: Bearer <key>` when the service runs with API_KEYS. */
   apiKey?: string
-  /** Retries a 429 or 503 after its Retry-After; off unless given. */
-  retry?: RetryOptions
 }
 
-export interface RetryOptions {
-  /** Attempts in all, the first included (default 3). */
-  attempts?: number
-  /** A Retry-After longer than this, in seconds, is answered to the caller instead of waited out (default 30). */
-  maxWaitS?: number
-}
-
-export function createComputeClient (baseUrl: string, { apiKey, headers, retry, fetch, ...options }: ComputeClientOptions = {}): ComputeServiceClient {
-  const base = fetch ?? ((request: Request) => globalThis.fetch(request))
+export function createComputeClient (baseUrl: string, { apiKey, headers, ...options }: ComputeClientOptions = {}): ComputeServiceClient {
   return createClient<paths>({
     baseUrl,
     ...options,
-    fetch: retry === undefined ? base : retrying(base, retry),
     headers: { ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }), ...headers }
   })
-}
-
-/**
- * Sends a request again after a 429 or 503, waiting what its Retry-After says. Without one (the
- * service is shutting down) it retries at once: through a balancer, another instance answers.
- */
-function retrying (fetch: (request: Request) => Promise<Response>, { attempts = 3, maxWaitS = 30 }: RetryOptions) {
-  return async (request: Request): Promise<Response> => {
-    for (let attempt = 1; ; attempt++) {
-      // A body can be read once: each attempt sends a copy.
-      const response = await fetch(request.clone())
-      const waitS = Number(response.headers.get('retry-after') ?? 0)
-      if ((response.status !== 429 && response.status !== 503) || attempt >= attempts || !(waitS <= maxWaitS)) return response
-      await response.body?.cancel()
-      await sleep(waitS * 1000, request.signal)
-    }
-  }
-}
-
-function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    signal.throwIfAborted()
-    const timer = setTimeout(() => { signal.removeEventListener('abort', stop); resolve() }, ms)
-    const stop = () => { clearTimeout(timer); reject(signal.reason) }
-    signal.addEventListener('abort', stop, { once: true })
-  })
-}
-
-/** A job's document, as `GET /v1/jobs/{id}` answers it. */
-export type JobDocument = paths['/v1/jobs/{id}']['get']['responses'][200]['content']['application/json']
-
-/**
- * Polls a job until it has finished (succeeded, failed or cancelled) and answers its document; an
- * error answer (the job expired: 404) or an abort through `signal` rejects.
- */
-export async function waitForJob (client: ComputeServiceClient, id: string, { signal = new AbortController().signal, intervalMs = 250 }: { signal?: AbortSignal, intervalMs?: number } = {}): Promise<JobDocument> {
-  for (;;) {
-    const { data, error } = await client.GET('/v1/jobs/{id}', { params: { path: { id } }, signal })
-    if (error !== undefined) throw Object.assign(new Error(`${error.code}: ${error.detail}`), { problem: error })
-    if (data.status !== 'queued' && data.status !== 'running') return data
-    await sleep(intervalMs, signal)
-  }
 }

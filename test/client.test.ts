@@ -1,15 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
-import { createComputeClient, waitForJob, type ComputeServiceClient, type ErrorBody } from '../client/index.js'
+import { createComputeClient, type ComputeServiceClient, type ErrorBody } from '../client/index.js'
 import { projectPath } from '../src/platform/paths.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
 import { closedForm } from './helper.js'
-import { until } from './support/until.js'
 
 const KEY = 'client-key-0123456789abcdef'
 const LIMITED_KEY = 'limited-key-0123456789abcdef'
-/** waitForJob's polls count against a key's rate limit: a key of its own. */
-const WAIT_KEY = 'waiting-key-0123456789abcdef'
 const RATE_LIMIT_MAX = 20
 const contract = JSON.parse(readFileSync(projectPath('client/openapi.json'), 'utf8')) as { paths: Record<string, Record<string, unknown>> }
 
@@ -21,7 +18,7 @@ describe('the typed client (client/), against the real server', () => {
 
   beforeAll(async () => {
     server = await startServer({
-      LOG_LEVEL: 'warn', POOL_THREADS: '2', API_KEYS: `${KEY},${LIMITED_KEY},${WAIT_KEY}`, RATE_LIMIT_MAX: String(RATE_LIMIT_MAX), BODY_LIMIT_BYTES: '4096'
+      LOG_LEVEL: 'warn', POOL_THREADS: '2', API_KEYS: `${KEY},${LIMITED_KEY}`, RATE_LIMIT_MAX: String(RATE_LIMIT_MAX), BODY_LIMIT_BYTES: '4096'
     })
     client = createComputeClient(server.url, { apiKey: KEY })
     client.use({ onRequest: ({ request, schemaPath }) => { called.add(`${request.method} ${schemaPath}`) } })
@@ -151,58 +148,8 @@ describe('the typed client (client/), against the real server', () => {
     expect(response.headers.get('ratelimit-limit')).toBe(String(RATE_LIMIT_MAX))
   })
 
-  it('waits for a job to finish, and stops waiting when told to', async () => {
-    const client = createComputeClient(server.url, { apiKey: WAIT_KEY })
-    let polls = 0
-    client.use({ onResponse: ({ request }) => { if (request.method === 'GET') polls++ } })
-    // Three chunks of JOB_CHUNK_TERMS: running for a while, so the first polls find it unfinished.
-    const created = await client.POST('/v1/jobs', { body: { task: 'sum-of-squares', input: { start: 0, end: 3_000_000_000 } } })
-    // Its polls count against the key's 20 requests a minute.
-    const done = await waitForJob(client, created.data!.id, { intervalMs: 300 })
-    expect(done).toMatchObject({ status: 'succeeded', result: closedForm(0, 3_000_000_000).toString() })
-    const long = await client.POST('/v1/jobs', { body: { task: 'sum-of-squares', input: { start: 0, end: 1_000_000_000_000 } } })
-    const stop = new AbortController()
-    const waiting = waitForJob(client, long.data!.id, { signal: stop.signal, intervalMs: 20 })
-    const before = polls
-    await until(() => polls >= before + 2)
-    stop.abort(new Error('no longer needed'))
-    await expect(waiting).rejects.toThrow('no longer needed')
-    await client.DELETE('/v1/jobs/{id}', { params: { path: { id: long.data!.id } } })
-    await expect(waitForJob(client, crypto.randomUUID())).rejects.toThrow(/^SVC_JOB_NOT_FOUND: /)
-  })
-
   it('has called every operation of the contract', () => {
     const operations = Object.entries(contract.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`))
     expect([...called].sort()).toEqual(operations.sort())
-  })
-})
-
-describe('the typed client\'s retry, against a real server with one thread and no queue', () => {
-  let server: ServerProcess
-  beforeAll(async () => {
-    server = await startServer({ LOG_LEVEL: 'warn', POOL_THREADS: '1', POOL_MAX_QUEUE_MS: '0', ENABLE_TEST_FAULTS: 'true' })
-  })
-  afterAll(async () => { await server.stop() })
-
-  it('sends a request refused 503 again after its Retry-After, until it is served, and answers a refusal past its attempts', async () => {
-    const statuses: number[] = []
-    const counting = async (request: Request) => {
-      const response = await fetch(request)
-      statuses.push(response.status)
-      return response
-    }
-    const busy = fetch(`${server.url}/v1/test-fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'spin', ms: 1500 }) })
-    await until(async () => ((await (await fetch(`${server.url}/probe`)).json()) as { pool: { running: number } }).pool.running === 1)
-    const once = createComputeClient(server.url, { fetch: counting, retry: { attempts: 1 } })
-    expect((await once.POST('/v1/sum-of-squares', { body: { end: 100_000_000 } })).error).toMatchObject({ code: 'SVC_QUEUE_FULL' })
-    const patient = createComputeClient(server.url, { fetch: counting, retry: { attempts: 10 } })
-    const { data } = await patient.POST('/v1/sum-of-squares', { body: { end: 100_000_000 } })
-    expect(data?.result).toBe(closedForm(0, 100_000_000).toString())
-    // The refusal, then the same request again (its body sent anew) until the spin had ended.
-    expect(statuses[0]).toBe(503)
-    expect(statuses.slice(1, -1).every((status) => status === 503)).toBe(true)
-    expect(statuses.length).toBeGreaterThan(2)
-    expect(statuses.at(-1)).toBe(200)
-    await busy
   })
 })
