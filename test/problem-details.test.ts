@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { allProblemTypes, PROBLEM_TYPE_BASE, problemTypeOf } from '../src/errors.js'
 import { projectPath } from '../src/platform/paths.js'
-import { errorExamples } from '../src/http/error-body.js'
+import { errorExamples, storedErrorBody } from '../src/http/error-body.js'
 import { JobSlotEstimate } from '../src/http/job-slot-estimate.js'
 import type { JobsListener } from '../src/jobs/jobs.js'
 import { buildTestApp, json } from './helper.js'
@@ -99,6 +99,13 @@ describe('the problem types', () => {
     const section = page.slice(page.indexOf('\n### Problem types\n'), page.indexOf('\n## ', page.indexOf('\n### Problem types\n')))
     const rows = [...section.matchAll(/^\| `([a-z0-9-]+)` \| (\d{3}) \| `(\w+)` \| \S/gm)].map((row) => `${row[3]} ${row[2]} ${PROBLEM_TYPE_BASE}${row[1]}`)
     expect(rows.sort()).toEqual(allProblemTypes().map((problem) => `${problem.code} ${problem.status} ${problem.type}`).sort())
+  })
+
+  it('upgrade an error a job stored before them (Redis keeps jobs across a deploy), and leave a new one as it is', () => {
+    const legacy = { statusCode: 500, error: 'Internal Server Error', message: 'The job failed: a chunk failed 3 times', requestId: 'req-1' }
+    expect(storedErrorBody(legacy)).toEqual({ type: 'about:blank', title: 'Internal Server Error', status: 500, detail: legacy.message, code: 'HTTP_500', ...legacy })
+    const current = errorExamples[503]!
+    expect(storedErrorBody(current)).toBe(current)
   })
 
   it('give the examples the type, title and status their code declares', () => {

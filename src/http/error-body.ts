@@ -91,6 +91,18 @@ export function errorBodyOf (error: { statusCode: number, message: string, code?
   return problemBody(problemOf(error.statusCode, error.code), error.message, undefined, requestId)
 }
 
+/** An error body as stored before problem details, in a job Redis still keeps across a deploy. */
+interface LegacyErrorBody { statusCode: number, error: string, message: string, requestId: string }
+
+/**
+ * A stored error body in today's shape: one written before problem details gets the new members
+ * (about:blank, `HTTP_<status>`: it kept no code), so the job document still serializes.
+ */
+export function storedErrorBody (stored: ErrorBody | LegacyErrorBody): ErrorBody {
+  if ('type' in stored) return stored
+  return problemBody(problemOf(stored.statusCode, undefined), stored.message, undefined, stored.requestId)
+}
+
 /** Codes an error response of an operation may carry, by its zod schema: the OpenAPI document lists them (src/plugins/openapi.ts). */
 const documentedCodes = new WeakMap<object, readonly string[]>()
 
