@@ -244,22 +244,38 @@ export interface components {
     schemas: {
         /**
          * @example {
-         *       "statusCode": 400,
-         *       "error": "Bad Request",
-         *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+         *       "type": "https://compute-service.dev/problems/validation-failed",
+         *       "title": "The request failed validation",
+         *       "status": 400,
+         *       "detail": "Invalid body: body.end: end must be greater than or equal to start",
+         *       "instance": "/v1/sum-of-squares",
+         *       "code": "FST_ERR_VALIDATION",
          *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
          *       "issues": [
          *         {
          *           "path": "body.end",
          *           "message": "end must be greater than or equal to start"
          *         }
-         *       ]
+         *       ],
+         *       "statusCode": 400,
+         *       "error": "Bad Request",
+         *       "message": "Invalid body: body.end: end must be greater than or equal to start"
          *     }
          */
         ErrorBodyInput: {
-            statusCode: number;
-            error: string;
-            message: string;
+            /** @description The cause, as a URI that never changes meaning: https://compute-service.dev/problems/<name> (docs/api.md lists every one), or about:blank for a status with no cause of its own */
+            type: string;
+            /** @description A short summary of the cause, the same for every occurrence */
+            title: string;
+            /** @description The HTTP status code */
+            status: number;
+            /** @description What happened this time, for a person to read */
+            detail: string;
+            /** @description The path of the request that failed; absent where none applies (a connection refused before its request was read, a job's stored error) */
+            instance?: string;
+            /** @description The cause as a code to branch on: the service's own `SVC_*`, or Fastify's `FST_*` */
+            code: string;
+            /** @description The request's id, as in X-Request-Id and every log line of the request */
             requestId: string;
             /** @description The first 10 validation issues, each naming the field */
             issues?: {
@@ -268,25 +284,56 @@ export interface components {
             }[];
             /** @description How many further issues there were, beyond those listed */
             moreIssues?: number;
+            /**
+             * @deprecated
+             * @description Deprecated: the same as `status`; sent until 2027-06-30
+             */
+            statusCode: number;
+            /**
+             * @deprecated
+             * @description Deprecated: the status's reason phrase; sent until 2027-06-30
+             */
+            error: string;
+            /**
+             * @deprecated
+             * @description Deprecated: the same as `detail`; sent until 2027-06-30
+             */
+            message: string;
         };
         /**
          * @example {
-         *       "statusCode": 400,
-         *       "error": "Bad Request",
-         *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+         *       "type": "https://compute-service.dev/problems/validation-failed",
+         *       "title": "The request failed validation",
+         *       "status": 400,
+         *       "detail": "Invalid body: body.end: end must be greater than or equal to start",
+         *       "instance": "/v1/sum-of-squares",
+         *       "code": "FST_ERR_VALIDATION",
          *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
          *       "issues": [
          *         {
          *           "path": "body.end",
          *           "message": "end must be greater than or equal to start"
          *         }
-         *       ]
+         *       ],
+         *       "statusCode": 400,
+         *       "error": "Bad Request",
+         *       "message": "Invalid body: body.end: end must be greater than or equal to start"
          *     }
          */
         ErrorBody: {
-            statusCode: number;
-            error: string;
-            message: string;
+            /** @description The cause, as a URI that never changes meaning: https://compute-service.dev/problems/<name> (docs/api.md lists every one), or about:blank for a status with no cause of its own */
+            type: string;
+            /** @description A short summary of the cause, the same for every occurrence */
+            title: string;
+            /** @description The HTTP status code */
+            status: number;
+            /** @description What happened this time, for a person to read */
+            detail: string;
+            /** @description The path of the request that failed; absent where none applies (a connection refused before its request was read, a job's stored error) */
+            instance?: string;
+            /** @description The cause as a code to branch on: the service's own `SVC_*`, or Fastify's `FST_*` */
+            code: string;
+            /** @description The request's id, as in X-Request-Id and every log line of the request */
             requestId: string;
             /** @description The first 10 validation issues, each naming the field */
             issues?: {
@@ -295,6 +342,21 @@ export interface components {
             }[];
             /** @description How many further issues there were, beyond those listed */
             moreIssues?: number;
+            /**
+             * @deprecated
+             * @description Deprecated: the same as `status`; sent until 2027-06-30
+             */
+            statusCode: number;
+            /**
+             * @deprecated
+             * @description Deprecated: the status's reason phrase; sent until 2027-06-30
+             */
+            error: string;
+            /**
+             * @deprecated
+             * @description Deprecated: the same as `detail`; sent until 2027-06-30
+             */
+            message: string;
         };
     };
     responses: never;
@@ -394,25 +456,34 @@ export interface operations {
                     };
                 };
             };
-            /** @description Shutting down, or no worker thread: send work elsewhere */
+            /** @description Shutting down, or no worker thread: send work elsewhere (no Retry-After when shutting down) */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/shutting-down",
+                     *       "title": "The instance is shutting down",
+                     *       "status": 503,
+                     *       "detail": "The instance is shutting down",
+                     *       "code": "SVC_SHUTTING_DOWN",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 503,
                      *       "error": "Service Unavailable",
-                     *       "message": "The service is at capacity; retry shortly",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The instance is shutting down",
+                     *       "instance": "/health/ready"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_SHUTTING_DOWN" | "SVC_NO_WORKERS";
+                    };
                 };
             };
         };
@@ -610,11 +681,11 @@ export interface operations {
                     /** @description kernel;dur=<ms>, total;dur=<ms>: time in the task functions (summed over chunks) and the handler's wall time */
                     "server-timing"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -640,35 +711,44 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); a bad X-Timeout-Ms; two Content-Type headers */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "statusCode": 400,
-                     *       "error": "Bad Request",
-                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "type": "https://compute-service.dev/problems/validation-failed",
+                     *       "title": "The request failed validation",
+                     *       "status": 400,
+                     *       "detail": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "instance": "/v1/sum-of-squares",
+                     *       "code": "FST_ERR_VALIDATION",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "issues": [
                      *         {
                      *           "path": "body.end",
                      *           "message": "end must be greater than or equal to start"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "FST_ERR_CTP_INVALID_CONTENT_LENGTH" | "SVC_JSON_TOO_DEEP" | "SVC_INVALID_TIMEOUT" | "SVC_AMBIGUOUS_CONTENT_TYPE";
+                    };
                 };
             };
             /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
@@ -676,18 +756,29 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Bearer: the scheme the API key is sent with */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "instance": "/v1/sum-of-squares",
+                     *       "code": "SVC_UNAUTHORIZED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 401,
                      *       "error": "Unauthorized",
-                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\""
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNAUTHORIZED";
+                    };
                 };
             };
             /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
@@ -696,23 +787,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/upload-timeout",
+                     *       "title": "The body did not arrive in time",
+                     *       "status": 408,
+                     *       "detail": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "instance": "/v1/sum-of-squares",
+                     *       "code": "SVC_UPLOAD_TIMEOUT",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 408,
                      *       "error": "Request Timeout",
-                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UPLOAD_TIMEOUT" | "SVC_UPLOAD_TOO_SLOW";
+                    };
                 };
             };
             /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
@@ -721,48 +821,66 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/body-too-large",
+                     *       "title": "The body is over its size limit",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "instance": "/v1/sum-of-squares",
+                     *       "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
-                     *       "message": "Request body is too large",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Request body is too large"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_BODY_TOO_LARGE" | "SVC_JSON_TOO_LARGE" | "FST_ERR_CTP_BODY_TOO_LARGE";
+                    };
                 };
             };
-            /** @description Unsupported content type; the message names the accepted ones */
+            /** @description Unsupported content type; the detail names the accepted ones */
             415: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Content-Type text/plain is not accepted: send application/json",
+                     *       "instance": "/v1/sum-of-squares",
+                     *       "code": "SVC_UNSUPPORTED_MEDIA_TYPE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Content-Type text/plain is not accepted: send application/json",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Content-Type text/plain is not accepted: send application/json"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNSUPPORTED_MEDIA_TYPE";
+                    };
                 };
             };
             /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
@@ -770,78 +888,105 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/rate-limited",
+                     *       "title": "Over the rate limit",
+                     *       "status": 429,
+                     *       "detail": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "instance": "/v1/sum-of-squares",
+                     *       "code": "SVC_RATE_LIMITED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 429,
                      *       "error": "Too Many Requests",
-                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_RATE_LIMITED" | "SVC_UPLOAD_SHARE_FULL" | "SVC_JSON_PARSE_SHARE_FULL";
+                    };
                 };
             };
-            /** @description Internal failure; the message never carries internals */
+            /** @description Internal failure; the detail never carries internals */
             500: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal Server Error",
+                     *       "instance": "/v1/sum-of-squares",
+                     *       "code": "SVC_INTERNAL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 500,
                      *       "error": "Internal Server Error",
-                     *       "message": "Internal Server Error",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Internal Server Error"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_INTERNAL";
+                    };
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down (no Retry-After: retry on another instance), queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/queue-full",
+                     *       "title": "The work queue is full",
+                     *       "status": 503,
+                     *       "detail": "The service is at capacity; retry shortly",
+                     *       "instance": "/v1/sum-of-squares",
+                     *       "code": "SVC_QUEUE_FULL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 503,
                      *       "error": "Service Unavailable",
-                     *       "message": "The service is at capacity; retry shortly",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The service is at capacity; retry shortly"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_SHUTTING_DOWN" | "SVC_QUEUE_FULL" | "SVC_UPLOAD_MEMORY_FULL" | "SVC_JSON_PARSE_QUEUE_FULL" | "SVC_OVERLOADED";
+                    };
                 };
             };
             /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
@@ -850,23 +995,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/deadline-exceeded",
+                     *       "title": "The request's deadline passed",
+                     *       "status": 504,
+                     *       "detail": "The request did not finish within its deadline of 30000 ms",
+                     *       "instance": "/v1/sum-of-squares",
+                     *       "code": "SVC_DEADLINE_EXCEEDED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 504,
                      *       "error": "Gateway Timeout",
-                     *       "message": "The request did not finish within its deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request did not finish within its deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_DEADLINE_EXCEEDED";
+                    };
                 };
             };
         };
@@ -913,11 +1067,11 @@ export interface operations {
                     /** @description kernel;dur=<ms>, total;dur=<ms>: time in the task functions (summed over chunks) and the handler's wall time */
                     "server-timing"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -943,35 +1097,44 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); a bad X-Timeout-Ms; two Content-Type headers; a binary body that is not whole values */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "statusCode": 400,
-                     *       "error": "Bad Request",
-                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "type": "https://compute-service.dev/problems/validation-failed",
+                     *       "title": "The request failed validation",
+                     *       "status": 400,
+                     *       "detail": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "instance": "/v1/sum",
+                     *       "code": "FST_ERR_VALIDATION",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "issues": [
                      *         {
                      *           "path": "body.end",
                      *           "message": "end must be greater than or equal to start"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "FST_ERR_CTP_INVALID_CONTENT_LENGTH" | "SVC_JSON_TOO_DEEP" | "SVC_INVALID_TIMEOUT" | "SVC_AMBIGUOUS_CONTENT_TYPE" | "SVC_BINARY_LENGTH";
+                    };
                 };
             };
             /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
@@ -979,18 +1142,29 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Bearer: the scheme the API key is sent with */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "instance": "/v1/sum",
+                     *       "code": "SVC_UNAUTHORIZED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 401,
                      *       "error": "Unauthorized",
-                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\""
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNAUTHORIZED";
+                    };
                 };
             };
             /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
@@ -999,23 +1173,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/upload-timeout",
+                     *       "title": "The body did not arrive in time",
+                     *       "status": 408,
+                     *       "detail": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "instance": "/v1/sum",
+                     *       "code": "SVC_UPLOAD_TIMEOUT",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 408,
                      *       "error": "Request Timeout",
-                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UPLOAD_TIMEOUT" | "SVC_UPLOAD_TOO_SLOW";
+                    };
                 };
             };
             /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
@@ -1024,73 +1207,100 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/body-too-large",
+                     *       "title": "The body is over its size limit",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "instance": "/v1/sum",
+                     *       "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
-                     *       "message": "Request body is too large",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Request body is too large"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_BODY_TOO_LARGE" | "SVC_JSON_TOO_LARGE" | "FST_ERR_CTP_BODY_TOO_LARGE";
+                    };
                 };
             };
-            /** @description Unsupported content type; the message names the accepted ones */
+            /** @description Unsupported content type; the detail names the accepted ones */
             415: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Content-Type text/plain is not accepted: send application/json",
+                     *       "instance": "/v1/sum",
+                     *       "code": "SVC_UNSUPPORTED_MEDIA_TYPE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Content-Type text/plain is not accepted: send application/json",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Content-Type text/plain is not accepted: send application/json"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNSUPPORTED_MEDIA_TYPE";
+                    };
                 };
             };
-            /** @description A NaN or an infinity in binary input (the message names its index), or a sum beyond the float64 range */
+            /** @description A NaN or an infinity in binary input (the detail names its index), or a sum beyond the float64 range */
             422: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/non-finite-value",
+                     *       "title": "A value is not finite",
+                     *       "status": 422,
+                     *       "detail": "Value at index 2 is NaN: only finite numbers are accepted",
+                     *       "instance": "/v1/sum",
+                     *       "code": "SVC_NON_FINITE_VALUE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 422,
                      *       "error": "Unprocessable Entity",
-                     *       "message": "Value at index 2 is NaN: only finite numbers are accepted",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Value at index 2 is NaN: only finite numbers are accepted"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_NON_FINITE_VALUE" | "SVC_FLOAT64_OVERFLOW";
+                    };
                 };
             };
             /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
@@ -1098,78 +1308,105 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/rate-limited",
+                     *       "title": "Over the rate limit",
+                     *       "status": 429,
+                     *       "detail": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "instance": "/v1/sum",
+                     *       "code": "SVC_RATE_LIMITED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 429,
                      *       "error": "Too Many Requests",
-                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_RATE_LIMITED" | "SVC_UPLOAD_SHARE_FULL" | "SVC_JSON_PARSE_SHARE_FULL";
+                    };
                 };
             };
-            /** @description Internal failure; the message never carries internals */
+            /** @description Internal failure; the detail never carries internals */
             500: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal Server Error",
+                     *       "instance": "/v1/sum",
+                     *       "code": "SVC_INTERNAL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 500,
                      *       "error": "Internal Server Error",
-                     *       "message": "Internal Server Error",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Internal Server Error"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_INTERNAL";
+                    };
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down (no Retry-After: retry on another instance), queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/queue-full",
+                     *       "title": "The work queue is full",
+                     *       "status": 503,
+                     *       "detail": "The service is at capacity; retry shortly",
+                     *       "instance": "/v1/sum",
+                     *       "code": "SVC_QUEUE_FULL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 503,
                      *       "error": "Service Unavailable",
-                     *       "message": "The service is at capacity; retry shortly",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The service is at capacity; retry shortly"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_SHUTTING_DOWN" | "SVC_QUEUE_FULL" | "SVC_UPLOAD_MEMORY_FULL" | "SVC_JSON_PARSE_QUEUE_FULL" | "SVC_OVERLOADED";
+                    };
                 };
             };
             /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
@@ -1178,23 +1415,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/deadline-exceeded",
+                     *       "title": "The request's deadline passed",
+                     *       "status": 504,
+                     *       "detail": "The request did not finish within its deadline of 30000 ms",
+                     *       "instance": "/v1/sum",
+                     *       "code": "SVC_DEADLINE_EXCEEDED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 504,
                      *       "error": "Gateway Timeout",
-                     *       "message": "The request did not finish within its deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request did not finish within its deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_DEADLINE_EXCEEDED";
+                    };
                 };
             };
         };
@@ -1248,11 +1494,11 @@ export interface operations {
                     /** @description kernel;dur=<ms>, total;dur=<ms>: time in the task functions (summed over chunks) and the handler's wall time */
                     "server-timing"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1279,35 +1525,44 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); a bad X-Timeout-Ms; two Content-Type headers; a binary body that is not whole values */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "statusCode": 400,
-                     *       "error": "Bad Request",
-                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "type": "https://compute-service.dev/problems/validation-failed",
+                     *       "title": "The request failed validation",
+                     *       "status": 400,
+                     *       "detail": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "instance": "/v1/dot",
+                     *       "code": "FST_ERR_VALIDATION",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "issues": [
                      *         {
                      *           "path": "body.end",
                      *           "message": "end must be greater than or equal to start"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "FST_ERR_CTP_INVALID_CONTENT_LENGTH" | "SVC_JSON_TOO_DEEP" | "SVC_INVALID_TIMEOUT" | "SVC_AMBIGUOUS_CONTENT_TYPE" | "SVC_BINARY_LENGTH";
+                    };
                 };
             };
             /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
@@ -1315,18 +1570,29 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Bearer: the scheme the API key is sent with */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "instance": "/v1/dot",
+                     *       "code": "SVC_UNAUTHORIZED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 401,
                      *       "error": "Unauthorized",
-                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\""
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNAUTHORIZED";
+                    };
                 };
             };
             /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
@@ -1335,23 +1601,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/upload-timeout",
+                     *       "title": "The body did not arrive in time",
+                     *       "status": 408,
+                     *       "detail": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "instance": "/v1/dot",
+                     *       "code": "SVC_UPLOAD_TIMEOUT",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 408,
                      *       "error": "Request Timeout",
-                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UPLOAD_TIMEOUT" | "SVC_UPLOAD_TOO_SLOW";
+                    };
                 };
             };
             /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
@@ -1360,73 +1635,100 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/body-too-large",
+                     *       "title": "The body is over its size limit",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "instance": "/v1/dot",
+                     *       "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
-                     *       "message": "Request body is too large",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Request body is too large"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_BODY_TOO_LARGE" | "SVC_JSON_TOO_LARGE" | "FST_ERR_CTP_BODY_TOO_LARGE";
+                    };
                 };
             };
-            /** @description Unsupported content type; the message names the accepted ones */
+            /** @description Unsupported content type; the detail names the accepted ones */
             415: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Content-Type text/plain is not accepted: send application/json",
+                     *       "instance": "/v1/dot",
+                     *       "code": "SVC_UNSUPPORTED_MEDIA_TYPE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Content-Type text/plain is not accepted: send application/json",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Content-Type text/plain is not accepted: send application/json"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNSUPPORTED_MEDIA_TYPE";
+                    };
                 };
             };
-            /** @description A NaN or an infinity in binary input (the message names it, as x[i] or y[i]), or a dot product beyond the float64 range */
+            /** @description A NaN or an infinity in binary input (the detail names it, as x[i] or y[i]), or a dot product beyond the float64 range */
             422: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/non-finite-value",
+                     *       "title": "A value is not finite",
+                     *       "status": 422,
+                     *       "detail": "Value at index 2 is NaN: only finite numbers are accepted",
+                     *       "instance": "/v1/dot",
+                     *       "code": "SVC_NON_FINITE_VALUE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 422,
                      *       "error": "Unprocessable Entity",
-                     *       "message": "Value at index 2 is NaN: only finite numbers are accepted",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Value at index 2 is NaN: only finite numbers are accepted"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_NON_FINITE_VALUE" | "SVC_FLOAT64_OVERFLOW";
+                    };
                 };
             };
             /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
@@ -1434,78 +1736,105 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/rate-limited",
+                     *       "title": "Over the rate limit",
+                     *       "status": 429,
+                     *       "detail": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "instance": "/v1/dot",
+                     *       "code": "SVC_RATE_LIMITED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 429,
                      *       "error": "Too Many Requests",
-                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_RATE_LIMITED" | "SVC_UPLOAD_SHARE_FULL" | "SVC_JSON_PARSE_SHARE_FULL";
+                    };
                 };
             };
-            /** @description Internal failure; the message never carries internals */
+            /** @description Internal failure; the detail never carries internals */
             500: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal Server Error",
+                     *       "instance": "/v1/dot",
+                     *       "code": "SVC_INTERNAL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 500,
                      *       "error": "Internal Server Error",
-                     *       "message": "Internal Server Error",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Internal Server Error"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_INTERNAL";
+                    };
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down (no Retry-After: retry on another instance), queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/queue-full",
+                     *       "title": "The work queue is full",
+                     *       "status": 503,
+                     *       "detail": "The service is at capacity; retry shortly",
+                     *       "instance": "/v1/dot",
+                     *       "code": "SVC_QUEUE_FULL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 503,
                      *       "error": "Service Unavailable",
-                     *       "message": "The service is at capacity; retry shortly",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The service is at capacity; retry shortly"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_SHUTTING_DOWN" | "SVC_QUEUE_FULL" | "SVC_UPLOAD_MEMORY_FULL" | "SVC_JSON_PARSE_QUEUE_FULL" | "SVC_OVERLOADED";
+                    };
                 };
             };
             /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
@@ -1514,23 +1843,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/deadline-exceeded",
+                     *       "title": "The request's deadline passed",
+                     *       "status": 504,
+                     *       "detail": "The request did not finish within its deadline of 30000 ms",
+                     *       "instance": "/v1/dot",
+                     *       "code": "SVC_DEADLINE_EXCEEDED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 504,
                      *       "error": "Gateway Timeout",
-                     *       "message": "The request did not finish within its deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request did not finish within its deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_DEADLINE_EXCEEDED";
+                    };
                 };
             };
         };
@@ -1575,11 +1913,11 @@ export interface operations {
                     /** @description kernel;dur=<ms>, total;dur=<ms>: time in the task functions (summed over chunks) and the handler's wall time */
                     "server-timing"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1624,35 +1962,44 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); a bad X-Timeout-Ms; two Content-Type headers; a binary body that is not whole values */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "statusCode": 400,
-                     *       "error": "Bad Request",
-                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "type": "https://compute-service.dev/problems/validation-failed",
+                     *       "title": "The request failed validation",
+                     *       "status": 400,
+                     *       "detail": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "instance": "/v1/stats",
+                     *       "code": "FST_ERR_VALIDATION",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "issues": [
                      *         {
                      *           "path": "body.end",
                      *           "message": "end must be greater than or equal to start"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "FST_ERR_CTP_INVALID_CONTENT_LENGTH" | "SVC_JSON_TOO_DEEP" | "SVC_INVALID_TIMEOUT" | "SVC_AMBIGUOUS_CONTENT_TYPE" | "SVC_BINARY_LENGTH";
+                    };
                 };
             };
             /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
@@ -1660,18 +2007,29 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Bearer: the scheme the API key is sent with */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "instance": "/v1/stats",
+                     *       "code": "SVC_UNAUTHORIZED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 401,
                      *       "error": "Unauthorized",
-                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\""
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNAUTHORIZED";
+                    };
                 };
             };
             /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
@@ -1680,23 +2038,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/upload-timeout",
+                     *       "title": "The body did not arrive in time",
+                     *       "status": 408,
+                     *       "detail": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "instance": "/v1/stats",
+                     *       "code": "SVC_UPLOAD_TIMEOUT",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 408,
                      *       "error": "Request Timeout",
-                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UPLOAD_TIMEOUT" | "SVC_UPLOAD_TOO_SLOW";
+                    };
                 };
             };
             /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
@@ -1705,73 +2072,100 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/body-too-large",
+                     *       "title": "The body is over its size limit",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "instance": "/v1/stats",
+                     *       "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
-                     *       "message": "Request body is too large",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Request body is too large"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_BODY_TOO_LARGE" | "SVC_JSON_TOO_LARGE" | "FST_ERR_CTP_BODY_TOO_LARGE";
+                    };
                 };
             };
-            /** @description Unsupported content type; the message names the accepted ones */
+            /** @description Unsupported content type; the detail names the accepted ones */
             415: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Content-Type text/plain is not accepted: send application/json",
+                     *       "instance": "/v1/stats",
+                     *       "code": "SVC_UNSUPPORTED_MEDIA_TYPE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Content-Type text/plain is not accepted: send application/json",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Content-Type text/plain is not accepted: send application/json"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNSUPPORTED_MEDIA_TYPE";
+                    };
                 };
             };
-            /** @description A NaN or an infinity in binary input (the message names its index), or a statistic beyond the float64 range (the message names it) */
+            /** @description A NaN or an infinity in binary input (the detail names its index), or a statistic beyond the float64 range (the detail names it) */
             422: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/non-finite-value",
+                     *       "title": "A value is not finite",
+                     *       "status": 422,
+                     *       "detail": "Value at index 2 is NaN: only finite numbers are accepted",
+                     *       "instance": "/v1/stats",
+                     *       "code": "SVC_NON_FINITE_VALUE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 422,
                      *       "error": "Unprocessable Entity",
-                     *       "message": "Value at index 2 is NaN: only finite numbers are accepted",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Value at index 2 is NaN: only finite numbers are accepted"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_NON_FINITE_VALUE" | "SVC_FLOAT64_OVERFLOW";
+                    };
                 };
             };
             /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
@@ -1779,78 +2173,105 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/rate-limited",
+                     *       "title": "Over the rate limit",
+                     *       "status": 429,
+                     *       "detail": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "instance": "/v1/stats",
+                     *       "code": "SVC_RATE_LIMITED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 429,
                      *       "error": "Too Many Requests",
-                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_RATE_LIMITED" | "SVC_UPLOAD_SHARE_FULL" | "SVC_JSON_PARSE_SHARE_FULL";
+                    };
                 };
             };
-            /** @description Internal failure; the message never carries internals */
+            /** @description Internal failure; the detail never carries internals */
             500: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal Server Error",
+                     *       "instance": "/v1/stats",
+                     *       "code": "SVC_INTERNAL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 500,
                      *       "error": "Internal Server Error",
-                     *       "message": "Internal Server Error",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Internal Server Error"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_INTERNAL";
+                    };
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down (no Retry-After: retry on another instance), queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/queue-full",
+                     *       "title": "The work queue is full",
+                     *       "status": 503,
+                     *       "detail": "The service is at capacity; retry shortly",
+                     *       "instance": "/v1/stats",
+                     *       "code": "SVC_QUEUE_FULL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 503,
                      *       "error": "Service Unavailable",
-                     *       "message": "The service is at capacity; retry shortly",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The service is at capacity; retry shortly"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_SHUTTING_DOWN" | "SVC_QUEUE_FULL" | "SVC_UPLOAD_MEMORY_FULL" | "SVC_JSON_PARSE_QUEUE_FULL" | "SVC_OVERLOADED";
+                    };
                 };
             };
             /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
@@ -1859,23 +2280,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/deadline-exceeded",
+                     *       "title": "The request's deadline passed",
+                     *       "status": 504,
+                     *       "detail": "The request did not finish within its deadline of 30000 ms",
+                     *       "instance": "/v1/stats",
+                     *       "code": "SVC_DEADLINE_EXCEEDED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 504,
                      *       "error": "Gateway Timeout",
-                     *       "message": "The request did not finish within its deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request did not finish within its deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_DEADLINE_EXCEEDED";
+                    };
                 };
             };
         };
@@ -1907,11 +2337,11 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2011,35 +2441,44 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            /** @description A query that fails validation, or a page token this list did not answer with for the same `status` */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "statusCode": 400,
-                     *       "error": "Bad Request",
-                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "type": "https://compute-service.dev/problems/validation-failed",
+                     *       "title": "The request failed validation",
+                     *       "status": 400,
+                     *       "detail": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "FST_ERR_VALIDATION",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "issues": [
                      *         {
                      *           "path": "body.end",
                      *           "message": "end must be greater than or equal to start"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "SVC_INVALID_PAGE_TOKEN";
+                    };
                 };
             };
             /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
@@ -2047,18 +2486,29 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Bearer: the scheme the API key is sent with */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "SVC_UNAUTHORIZED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 401,
                      *       "error": "Unauthorized",
-                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\""
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNAUTHORIZED";
+                    };
                 };
             };
             /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
@@ -2067,23 +2517,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/upload-timeout",
+                     *       "title": "The body did not arrive in time",
+                     *       "status": 408,
+                     *       "detail": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "SVC_UPLOAD_TIMEOUT",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 408,
                      *       "error": "Request Timeout",
-                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UPLOAD_TIMEOUT" | "SVC_UPLOAD_TOO_SLOW";
+                    };
                 };
             };
             /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
@@ -2092,48 +2551,66 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/body-too-large",
+                     *       "title": "The body is over its size limit",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
-                     *       "message": "Request body is too large",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Request body is too large"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_BODY_TOO_LARGE" | "SVC_JSON_TOO_LARGE" | "FST_ERR_CTP_BODY_TOO_LARGE";
+                    };
                 };
             };
-            /** @description Unsupported content type; the message names the accepted ones */
+            /** @description Unsupported content type; the detail names the accepted ones */
             415: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Content-Type text/plain is not accepted: send application/json",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "SVC_UNSUPPORTED_MEDIA_TYPE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Content-Type text/plain is not accepted: send application/json",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Content-Type text/plain is not accepted: send application/json"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNSUPPORTED_MEDIA_TYPE";
+                    };
                 };
             };
             /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
@@ -2141,78 +2618,105 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/rate-limited",
+                     *       "title": "Over the rate limit",
+                     *       "status": 429,
+                     *       "detail": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "SVC_RATE_LIMITED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 429,
                      *       "error": "Too Many Requests",
-                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_RATE_LIMITED" | "SVC_UPLOAD_SHARE_FULL" | "SVC_JSON_PARSE_SHARE_FULL";
+                    };
                 };
             };
-            /** @description Internal failure; the message never carries internals */
+            /** @description Internal failure; the detail never carries internals */
             500: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal Server Error",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "SVC_INTERNAL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 500,
                      *       "error": "Internal Server Error",
-                     *       "message": "Internal Server Error",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Internal Server Error"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_INTERNAL";
+                    };
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down (no Retry-After: retry on another instance), overloaded, or the job store (Redis) unreachable or slow; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/shutting-down",
+                     *       "title": "The instance is shutting down",
+                     *       "status": 503,
+                     *       "detail": "The instance is shutting down",
+                     *       "code": "SVC_SHUTTING_DOWN",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 503,
                      *       "error": "Service Unavailable",
-                     *       "message": "The service is at capacity; retry shortly",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The instance is shutting down",
+                     *       "instance": "/v1/jobs"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_SHUTTING_DOWN" | "SVC_OVERLOADED" | "SVC_JOBS_UNAVAILABLE" | "SVC_JOB_STORE_SLOW" | "SVC_JOB_STORE_FULL";
+                    };
                 };
             };
             /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
@@ -2221,23 +2725,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/deadline-exceeded",
+                     *       "title": "The request's deadline passed",
+                     *       "status": 504,
+                     *       "detail": "The request did not finish within its deadline of 30000 ms",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "SVC_DEADLINE_EXCEEDED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 504,
                      *       "error": "Gateway Timeout",
-                     *       "message": "The request did not finish within its deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request did not finish within its deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_DEADLINE_EXCEEDED";
+                    };
                 };
             };
         };
@@ -2355,12 +2868,14 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description The URL of what was created */
+                    location?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2478,35 +2993,44 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            /** @description A body that fails validation (`issues` names each field), a malformed Idempotency-Key, or a binary body without `?task=` (or `?task=` with a JSON body) */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "statusCode": 400,
-                     *       "error": "Bad Request",
-                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "type": "https://compute-service.dev/problems/validation-failed",
+                     *       "title": "The request failed validation",
+                     *       "status": 400,
+                     *       "detail": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "FST_ERR_VALIDATION",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "issues": [
                      *         {
                      *           "path": "body.end",
                      *           "message": "end must be greater than or equal to start"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "SVC_INVALID_IDEMPOTENCY_KEY" | "SVC_BINARY_JOB_TASK";
+                    };
                 };
             };
             /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
@@ -2514,18 +3038,29 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Bearer: the scheme the API key is sent with */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "SVC_UNAUTHORIZED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 401,
                      *       "error": "Unauthorized",
-                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\""
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNAUTHORIZED";
+                    };
                 };
             };
             /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
@@ -2534,23 +3069,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/upload-timeout",
+                     *       "title": "The body did not arrive in time",
+                     *       "status": 408,
+                     *       "detail": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "SVC_UPLOAD_TIMEOUT",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 408,
                      *       "error": "Request Timeout",
-                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UPLOAD_TIMEOUT" | "SVC_UPLOAD_TOO_SLOW";
+                    };
                 };
             };
             /** @description A request with the same Idempotency-Key is still being processed; retry shortly */
@@ -2559,23 +3103,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/idempotency-key-in-use",
+                     *       "title": "A request with this Idempotency-Key is in progress",
+                     *       "status": 409,
+                     *       "detail": "A request with this Idempotency-Key is in progress",
+                     *       "code": "SVC_IDEMPOTENCY_KEY_IN_USE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 409,
                      *       "error": "Conflict",
-                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd is still running: DELETE removes finished jobs only; cancel it first with POST /v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "A request with this Idempotency-Key is in progress",
+                     *       "instance": "/v1/jobs"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_IDEMPOTENCY_KEY_IN_USE";
+                    };
                 };
             };
             /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
@@ -2584,48 +3137,66 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/body-too-large",
+                     *       "title": "The body is over its size limit",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
-                     *       "message": "Request body is too large",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Request body is too large"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_BODY_TOO_LARGE" | "SVC_JSON_TOO_LARGE" | "FST_ERR_CTP_BODY_TOO_LARGE";
+                    };
                 };
             };
-            /** @description Unsupported content type; the message names the accepted ones */
+            /** @description Unsupported content type; the detail names the accepted ones */
             415: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Content-Type text/plain is not accepted: send application/json",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "SVC_UNSUPPORTED_MEDIA_TYPE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Content-Type text/plain is not accepted: send application/json",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Content-Type text/plain is not accepted: send application/json"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNSUPPORTED_MEDIA_TYPE";
+                    };
                 };
             };
             /** @description This Idempotency-Key was used with a different request (another task or input) */
@@ -2634,102 +3205,138 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/idempotency-key-reused",
+                     *       "title": "The Idempotency-Key was used for another request",
+                     *       "status": 422,
+                     *       "detail": "The Idempotency-Key was used for another request",
+                     *       "code": "SVC_IDEMPOTENCY_KEY_REUSED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 422,
                      *       "error": "Unprocessable Entity",
-                     *       "message": "Value at index 2 is NaN: only finite numbers are accepted",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The Idempotency-Key was used for another request",
+                     *       "instance": "/v1/jobs"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_IDEMPOTENCY_KEY_REUSED";
+                    };
                 };
             };
-            /** @description This client (its API key, else its address) already has JOBS_MAX_ACTIVE_PER_KEY jobs queued or running, or is over the rate limit; `Retry-After` says when to retry */
+            /** @description This client (its API key, else its address) already has JOBS_MAX_ACTIVE_PER_KEY jobs queued or running, or is over the rate limit, or holds its share of upload memory or of the JSON waiting to be parsed; `Retry-After` says when to retry */
             429: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/rate-limited",
+                     *       "title": "Over the rate limit",
+                     *       "status": 429,
+                     *       "detail": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "SVC_RATE_LIMITED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 429,
                      *       "error": "Too Many Requests",
-                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_TOO_MANY_CLIENT_JOBS" | "SVC_RATE_LIMITED" | "SVC_UPLOAD_SHARE_FULL" | "SVC_JSON_PARSE_SHARE_FULL";
+                    };
                 };
             };
-            /** @description Internal failure; the message never carries internals */
+            /** @description Internal failure; the detail never carries internals */
             500: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal Server Error",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "SVC_INTERNAL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 500,
                      *       "error": "Internal Server Error",
-                     *       "message": "Internal Server Error",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Internal Server Error"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_INTERNAL";
+                    };
                 };
             };
-            /** @description Shutting down, overloaded, or JOBS_MAX_ACTIVE jobs already queued or running; `Retry-After` says when to retry */
+            /** @description Shutting down (no Retry-After: retry on another instance), overloaded, JOBS_MAX_ACTIVE jobs already queued or running, the job store (Redis) unreachable, slow or full, or no room for the body; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/shutting-down",
+                     *       "title": "The instance is shutting down",
+                     *       "status": 503,
+                     *       "detail": "The instance is shutting down",
+                     *       "code": "SVC_SHUTTING_DOWN",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 503,
                      *       "error": "Service Unavailable",
-                     *       "message": "The service is at capacity; retry shortly",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The instance is shutting down",
+                     *       "instance": "/v1/jobs"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_SHUTTING_DOWN" | "SVC_OVERLOADED" | "SVC_JOBS_UNAVAILABLE" | "SVC_JOB_STORE_SLOW" | "SVC_TOO_MANY_JOBS" | "SVC_JOB_STORE_FULL" | "SVC_UPLOAD_MEMORY_FULL" | "SVC_JSON_PARSE_QUEUE_FULL";
+                    };
                 };
             };
             /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
@@ -2738,23 +3345,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/deadline-exceeded",
+                     *       "title": "The request's deadline passed",
+                     *       "status": 504,
+                     *       "detail": "The request did not finish within its deadline of 30000 ms",
+                     *       "instance": "/v1/jobs",
+                     *       "code": "SVC_DEADLINE_EXCEEDED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 504,
                      *       "error": "Gateway Timeout",
-                     *       "message": "The request did not finish within its deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request did not finish within its deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_DEADLINE_EXCEEDED";
+                    };
                 };
             };
         };
@@ -2782,11 +3398,11 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2904,35 +3520,44 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); a bad X-Timeout-Ms; two Content-Type headers */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "statusCode": 400,
-                     *       "error": "Bad Request",
-                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "type": "https://compute-service.dev/problems/validation-failed",
+                     *       "title": "The request failed validation",
+                     *       "status": 400,
+                     *       "detail": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "FST_ERR_VALIDATION",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "issues": [
                      *         {
                      *           "path": "body.end",
                      *           "message": "end must be greater than or equal to start"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "FST_ERR_CTP_INVALID_CONTENT_LENGTH" | "SVC_JSON_TOO_DEEP" | "SVC_INVALID_TIMEOUT" | "SVC_AMBIGUOUS_CONTENT_TYPE";
+                    };
                 };
             };
             /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
@@ -2940,18 +3565,29 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Bearer: the scheme the API key is sent with */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_UNAUTHORIZED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 401,
                      *       "error": "Unauthorized",
-                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\""
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNAUTHORIZED";
+                    };
                 };
             };
             /** @description No such job for this API key: unknown, expired or deleted */
@@ -2960,23 +3596,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/job-not-found",
+                     *       "title": "No such job",
+                     *       "status": 404,
+                     *       "detail": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_JOB_NOT_FOUND",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 404,
                      *       "error": "Not Found",
-                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_JOB_NOT_FOUND";
+                    };
                 };
             };
             /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
@@ -2985,23 +3630,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/upload-timeout",
+                     *       "title": "The body did not arrive in time",
+                     *       "status": 408,
+                     *       "detail": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_UPLOAD_TIMEOUT",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 408,
                      *       "error": "Request Timeout",
-                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UPLOAD_TIMEOUT" | "SVC_UPLOAD_TOO_SLOW";
+                    };
                 };
             };
             /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
@@ -3010,48 +3664,66 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/body-too-large",
+                     *       "title": "The body is over its size limit",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
-                     *       "message": "Request body is too large",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Request body is too large"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_BODY_TOO_LARGE" | "SVC_JSON_TOO_LARGE" | "FST_ERR_CTP_BODY_TOO_LARGE";
+                    };
                 };
             };
-            /** @description Unsupported content type; the message names the accepted ones */
+            /** @description Unsupported content type; the detail names the accepted ones */
             415: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Content-Type text/plain is not accepted: send application/json",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_UNSUPPORTED_MEDIA_TYPE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Content-Type text/plain is not accepted: send application/json",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Content-Type text/plain is not accepted: send application/json"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNSUPPORTED_MEDIA_TYPE";
+                    };
                 };
             };
             /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
@@ -3059,78 +3731,105 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/rate-limited",
+                     *       "title": "Over the rate limit",
+                     *       "status": 429,
+                     *       "detail": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_RATE_LIMITED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 429,
                      *       "error": "Too Many Requests",
-                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_RATE_LIMITED" | "SVC_UPLOAD_SHARE_FULL" | "SVC_JSON_PARSE_SHARE_FULL";
+                    };
                 };
             };
-            /** @description Internal failure; the message never carries internals */
+            /** @description Internal failure; the detail never carries internals */
             500: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal Server Error",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_INTERNAL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 500,
                      *       "error": "Internal Server Error",
-                     *       "message": "Internal Server Error",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Internal Server Error"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_INTERNAL";
+                    };
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down (no Retry-After: retry on another instance), overloaded, or the job store (Redis) unreachable or slow; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/shutting-down",
+                     *       "title": "The instance is shutting down",
+                     *       "status": 503,
+                     *       "detail": "The instance is shutting down",
+                     *       "code": "SVC_SHUTTING_DOWN",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 503,
                      *       "error": "Service Unavailable",
-                     *       "message": "The service is at capacity; retry shortly",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The instance is shutting down",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_SHUTTING_DOWN" | "SVC_OVERLOADED" | "SVC_JOBS_UNAVAILABLE" | "SVC_JOB_STORE_SLOW" | "SVC_JOB_STORE_FULL";
+                    };
                 };
             };
             /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
@@ -3139,23 +3838,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/deadline-exceeded",
+                     *       "title": "The request's deadline passed",
+                     *       "status": 504,
+                     *       "detail": "The request did not finish within its deadline of 30000 ms",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_DEADLINE_EXCEEDED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 504,
                      *       "error": "Gateway Timeout",
-                     *       "message": "The request did not finish within its deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request did not finish within its deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_DEADLINE_EXCEEDED";
+                    };
                 };
             };
         };
@@ -3183,11 +3891,11 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3305,35 +4013,44 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); a bad X-Timeout-Ms; two Content-Type headers */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "statusCode": 400,
-                     *       "error": "Bad Request",
-                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "type": "https://compute-service.dev/problems/validation-failed",
+                     *       "title": "The request failed validation",
+                     *       "status": 400,
+                     *       "detail": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "FST_ERR_VALIDATION",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "issues": [
                      *         {
                      *           "path": "body.end",
                      *           "message": "end must be greater than or equal to start"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "FST_ERR_CTP_INVALID_CONTENT_LENGTH" | "SVC_JSON_TOO_DEEP" | "SVC_INVALID_TIMEOUT" | "SVC_AMBIGUOUS_CONTENT_TYPE";
+                    };
                 };
             };
             /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
@@ -3341,18 +4058,29 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Bearer: the scheme the API key is sent with */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_UNAUTHORIZED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 401,
                      *       "error": "Unauthorized",
-                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\""
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNAUTHORIZED";
+                    };
                 };
             };
             /** @description No such job for this API key: unknown, expired or deleted */
@@ -3361,23 +4089,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/job-not-found",
+                     *       "title": "No such job",
+                     *       "status": 404,
+                     *       "detail": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_JOB_NOT_FOUND",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 404,
                      *       "error": "Not Found",
-                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_JOB_NOT_FOUND";
+                    };
                 };
             };
             /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
@@ -3386,23 +4123,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/upload-timeout",
+                     *       "title": "The body did not arrive in time",
+                     *       "status": 408,
+                     *       "detail": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_UPLOAD_TIMEOUT",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 408,
                      *       "error": "Request Timeout",
-                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UPLOAD_TIMEOUT" | "SVC_UPLOAD_TOO_SLOW";
+                    };
                 };
             };
             /** @description The job is queued or running: cancel it first with POST /v1/jobs/{id}/cancel */
@@ -3411,23 +4157,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/job-active",
+                     *       "title": "The job is still active",
+                     *       "status": 409,
+                     *       "detail": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd is still running: DELETE removes finished jobs only; cancel it first with POST /v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_JOB_ACTIVE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 409,
                      *       "error": "Conflict",
-                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd is still running: DELETE removes finished jobs only; cancel it first with POST /v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd is still running: DELETE removes finished jobs only; cancel it first with POST /v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_JOB_ACTIVE";
+                    };
                 };
             };
             /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
@@ -3436,48 +4191,66 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/body-too-large",
+                     *       "title": "The body is over its size limit",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
-                     *       "message": "Request body is too large",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Request body is too large"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_BODY_TOO_LARGE" | "SVC_JSON_TOO_LARGE" | "FST_ERR_CTP_BODY_TOO_LARGE";
+                    };
                 };
             };
-            /** @description Unsupported content type; the message names the accepted ones */
+            /** @description Unsupported content type; the detail names the accepted ones */
             415: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Content-Type text/plain is not accepted: send application/json",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_UNSUPPORTED_MEDIA_TYPE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Content-Type text/plain is not accepted: send application/json",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Content-Type text/plain is not accepted: send application/json"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNSUPPORTED_MEDIA_TYPE";
+                    };
                 };
             };
             /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
@@ -3485,78 +4258,105 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/rate-limited",
+                     *       "title": "Over the rate limit",
+                     *       "status": 429,
+                     *       "detail": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_RATE_LIMITED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 429,
                      *       "error": "Too Many Requests",
-                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_RATE_LIMITED" | "SVC_UPLOAD_SHARE_FULL" | "SVC_JSON_PARSE_SHARE_FULL";
+                    };
                 };
             };
-            /** @description Internal failure; the message never carries internals */
+            /** @description Internal failure; the detail never carries internals */
             500: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal Server Error",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_INTERNAL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 500,
                      *       "error": "Internal Server Error",
-                     *       "message": "Internal Server Error",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Internal Server Error"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_INTERNAL";
+                    };
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down (no Retry-After: retry on another instance), overloaded, or the job store (Redis) unreachable or slow; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/shutting-down",
+                     *       "title": "The instance is shutting down",
+                     *       "status": 503,
+                     *       "detail": "The instance is shutting down",
+                     *       "code": "SVC_SHUTTING_DOWN",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 503,
                      *       "error": "Service Unavailable",
-                     *       "message": "The service is at capacity; retry shortly",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The instance is shutting down",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_SHUTTING_DOWN" | "SVC_OVERLOADED" | "SVC_JOBS_UNAVAILABLE" | "SVC_JOB_STORE_SLOW" | "SVC_JOB_STORE_FULL";
+                    };
                 };
             };
             /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
@@ -3565,23 +4365,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/deadline-exceeded",
+                     *       "title": "The request's deadline passed",
+                     *       "status": 504,
+                     *       "detail": "The request did not finish within its deadline of 30000 ms",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd",
+                     *       "code": "SVC_DEADLINE_EXCEEDED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 504,
                      *       "error": "Gateway Timeout",
-                     *       "message": "The request did not finish within its deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request did not finish within its deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_DEADLINE_EXCEEDED";
+                    };
                 };
             };
         };
@@ -3609,11 +4418,11 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3731,35 +4540,44 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); a bad X-Timeout-Ms; two Content-Type headers */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "statusCode": 400,
-                     *       "error": "Bad Request",
-                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "type": "https://compute-service.dev/problems/validation-failed",
+                     *       "title": "The request failed validation",
+                     *       "status": 400,
+                     *       "detail": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "code": "FST_ERR_VALIDATION",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "issues": [
                      *         {
                      *           "path": "body.end",
                      *           "message": "end must be greater than or equal to start"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "FST_ERR_CTP_INVALID_CONTENT_LENGTH" | "SVC_JSON_TOO_DEEP" | "SVC_INVALID_TIMEOUT" | "SVC_AMBIGUOUS_CONTENT_TYPE";
+                    };
                 };
             };
             /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
@@ -3767,18 +4585,29 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Bearer: the scheme the API key is sent with */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "code": "SVC_UNAUTHORIZED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 401,
                      *       "error": "Unauthorized",
-                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\""
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNAUTHORIZED";
+                    };
                 };
             };
             /** @description No such job for this API key: unknown, expired or deleted */
@@ -3787,23 +4616,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/job-not-found",
+                     *       "title": "No such job",
+                     *       "status": 404,
+                     *       "detail": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "code": "SVC_JOB_NOT_FOUND",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 404,
                      *       "error": "Not Found",
-                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_JOB_NOT_FOUND";
+                    };
                 };
             };
             /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
@@ -3812,23 +4650,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/upload-timeout",
+                     *       "title": "The body did not arrive in time",
+                     *       "status": 408,
+                     *       "detail": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "code": "SVC_UPLOAD_TIMEOUT",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 408,
                      *       "error": "Request Timeout",
-                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UPLOAD_TIMEOUT" | "SVC_UPLOAD_TOO_SLOW";
+                    };
                 };
             };
             /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
@@ -3837,48 +4684,66 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/body-too-large",
+                     *       "title": "The body is over its size limit",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
-                     *       "message": "Request body is too large",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Request body is too large"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_BODY_TOO_LARGE" | "SVC_JSON_TOO_LARGE" | "FST_ERR_CTP_BODY_TOO_LARGE";
+                    };
                 };
             };
-            /** @description Unsupported content type; the message names the accepted ones */
+            /** @description Unsupported content type; the detail names the accepted ones */
             415: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Content-Type text/plain is not accepted: send application/json",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "code": "SVC_UNSUPPORTED_MEDIA_TYPE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Content-Type text/plain is not accepted: send application/json",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Content-Type text/plain is not accepted: send application/json"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNSUPPORTED_MEDIA_TYPE";
+                    };
                 };
             };
             /** @description Rate limit exceeded (only when the service runs with RATE_LIMIT_MAX), or this client's share of upload memory or of the JSON waiting to be parsed is full; `Retry-After` says when to retry */
@@ -3886,78 +4751,105 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/rate-limited",
+                     *       "title": "Over the rate limit",
+                     *       "status": 429,
+                     *       "detail": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "code": "SVC_RATE_LIMITED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 429,
                      *       "error": "Too Many Requests",
-                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_RATE_LIMITED" | "SVC_UPLOAD_SHARE_FULL" | "SVC_JSON_PARSE_SHARE_FULL";
+                    };
                 };
             };
-            /** @description Internal failure; the message never carries internals */
+            /** @description Internal failure; the detail never carries internals */
             500: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal Server Error",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "code": "SVC_INTERNAL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 500,
                      *       "error": "Internal Server Error",
-                     *       "message": "Internal Server Error",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Internal Server Error"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_INTERNAL";
+                    };
                 };
             };
-            /** @description Shutting down, queue full (or this client's share of it), upload memory full, JSON parse queue full, or overloaded; `Retry-After` says when to retry */
+            /** @description Shutting down (no Retry-After: retry on another instance), overloaded, or the job store (Redis) unreachable or slow; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/shutting-down",
+                     *       "title": "The instance is shutting down",
+                     *       "status": 503,
+                     *       "detail": "The instance is shutting down",
+                     *       "code": "SVC_SHUTTING_DOWN",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 503,
                      *       "error": "Service Unavailable",
-                     *       "message": "The service is at capacity; retry shortly",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The instance is shutting down",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_SHUTTING_DOWN" | "SVC_OVERLOADED" | "SVC_JOBS_UNAVAILABLE" | "SVC_JOB_STORE_SLOW" | "SVC_JOB_STORE_FULL";
+                    };
                 };
             };
             /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
@@ -3966,23 +4858,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/deadline-exceeded",
+                     *       "title": "The request's deadline passed",
+                     *       "status": 504,
+                     *       "detail": "The request did not finish within its deadline of 30000 ms",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/cancel",
+                     *       "code": "SVC_DEADLINE_EXCEEDED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 504,
                      *       "error": "Gateway Timeout",
-                     *       "message": "The request did not finish within its deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request did not finish within its deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_DEADLINE_EXCEEDED";
+                    };
                 };
             };
         };
@@ -4010,46 +4911,55 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "text/event-stream": string;
                 };
             };
-            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); two Content-Type headers */
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); a bad X-Timeout-Ms; two Content-Type headers */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "statusCode": 400,
-                     *       "error": "Bad Request",
-                     *       "message": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "type": "https://compute-service.dev/problems/validation-failed",
+                     *       "title": "The request failed validation",
+                     *       "status": 400,
+                     *       "detail": "Invalid body: body.end: end must be greater than or equal to start",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/events",
+                     *       "code": "FST_ERR_VALIDATION",
                      *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "issues": [
                      *         {
                      *           "path": "body.end",
                      *           "message": "end must be greater than or equal to start"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid body: body.end: end must be greater than or equal to start"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "FST_ERR_CTP_INVALID_CONTENT_LENGTH" | "SVC_JSON_TOO_DEEP" | "SVC_INVALID_TIMEOUT" | "SVC_AMBIGUOUS_CONTENT_TYPE";
+                    };
                 };
             };
             /** @description Missing or wrong API key (only when the service runs with API_KEYS) */
@@ -4057,18 +4967,29 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
+                    /** @description Bearer: the scheme the API key is sent with */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unauthorized",
+                     *       "title": "A valid API key is required",
+                     *       "status": 401,
+                     *       "detail": "A valid API key is required: send \"Authorization: Bearer <key>\"",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/events",
+                     *       "code": "SVC_UNAUTHORIZED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 401,
                      *       "error": "Unauthorized",
-                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\"",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "A valid API key is required: send \"Authorization: Bearer <key>\""
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNAUTHORIZED";
+                    };
                 };
             };
             /** @description No such job for this API key: unknown, expired or deleted */
@@ -4077,23 +4998,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/job-not-found",
+                     *       "title": "No such job",
+                     *       "status": 404,
+                     *       "detail": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/events",
+                     *       "code": "SVC_JOB_NOT_FOUND",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 404,
                      *       "error": "Not Found",
-                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Job f5fa3cb9-8768-48c5-ad11-27784c2536fd not found: unknown, expired or deleted"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_JOB_NOT_FOUND";
+                    };
                 };
             };
             /** @description The Accept header excludes text/event-stream */
@@ -4102,23 +5032,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/not-acceptable",
+                     *       "title": "Only text/event-stream is answered",
+                     *       "status": 406,
+                     *       "detail": "This endpoint answers text/event-stream only, which Accept: application/json excludes",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/events",
+                     *       "code": "SVC_NOT_ACCEPTABLE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 406,
                      *       "error": "Not Acceptable",
-                     *       "message": "This endpoint answers text/event-stream only, which Accept: application/json excludes",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "This endpoint answers text/event-stream only, which Accept: application/json excludes"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_NOT_ACCEPTABLE";
+                    };
                 };
             };
             /** @description The body did not arrive within the deadline, or arrived slower than the minimum rate; the connection is closed */
@@ -4127,23 +5066,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/upload-timeout",
+                     *       "title": "The body did not arrive in time",
+                     *       "status": 408,
+                     *       "detail": "The request body did not arrive within the deadline of 30000 ms",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/events",
+                     *       "code": "SVC_UPLOAD_TIMEOUT",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 408,
                      *       "error": "Request Timeout",
-                     *       "message": "The request body did not arrive within the deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request body did not arrive within the deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UPLOAD_TIMEOUT" | "SVC_UPLOAD_TOO_SLOW";
+                    };
                 };
             };
             /** @description Body over the size limit (a smaller one for JSON than for binary bodies) */
@@ -4152,127 +5100,172 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/body-too-large",
+                     *       "title": "The body is over its size limit",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/events",
+                     *       "code": "FST_ERR_CTP_BODY_TOO_LARGE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
-                     *       "message": "Request body is too large",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Request body is too large"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_BODY_TOO_LARGE" | "SVC_JSON_TOO_LARGE" | "FST_ERR_CTP_BODY_TOO_LARGE";
+                    };
                 };
             };
-            /** @description Unsupported content type; the message names the accepted ones */
+            /** @description Unsupported content type; the detail names the accepted ones */
             415: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Content-Type text/plain is not accepted: send application/json",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/events",
+                     *       "code": "SVC_UNSUPPORTED_MEDIA_TYPE",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Content-Type text/plain is not accepted: send application/json",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Content-Type text/plain is not accepted: send application/json"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_UNSUPPORTED_MEDIA_TYPE";
+                    };
                 };
             };
-            /** @description This client (its API key, else its address) has EVENT_STREAMS_MAX_PER_CLIENT streams open; `Retry-After` says when to retry */
+            /** @description This client (its API key, else its address) has EVENT_STREAMS_MAX_PER_CLIENT streams open, or is over the rate limit; `Retry-After` says when to retry */
             429: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/rate-limited",
+                     *       "title": "Over the rate limit",
+                     *       "status": 429,
+                     *       "detail": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/events",
+                     *       "code": "SVC_RATE_LIMITED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 429,
                      *       "error": "Too Many Requests",
-                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Rate limit exceeded: at most 100 requests per 60 s; retry in 12 s"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_CLIENT_EVENT_STREAMS" | "SVC_RATE_LIMITED";
+                    };
                 };
             };
-            /** @description Internal failure; the message never carries internals */
+            /** @description Internal failure; the detail never carries internals */
             500: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/internal",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "detail": "Internal Server Error",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/events",
+                     *       "code": "SVC_INTERNAL",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 500,
                      *       "error": "Internal Server Error",
-                     *       "message": "Internal Server Error",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "Internal Server Error"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_INTERNAL";
+                    };
                 };
             };
-            /** @description Shutting down, overloaded, or EVENT_STREAMS_MAX streams open; `Retry-After` says when to retry */
+            /** @description Shutting down (no Retry-After: retry on another instance), overloaded, EVENT_STREAMS_MAX streams open, or the job store (Redis) unreachable or slow; `Retry-After` says when to retry */
             503: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying, estimated from the cause (the work queued ahead, the jobs ending); absent when shutting down, where another instance should take the retry */
                     "retry-after"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/shutting-down",
+                     *       "title": "The instance is shutting down",
+                     *       "status": 503,
+                     *       "detail": "The instance is shutting down",
+                     *       "code": "SVC_SHUTTING_DOWN",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 503,
                      *       "error": "Service Unavailable",
-                     *       "message": "The service is at capacity; retry shortly",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The instance is shutting down",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/events"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_SHUTTING_DOWN" | "SVC_OVERLOADED" | "SVC_JOBS_UNAVAILABLE" | "SVC_JOB_STORE_SLOW" | "SVC_TOO_MANY_EVENT_STREAMS";
+                    };
                 };
             };
             /** @description The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted */
@@ -4281,23 +5274,32 @@ export interface operations {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
                     "x-request-id"?: string;
                     /** @description Requests allowed per window (RATE_LIMIT_MAX) */
-                    "x-ratelimit-limit"?: string;
+                    "ratelimit-limit"?: string;
                     /** @description Requests left in the current window */
-                    "x-ratelimit-remaining"?: string;
+                    "ratelimit-remaining"?: string;
                     /** @description Seconds until the window resets */
-                    "x-ratelimit-reset"?: string;
+                    "ratelimit-reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "type": "https://compute-service.dev/problems/deadline-exceeded",
+                     *       "title": "The request's deadline passed",
+                     *       "status": 504,
+                     *       "detail": "The request did not finish within its deadline of 30000 ms",
+                     *       "instance": "/v1/jobs/f5fa3cb9-8768-48c5-ad11-27784c2536fd/events",
+                     *       "code": "SVC_DEADLINE_EXCEEDED",
+                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc",
                      *       "statusCode": 504,
                      *       "error": "Gateway Timeout",
-                     *       "message": "The request did not finish within its deadline of 30000 ms",
-                     *       "requestId": "297b52fc-c05f-45b1-930a-35a0acc356bc"
+                     *       "message": "The request did not finish within its deadline of 30000 ms"
                      *     }
                      */
-                    "application/json": components["schemas"]["ErrorBody"];
+                    "application/problem+json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "SVC_DEADLINE_EXCEEDED";
+                    };
                 };
             };
         };

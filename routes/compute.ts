@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { errorBody } from '../src/http/error-body.js'
+import { codesOf, computeErrorResponses, problemResponse } from '../src/http/error-body.js'
+import { BinaryLengthError } from '../src/errors.js'
 import type { TaskName } from '../src/executor/executor.js'
 import { offload } from '../src/executor/offload.js'
 import { float64BodyParser } from '../src/uploads/float64-body-parser.js'
 import { camelCase, type ComputeRoute, type ComputeRouteOptions } from '../src/plugins/compute-scope.js'
 import { serverTiming } from '../src/http/server-timing.js'
-import type { AnyTask } from '../src/tasks/task.js'
+import type { AnyTask, TaskErrors } from '../src/tasks/task.js'
 
 /**
  * The route of a declared task (src/tasks/<name>.ts): `POST /v1/<name>` unless it names its own
@@ -30,7 +31,7 @@ export function computeRoute (task: AnyTask): ComputeRoute {
         summary: task.summary,
         ...(task.input.query === undefined ? {} : { querystring: task.input.query }),
         body: binary === undefined ? json : { content: { 'application/json': { schema: json }, 'application/octet-stream': { schema: binarySchema(binary.documentation) } } },
-        response: { 200: task.result, ...errorResponses(task.errors) }
+        response: { 200: task.result, ...(binary === undefined ? {} : { 400: binaryBadRequest }), ...errorResponses(task.errors) }
       },
       ...(task.serializerCompiler === undefined ? {} : { serializerCompiler: task.serializerCompiler })
     }, async (request, reply) => {
@@ -51,7 +52,11 @@ function binarySchema (description: string) {
   return z.instanceof(Float64Array).meta({ type: 'string', format: 'binary', description })
 }
 
-/** The task's own error statuses, in the service's error shape, each with why it is answered. */
-function errorResponses (errors: Record<number, string> = {}) {
-  return Object.fromEntries(Object.entries(errors).map(([status, why]) => [status, errorBody.describe(why)]))
+/** The task's own error statuses, in the service's error shape, each with why it is answered and its codes. */
+function errorResponses (errors: Record<number, TaskErrors> = {}) {
+  return Object.fromEntries(Object.entries(errors).map(([status, { why, codes }]) => [status, problemResponse(why, ...codes)]))
 }
+
+/** A route that takes binary bodies also refuses one that is not whole values, besides every compute route's 400s. */
+const binaryBadRequest = problemResponse(`${computeErrorResponses[400].description!}; a binary body that is not whole values`,
+  ...codesOf(computeErrorResponses[400])!, BinaryLengthError)

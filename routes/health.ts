@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { errorBody } from '../src/http/error-body.js'
+import { problemResponse } from '../src/http/error-body.js'
+import { NoWorkersError, ShuttingDownError } from '../src/errors.js'
 import { notReadyError } from '../src/http/readiness.js'
 
 const live = z.object({ status: z.literal('ok') }).describe('The process runs').meta({ examples: [{ status: 'ok' }] })
@@ -25,7 +26,7 @@ export default async function healthRoutes (app: FastifyInstance) {
       operationId: 'getReadiness',
       tags: ['health'],
       summary: 'Readiness: 200 once started, until shutdown begins, while worker threads run. A full queue or overload does not change it: those are 503s per request',
-      response: { 200: ready, 503: errorBody.describe('Shutting down, or no worker thread: send work elsewhere') }
+      response: { 200: ready, 503: problemResponse('Shutting down, or no worker thread: send work elsewhere (no Retry-After when shutting down)', ShuttingDownError, NoWorkersError) }
     }
   }, async () => {
     const notReady = notReadyError(app)

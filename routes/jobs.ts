@@ -2,9 +2,15 @@ import sse, { type fastifySSE } from '@fastify/sse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { errorBody } from '../src/http/error-body.js'
+import { problemResponse } from '../src/http/error-body.js'
+import { JobSlotEstimate } from '../src/http/job-slot-estimate.js'
 import { signedZeroJson, signedZeroSerializer } from '../src/http/signed-zero-json.js'
-import { JobActiveError, JobNotFoundError, NotAcceptableError, TooManyClientJobsError } from '../src/errors.js'
+import {
+  BinaryJobTaskError, ClientEventStreamsError, IdempotencyKeyInUseError, IdempotencyKeyReusedError, InvalidIdempotencyKeyError, InvalidPageTokenError,
+  JobActiveError, JobNotFoundError, JobsUnavailableError, JobStoreFullError, JobStoreSlowError, JsonParseQueueFullError, JsonParseShareFullError,
+  NotAcceptableError, OverloadedError, RateLimitedError, ShuttingDownError, TooManyClientJobsError, TooManyEventStreamsError, TooManyJobsError,
+  UploadMemoryFullError, UploadShareFullError, withRetryAfter
+} from '../src/errors.js'
 import { EventStreamSlots } from '../src/jobs/event-stream-slots.js'
 import { jobDocument as jobDocumentOf } from '../src/jobs/job-document.js'
 import { JobFeeds } from '../src/jobs/job-feeds.js'
@@ -32,7 +38,13 @@ const idempotencyHeader = z.looseObject({
     'the same key with the same request, within JOB_TTL_S, answers the same job; with another request, 422. Scoped to the API key (or address)')
 })
 
-const jobNotFound = errorBody.describe('No such job for this API key: unknown, expired or deleted')
+const jobNotFound = problemResponse('No such job for this API key: unknown, expired or deleted', JobNotFoundError)
+/** What a job route that reads or writes the job store may answer 503 with (JsonParse* and Upload* only where there is a body). */
+const storeUnavailable = [ShuttingDownError, OverloadedError, JobsUnavailableError, JobStoreSlowError] as const
+const jobStore503 = problemResponse('Shutting down (no Retry-After: retry on another instance), overloaded, or the job store (Redis) unreachable or slow; `Retry-After` says when to retry',
+  ...storeUnavailable, JobStoreFullError)
+/** Fastify's validation and body errors, which a route that lists a 400 of its own must list too. */
+const validationCodes = ['FST_ERR_VALIDATION', 'FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY'] as const
 
 const jobId = z.strictObject({ id: z.uuid().describe('The id POST /v1/jobs answered with') })
 
@@ -65,6 +77,8 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
   const routes = app.withTypeProvider<ZodTypeProvider>()
   const feeds = new JobFeeds(app.jobs)
   const slots = new EventStreamSlots(config.EVENT_STREAMS_MAX, config.EVENT_STREAMS_MAX_PER_CLIENT)
+  const jobSlots = new JobSlotEstimate(app.jobs)
+  app.addHook('onClose', async () => { jobSlots.stop() })
   const jobDocument = jobDocumentOf(app.jobs.tasks).meta({
     examples: [{
       id: '0b5e3c1e-5a8f-4f7c-9a51-4e1e29f5c6a2',
@@ -92,10 +106,14 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       body: { content: { 'application/json': { schema: jobBody(app.jobs.tasks) }, 'application/octet-stream': { schema: binaryJobBody } } },
       response: {
         202: jobDocument.describe('Accepted: the job is queued (or, for a retry with the same Idempotency-Key, the job that request made)'),
-        409: errorBody.describe('A request with the same Idempotency-Key is still being processed; retry shortly'),
-        422: errorBody.describe('This Idempotency-Key was used with a different request (another task or input)'),
-        429: errorBody.describe('This client (its API key, else its address) already has JOBS_MAX_ACTIVE_PER_KEY jobs queued or running, or is over the rate limit; `Retry-After` says when to retry'),
-        503: errorBody.describe('Shutting down, overloaded, or JOBS_MAX_ACTIVE jobs already queued or running; `Retry-After` says when to retry')
+        400: problemResponse('A body that fails validation (`issues` names each field), a malformed Idempotency-Key, or a binary body without `?task=` (or `?task=` with a JSON body)',
+          ...validationCodes, InvalidIdempotencyKeyError, BinaryJobTaskError),
+        409: problemResponse('A request with the same Idempotency-Key is still being processed; retry shortly', IdempotencyKeyInUseError),
+        422: problemResponse('This Idempotency-Key was used with a different request (another task or input)', IdempotencyKeyReusedError),
+        429: problemResponse('This client (its API key, else its address) already has JOBS_MAX_ACTIVE_PER_KEY jobs queued or running, or is over the rate limit, or holds its share of upload memory or of the JSON waiting to be parsed; `Retry-After` says when to retry',
+          TooManyClientJobsError, RateLimitedError, UploadShareFullError, JsonParseShareFullError),
+        503: problemResponse('Shutting down (no Retry-After: retry on another instance), overloaded, JOBS_MAX_ACTIVE jobs already queued or running, the job store (Redis) unreachable, slow or full, or no room for the body; `Retry-After` says when to retry',
+          ...storeUnavailable, TooManyJobsError, JobStoreFullError, UploadMemoryFullError, JsonParseQueueFullError)
       }
     }
   }, async (request, reply) => {
@@ -107,9 +125,8 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
     if (job.binary !== undefined) job.held = request.keepUploadReservation()
     const { document, replayed } = await submitOnce(app.jobs, job, caller(request), idempotency, limits).catch((error: unknown) => {
       job.held?.release()
-      // Its own jobs hold its share: one may finish at any moment, so as soon as the 503's.
-      if (error instanceof TooManyClientJobsError) reply.header('retry-after', '1')
-      throw error
+      // Every slot is taken: one frees when a job ends. (A client past its own share gets the default second.)
+      throw error instanceof TooManyJobsError ? withRetryAfter(error, jobSlots.seconds()) : error
     })
     // A retry answered with the first request's job made none.
     if (replayed) job.held?.release()
@@ -124,7 +141,11 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       description: 'Jobs of the caller\'s API key (without API_KEYS: of its address), active and finished (until JOB_TTL_S after they finish), newest first, ' +
         'without their input (GET each job for it). Pages as in AIP-158: pass `nextPageToken` back as `pageToken`, with the same `status`; the last page has none.',
       querystring: jobListQuery,
-      response: { 200: jobList(jobDocumentOf(app.jobs.tasks)) }
+      response: {
+        200: jobList(jobDocumentOf(app.jobs.tasks)),
+        400: problemResponse('A query that fails validation, or a page token this list did not answer with for the same `status`', ...validationCodes, InvalidPageTokenError),
+        503: jobStore503
+      }
     }
   }, async (request) => {
     const { status, pageSize, pageToken: token } = request.query
@@ -138,7 +159,7 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       tags: [JOBS_TAG],
       summary: 'A job\'s document: status, progress, and once finished its result or error',
       params: jobId,
-      response: { 200: jobDocument, 404: jobNotFound }
+      response: { 200: jobDocument, 404: jobNotFound, 503: jobStore503 }
     }
   }, async (request) => {
     const document = await app.jobs.get(request.params.id, caller(request))
@@ -154,7 +175,7 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       description: 'An active job is cancelled: its queued chunks are dropped and its running ones aborted on every replica; it stays readable, `cancelled`, for JOB_TTL_S. ' +
         'Idempotent: a job that has finished (cancelled, or otherwise) is answered as it is.',
       params: jobId,
-      response: { 200: jobDocument.describe('The job: `cancelled`, or as it had finished'), 404: jobNotFound }
+      response: { 200: jobDocument.describe('The job: `cancelled`, or as it had finished'), 404: jobNotFound, 503: jobStore503 }
     }
   }, async (request) => {
     const document = await app.jobs.cancel(request.params.id, caller(request))
@@ -172,7 +193,8 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       response: {
         200: jobDocument.describe('The job as it was when removed'),
         404: jobNotFound,
-        409: errorBody.describe('The job is queued or running: cancel it first with POST /v1/jobs/{id}/cancel')
+        409: problemResponse('The job is queued or running: cancel it first with POST /v1/jobs/{id}/cancel', JobActiveError),
+        503: jobStore503
       }
     }
   }, async (request) => {
@@ -196,9 +218,10 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       response: {
         200: { description: 'The event stream', content: { 'text/event-stream': { schema: eventStream } } },
         404: jobNotFound,
-        406: errorBody.describe('The Accept header excludes text/event-stream'),
-        429: errorBody.describe('This client (its API key, else its address) has EVENT_STREAMS_MAX_PER_CLIENT streams open; `Retry-After` says when to retry'),
-        503: errorBody.describe('Shutting down, overloaded, or EVENT_STREAMS_MAX streams open; `Retry-After` says when to retry')
+        406: problemResponse('The Accept header excludes text/event-stream', NotAcceptableError),
+        429: problemResponse('This client (its API key, else its address) has EVENT_STREAMS_MAX_PER_CLIENT streams open, or is over the rate limit; `Retry-After` says when to retry', ClientEventStreamsError, RateLimitedError),
+        503: problemResponse('Shutting down (no Retry-After: retry on another instance), overloaded, EVENT_STREAMS_MAX streams open, or the job store (Redis) unreachable or slow; `Retry-After` says when to retry',
+          ...storeUnavailable, TooManyEventStreamsError)
       }
     }
   }, async (request, reply) => {

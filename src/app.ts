@@ -15,7 +15,8 @@ import { buildInfo } from './platform/build-info.js'
 import { loggerOptions } from './platform/logger.js'
 import computeScope, { type ComputeRoute } from './plugins/compute-scope.js'
 import connections from './plugins/connections.js'
-import errorHandler from './plugins/error-handler.js'
+import cors from './plugins/cors.js'
+import errorHandler, { replyWithError } from './plugins/error-handler.js'
 import executor from './plugins/executor.js'
 import jobs from './plugins/jobs.js'
 import lifecycle from './plugins/lifecycle.js'
@@ -65,7 +66,9 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     // seconds later (its own 408), checking every second rather than its default 30.
     requestTimeout: config.REQUEST_TIMEOUT_MS + NODE_TIMEOUT_SLACK_MS,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
-    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 }
+    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+    // A badly encoded URL or an overlong parameter: answered as a problem too, not Fastify's own shape.
+    frameworkErrors: replyWithError
   })
   if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute)
   app.setValidatorCompiler(validatorCompiler)
@@ -75,6 +78,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   })
 
   await app.register(errorHandler)
+  // Before every route, so that errors and preflights carry its headers too.
+  if (config.CORS_ORIGINS !== undefined) await app.register(cors, { origins: config.CORS_ORIGINS })
   await app.register(connections, { config })
   await app.register(lifecycle)
   await app.register(executor, { config, tasks: { names: Object.keys(tasks), run: runTask } })

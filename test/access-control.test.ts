@@ -29,11 +29,19 @@ describe('API keys (API_KEYS set)', () => {
     const response = await app.inject(compute())
     expect(response.statusCode).toBe(401)
     expect(response.headers['www-authenticate']).toBe('Bearer')
+    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8')
     expect(response.json()).toEqual({
+      type: 'https://compute-service.dev/problems/unauthorized',
+      title: 'A valid API key is required',
+      status: 401,
+      detail: 'A valid API key is required: send "Authorization: Bearer <key>"',
+      instance: '/v1/sum-of-squares',
+      code: 'SVC_UNAUTHORIZED',
+      requestId: response.headers['x-request-id'],
+      // Deprecated members, sent until LEGACY_MEMBERS_UNTIL (docs/api.md#errors).
       statusCode: 401,
       error: 'Unauthorized',
-      message: 'A valid API key is required: send "Authorization: Bearer <key>"',
-      requestId: expect.any(String)
+      message: 'A valid API key is required: send "Authorization: Bearer <key>"'
     })
   })
 
@@ -104,7 +112,7 @@ describe('rate limit per IP address (RATE_LIMIT_MAX set, no keys)', () => {
   it('answers 429 with Retry-After in the error shape once a client is over the limit', async () => {
     const first = await app.inject(from('10.0.0.1'))
     expect(first.statusCode).toBe(200)
-    expect([first.headers['x-ratelimit-limit'], first.headers['x-ratelimit-remaining']]).toEqual(['2', '1'])
+    expect([first.headers['ratelimit-limit'], first.headers['ratelimit-remaining']]).toEqual(['2', '1'])
     expect((await app.inject(from('10.0.0.1'))).statusCode).toBe(200)
     const limited = await app.inject(from('10.0.0.1'))
     expect(limited.statusCode).toBe(429)
@@ -113,11 +121,19 @@ describe('rate limit per IP address (RATE_LIMIT_MAX set, no keys)', () => {
     expect(retryAfter).toBeLessThanOrEqual(60)
     expect(limited.json().message).toContain(`retry in ${retryAfter} s`)
     expect(limited.json()).toEqual({
+      type: 'https://compute-service.dev/problems/rate-limited',
+      title: 'Over the rate limit',
+      status: 429,
+      detail: expect.stringMatching(/^Rate limit exceeded: at most 2 requests per 60 s; retry in \d+ s$/),
+      instance: '/v1/sum-of-squares',
+      code: 'SVC_RATE_LIMITED',
+      requestId: expect.any(String),
       statusCode: 429,
       error: 'Too Many Requests',
-      message: expect.stringMatching(/^Rate limit exceeded: at most 2 requests per 60 s; retry in \d+ s$/),
-      requestId: expect.any(String)
+      message: limited.json().detail
     })
+    // The IETF draft's fields, not the x- ones.
+    expect([limited.headers['ratelimit-limit'], limited.headers['ratelimit-remaining'], limited.headers['x-ratelimit-limit']]).toEqual(['2', '0', undefined])
   })
 
   it('gives every other client a budget of its own', async () => {
@@ -128,7 +144,7 @@ describe('rate limit per IP address (RATE_LIMIT_MAX set, no keys)', () => {
     for (let i = 0; i < 4; i++) {
       const response = await app.inject({ method: 'GET', url, remoteAddress: '10.0.0.1' })
       expect(response.statusCode).toBe(200)
-      expect(response.headers['x-ratelimit-limit']).toBeUndefined()
+      expect(response.headers['ratelimit-limit']).toBeUndefined()
     }
   })
 })
@@ -158,6 +174,6 @@ describe('without RATE_LIMIT_MAX', () => {
     const responses = await Promise.all(Array.from({ length: 20 }, () => app.inject(compute())))
     await app.close()
     expect(responses.map((response) => response.statusCode)).toEqual(Array(20).fill(200))
-    expect(responses[0]!.headers['x-ratelimit-limit']).toBeUndefined()
+    expect(responses[0]!.headers['ratelimit-limit']).toBeUndefined()
   })
 })

@@ -37,7 +37,7 @@ describe('the typed client (client/), against the real server', () => {
   it('works as docs/observability.md shows it', async () => {
     const client = createComputeClient(server.url, { apiKey: KEY })
     const { data, error } = await client.POST('/v1/sum-of-squares', { body: { start: -3, end: 1_000_000_000 } })
-    const shown = error === undefined ? data.result : `${error.statusCode}: ${error.message}`
+    const shown = error === undefined ? data.result : `${error.code}: ${error.detail}`
     expect(shown).toBe(closedForm(-3, 1_000_000_000).toString())
   })
 
@@ -96,28 +96,32 @@ describe('the typed client (client/), against the real server', () => {
 
   it('gets each error as the typed error body: 400, 401, 413, 415, 422, 504', async () => {
     const invalid = await client.POST('/v1/sum-of-squares', { body: { start: 10, end: 5 } })
-    expectTypeOf(invalid.error).toEqualTypeOf<ErrorBody | undefined>()
+    expectTypeOf(invalid.error).toExtend<ErrorBody | undefined>()
+    // Each response's codes are a union the caller can switch on.
+    expectTypeOf<'SVC_UNAUTHORIZED'>().toExtend<NonNullable<typeof invalid.error>['code']>()
+    expectTypeOf<'SVC_JOB_NOT_FOUND'>().not.toExtend<NonNullable<typeof invalid.error>['code']>()
     expect(invalid.response.status).toBe(400)
-    expect(invalid.error).toMatchObject({ statusCode: 400, issues: [{ path: 'body.end' }] })
+    expect(invalid.response.headers.get('content-type')).toBe('application/problem+json; charset=utf-8')
+    expect(invalid.error).toMatchObject({ status: 400, code: 'FST_ERR_VALIDATION', statusCode: 400, issues: [{ path: 'body.end' }] })
 
     const anonymous = createComputeClient(server.url)
     anonymous.use({ onRequest: ({ request, schemaPath }) => { called.add(`${request.method} ${schemaPath}`) } })
     const unauthorized = await anonymous.POST('/v1/sum', { params: { query: {} }, body: { values: [1] } })
-    expect(unauthorized.error).toMatchObject({ statusCode: 401, message: expect.stringMatching(/API key/) })
+    expect(unauthorized.error).toMatchObject({ code: 'SVC_UNAUTHORIZED', statusCode: 401, message: expect.stringMatching(/API key/) })
 
     const tooLarge = await client.POST('/v1/sum', { params: { query: {} }, body: { values: Array.from({ length: 2000 }, (_, i) => i) } })
-    expect(tooLarge.error).toMatchObject({ statusCode: 413 })
+    expect(tooLarge.error).toMatchObject({ code: 'SVC_BODY_TOO_LARGE', statusCode: 413 })
 
     const unsupported = await client.POST('/v1/sum-of-squares', {
       body: { end: 10 }, bodySerializer: () => 'end=10', headers: { 'content-type': 'application/x-www-form-urlencoded' }
     })
-    expect(unsupported.error).toMatchObject({ statusCode: 415, message: expect.stringMatching(/application\/json/) })
+    expect(unsupported.error).toMatchObject({ code: 'SVC_UNSUPPORTED_MEDIA_TYPE', statusCode: 415, message: expect.stringMatching(/application\/json/) })
 
     const overflow = await client.POST('/v1/sum', { params: { query: { mode: 'exact' } }, body: { values: [1e308, 1e308] } })
-    expect(overflow.error).toMatchObject({ statusCode: 422, message: expect.stringMatching(/overflows float64/) })
+    expect(overflow.error).toMatchObject({ code: 'SVC_FLOAT64_OVERFLOW', statusCode: 422, message: expect.stringMatching(/overflows float64/) })
 
     const late = await client.POST('/v1/sum-of-squares', { body: { end: 9_000_000_000, chunks: 1 }, params: { header: { 'x-timeout-ms': '100' } } })
-    expect(late.error).toMatchObject({ statusCode: 504, message: 'The request did not finish within its deadline of 100 ms' })
+    expect(late.error).toMatchObject({ code: 'SVC_DEADLINE_EXCEEDED', statusCode: 504, message: 'The request did not finish within its deadline of 100 ms' })
   })
 
   it('cancels a running job, gets 409 deleting it while it runs, and finds it in the list of cancelled jobs', async () => {
@@ -142,16 +146,16 @@ describe('the typed client (client/), against the real server', () => {
     expect(read.data).toMatchObject({ status: 'succeeded', result: closedForm(0, 1000).toString() })
     expect((await client.DELETE('/v1/jobs/{id}', { params: { path: { id } } })).data).toMatchObject({ id, status: 'succeeded' })
     const gone = await client.GET('/v1/jobs/{id}', { params: { path: { id } } })
-    expect(gone.error).toMatchObject({ statusCode: 404 })
+    expect(gone.error).toMatchObject({ code: 'SVC_JOB_NOT_FOUND', statusCode: 404 })
   })
 
   it('gets 429 with Retry-After and the rate-limit headers once a key is over its limit', async () => {
     const limited = createComputeClient(server.url, { apiKey: LIMITED_KEY })
     for (let i = 0; i < RATE_LIMIT_MAX; i++) expect((await limited.POST('/v1/sum-of-squares', { body: { end: 10 } })).response.status).toBe(200)
     const { error, response } = await limited.POST('/v1/sum-of-squares', { body: { end: 10 } })
-    expect(error).toMatchObject({ statusCode: 429 })
+    expect(error).toMatchObject({ code: 'SVC_RATE_LIMITED', statusCode: 429 })
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0)
-    expect(response.headers.get('x-ratelimit-limit')).toBe(String(RATE_LIMIT_MAX))
+    expect(response.headers.get('ratelimit-limit')).toBe(String(RATE_LIMIT_MAX))
   })
 
   it('has called every operation of the contract', () => {

@@ -43,7 +43,19 @@ describe('connection caps', () => {
     expect(refused.head).toMatch(/\r\nconnection: close\r\n/i)
     // Fastify adds x-request-id to every answer it gives: this one never reached it.
     expect(refused.head).not.toMatch(/\r\nx-request-id:/i)
-    expect(bodyOf(refused)).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/At most 3 connections/), requestId: expect.any(String) })
+    expect(refused.head).toMatch(/\r\ncontent-type: application\/problem\+json; charset=utf-8\r\n/i)
+    // No instance: the request was never read.
+    expect(bodyOf(refused)).toEqual({
+      type: 'https://compute-service.dev/problems/too-many-connections',
+      title: 'Too many connections from this address',
+      status: 429,
+      detail: expect.stringMatching(/At most 3 connections/),
+      code: 'SVC_TOO_MANY_CONNECTIONS',
+      requestId: expect.any(String),
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: expect.stringMatching(/At most 3 connections/)
+    })
     expect(refused.closedMs).toBeGreaterThanOrEqual(0)
 
     const other = await rawExchange({ port: server.port, head: live, capMs: 5000, localAddress: '127.0.0.3' })

@@ -54,11 +54,18 @@ describe.each(['embedded', 'redis'] as const)('a job whose chunk fails (%s)', (m
       const document = await jobs.get(submitted.id, caller)
       return document?.status === 'failed' ? document : undefined
     }, 20_000) as JobDocument
+    const reason = expect.stringMatching(/^The job failed: a chunk (could not be computed|failed 3 times)$/)
+    // A stored problem has no instance: no request failed.
     expect(failed.error).toEqual({
+      type: 'https://compute-service.dev/problems/job-failed',
+      title: 'The job failed',
+      status: 500,
+      detail: reason,
+      code: 'SVC_JOB_FAILED',
+      requestId: 'req-1',
       statusCode: 500,
       error: 'Internal Server Error',
-      message: expect.stringMatching(/^The job failed: a chunk (could not be computed|failed 3 times)$/),
-      requestId: 'req-1'
+      message: reason
     })
     const done = failed.progress.done
     await new Promise((resolve) => setTimeout(resolve, 300))

@@ -74,10 +74,22 @@ for (const mode of ['embedded', 'redis'] as const) {
       const { body: job } = await client.submit(a(), { end: 10 })
       const json = await fetch(`${a().url}/v1/jobs/${job.id}/events`, { headers: { authorization: `Bearer ${KEY}`, accept: 'application/json' } })
       expect(json.status).toBe(406)
-      expect(await json.json()).toMatchObject({ statusCode: 406, error: 'Not Acceptable', requestId: expect.any(String) })
+      expect(json.headers.get('content-type')).toBe('application/problem+json; charset=utf-8')
+      expect(await json.json()).toMatchObject({ status: 406, code: 'SVC_NOT_ACCEPTABLE', instance: `/v1/jobs/${job.id}/events`, statusCode: 406, error: 'Not Acceptable', requestId: expect.any(String) })
       const unknown = await client.get(a(), crypto.randomUUID())
       expect(unknown.status).toBe(404)
-      expect(unknown.body).toEqual({ statusCode: 404, error: 'Not Found', message: expect.stringMatching(/not found/), requestId: expect.any(String) })
+      expect(unknown.body).toEqual({
+        type: 'https://compute-service.dev/problems/job-not-found',
+        title: 'No such job',
+        status: 404,
+        detail: expect.stringMatching(/not found/),
+        instance: expect.stringMatching(/^\/v1\/jobs\/[\w-]+$/),
+        code: 'SVC_JOB_NOT_FOUND',
+        requestId: expect.any(String),
+        statusCode: 404,
+        error: 'Not Found',
+        message: unknown.body.detail
+      })
     })
 
     it('streams progress at once and a final done event, and the stream outlives REQUEST_TIMEOUT_MS', async () => {

@@ -2,7 +2,8 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { errorExamples } from '../src/http/error-body.js'
+import { problemTypeOf } from '../src/errors.js'
+import { errorExamples, type ErrorBody } from '../src/http/error-body.js'
 import type { ComputeRoute } from '../src/plugins/compute-scope.js'
 import { buildTestApp } from './helper.js'
 
@@ -14,7 +15,7 @@ interface Operation {
   responses: Record<string, {
     description?: string
     headers?: Record<string, { description?: string, schema: unknown }>
-    content?: Record<string, { schema: { $ref?: string, examples?: unknown[] }, example?: unknown, examples?: unknown }>
+    content?: Record<string, { schema: { $ref?: string, examples?: unknown[], allOf?: Array<{ $ref?: string, properties?: { code?: { enum?: string[] } } }> }, example?: unknown, examples?: unknown }>
   }>
   security?: Array<Record<string, string[]>>
 }
@@ -79,16 +80,23 @@ describe('the OpenAPI document at GET /openapi.json', () => {
     }
   })
 
-  it('gives every success response an example and every error response the one error shape', () => {
+  it('gives every success response an example and every error response the one error shape, as problem+json, with the codes it may carry', () => {
     expect(doc.components.schemas.ErrorBody!.examples).toHaveLength(1)
     for (const { name, operation } of operations(doc)) {
       const statuses = Object.keys(operation.responses)
       expect(statuses.some((status) => status.startsWith('2')), name).toBe(true)
       for (const status of statuses) {
-        for (const media of Object.values(operation.responses[status]!.content ?? {})) {
-          if (status.startsWith('2')) expect(media.example ?? media.examples ?? media.schema.examples, `${name} ${status}`).toBeDefined()
-          else expect(media.schema.$ref, `${name} ${status}`).toBe('#/components/schemas/ErrorBody')
+        const content = operation.responses[status]!.content ?? {}
+        if (status.startsWith('2')) {
+          for (const media of Object.values(content)) expect(media.example ?? media.examples ?? media.schema.examples, `${name} ${status}`).toBeDefined()
+          continue
         }
+        expect(Object.keys(content), `${name} ${status}`).toEqual(['application/problem+json'])
+        const [shape, narrowed] = content['application/problem+json']!.schema.allOf!
+        expect(shape!.$ref, `${name} ${status}`).toBe('#/components/schemas/ErrorBody')
+        const codes = narrowed!.properties!.code!.enum!
+        expect(codes.length, `${name} ${status}`).toBeGreaterThan(0)
+        for (const code of codes) expect(problemTypeOf(code)?.status, `${name} ${status}: ${code}`).toBe(Number(status))
       }
     }
   })
@@ -112,19 +120,23 @@ describe('the OpenAPI document at GET /openapi.json', () => {
         expect(response.description, `${name} ${status}`).toMatch(/\w/)
         if (Number(status) < 400) continue
         seen.add(Number(status))
-        const media = response.content?.['application/json']
-        expect(media?.example, `${name} ${status}`).toEqual({ ...errorExamples[Number(status)], requestId: expect.any(String) })
-        expect((media!.example as { statusCode: number }).statusCode, `${name} ${status}`).toBe(Number(status))
+        const media = response.content?.['application/problem+json']
+        const example = media?.example as ErrorBody
+        const codes = media!.schema.allOf![1]!.properties!.code!.enum!
+        // The status's shared example where its code is one this response lists, else one of its own.
+        const shared = errorExamples[Number(status)]!
+        if (codes.includes(shared.code)) expect(example, `${name} ${status}`).toEqual({ ...shared, instance: expect.any(String) })
+        expect([example.status, example.statusCode, codes.includes(example.code)], `${name} ${status}`).toEqual([Number(status), Number(status), true])
       }
     }
     expect([...seen].sort((a, b) => a - b)).toEqual([400, 401, 404, 406, 408, 409, 413, 415, 422, 429, 500, 503, 504])
-    const messages = [...seen].map((status) => errorExamples[status]!.message)
-    expect(new Set(messages).size).toBe(messages.length)
-    expect(errorExamples[401]!.message).toMatch(/API key/)
-    expect(errorExamples[504]!.message).toMatch(/deadline/)
+    const details = [...seen].map((status) => errorExamples[status]!.detail)
+    expect(new Set(details).size).toBe(details.length)
+    expect(errorExamples[401]!.detail).toMatch(/API key/)
+    expect(errorExamples[504]!.detail).toMatch(/deadline/)
   })
 
-  it('documents the request and response headers: X-Request-Id everywhere, X-Timeout-Ms on compute and job routes, Server-Timing on compute routes, Retry-After on 429 and 503', () => {
+  it('documents the request and response headers: X-Request-Id everywhere, X-Timeout-Ms on compute and job routes, Server-Timing on compute routes, Retry-After on 429 and 503, Location on 202, WWW-Authenticate on 401', () => {
     for (const { name, operation } of operations(doc)) {
       const guarded = name.split(' ')[1]!.startsWith('/v1/')
       const compute = guarded && !name.split(' ')[1]!.startsWith('/v1/jobs')
@@ -135,7 +147,9 @@ describe('the OpenAPI document at GET /openapi.json', () => {
         expect(headers, `${name} ${status}`).toContain('x-request-id')
         expect(headers.includes('retry-after'), `${name} ${status}`).toBe(status === '429' || status === '503')
         expect(headers.includes('server-timing'), `${name} ${status}`).toBe(compute && status === '200')
-        expect(headers.some((header) => header.startsWith('x-ratelimit-')), `${name} ${status}`).toBe(false) // no RATE_LIMIT_MAX here
+        expect(headers.some((header) => header.startsWith('ratelimit-')), `${name} ${status}`).toBe(false) // no RATE_LIMIT_MAX here
+        expect(headers.includes('location'), `${name} ${status}`).toBe(status === '201' || status === '202')
+        expect(headers.includes('www-authenticate'), `${name} ${status}`).toBe(status === '401')
         for (const header of Object.values(response.headers!)) expect(header.description, `${name} ${status}`).toMatch(/\w/)
       }
       if (guarded) expect(Object.keys(operation.responses), name).toContain('504')
@@ -162,7 +176,7 @@ describe('the OpenAPI document with RATE_LIMIT_MAX', () => {
     await app.close()
     for (const { name, operation } of operations(doc)) {
       for (const [status, response] of Object.entries(operation.responses)) {
-        const limited = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'].every((header) => header in (response.headers ?? {}))
+        const limited = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'].every((header) => header in (response.headers ?? {}))
         expect(limited, `${name} ${status}`).toBe(name.split(' ')[1]!.startsWith('/v1/') && status !== '401')
       }
     }

@@ -123,7 +123,19 @@ describe('unknown routes', () => {
     const response = await app.inject({ method: 'GET', url: '/v2/nothing?x=1' })
     await app.close()
     expect(response.statusCode).toBe(404)
-    expect(response.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'Route GET /v2/nothing not found', requestId: expect.any(String) })
+    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8')
+    expect(response.json()).toEqual({
+      type: 'https://compute-service.dev/problems/route-not-found',
+      title: 'No such route',
+      status: 404,
+      detail: 'Route GET /v2/nothing not found',
+      instance: '/v2/nothing',
+      code: 'SVC_ROUTE_NOT_FOUND',
+      requestId: response.headers['x-request-id'],
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'Route GET /v2/nothing not found'
+    })
   })
 })
 

@@ -13,7 +13,18 @@ describe('an exception thrown inside a worker task', () => {
   it('becomes a 500 for that request only, without leaking the worker error', async () => {
     const [before, failed, during] = await Promise.all([work(3_000_000), fault(), work(5_000_000)])
     expect(failed.statusCode).toBe(500)
-    expect(failed.json()).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Internal Server Error', requestId: expect.any(String) })
+    expect(failed.json()).toEqual({
+      type: 'https://compute-service.dev/problems/internal',
+      title: 'Internal error',
+      status: 500,
+      detail: 'Internal Server Error',
+      instance: '/v1/test-fault',
+      code: 'SVC_INTERNAL',
+      requestId: failed.headers['x-request-id'],
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'Internal Server Error'
+    })
     expect(failed.body).not.toMatch(/test fault|at |\.js/)
     expect(before.json().result).toBe(closedForm(0, 3_000_000).toString())
     expect(during.json().result).toBe(closedForm(0, 5_000_000).toString())

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import { clientOfAddress } from './client-identity.js'
-import { errorBodyOf } from '../http/error-body.js'
+import { errorBodyOf, PROBLEM_JSON } from '../http/error-body.js'
 import { ConnectionsFullError, TooManyConnectionsError } from '../errors.js'
 
 export interface ConnectionGuardOptions {
@@ -114,7 +114,7 @@ export function createConnectionGuard ({ maxConnections, maxPerClient, isProxy, 
       refusing--
     })
     socket.end(`HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode]}\r\n` +
-      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Type: ${PROBLEM_JSON}; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       `Retry-After: ${RETRY_AFTER_S}\r\nConnection: close\r\n\r\n${body}`)
   }

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import { DeadlineExceededError, QueueFullError } from '../errors.js'
+import { DeadlineExceededError, QueueFullError, withRetryAfter } from '../errors.js'
 import { abortReasonOf, SiblingFailed } from './abort-reasons.js'
 import { childOf } from './cancellation.js'
 import { cannotMeet } from './doomed-work.js'
@@ -58,7 +58,17 @@ export function createExecutor (runner: TaskRunner, { maxQueueMs, threads, tasks
     const reason = refusal(client)
     if (reason === undefined) return
     emit({ type: 'task-rejected', task, reason })
-    throw new QueueFullError()
+    throw withRetryAfter(new QueueFullError(), queueWaitMs(reason, client) / 1000)
+  }
+
+  /**
+   * When a refused client may expect room, from the estimated work waiting: the whole queue drains
+   * over every thread; a client over its share drains its own work at its share of the threads.
+   */
+  function queueWaitMs (reason: RejectReason, client: string): number {
+    const threads = Math.max(1, runner.threads())
+    if (reason === 'queue-full') return runner.queuedMs() / threads
+    return runner.queuedMs(client) * Math.max(1, runner.waitingClients()) / threads
   }
 
   function admitRequest (task: TaskName, options: ExecuteOptions) {

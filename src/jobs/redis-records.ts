@@ -1,4 +1,4 @@
-import { errorBodyOf } from '../http/error-body.js'
+import { errorBodyOf, storedErrorBody } from '../http/error-body.js'
 import { signedZeroJson } from '../http/signed-zero-json.js'
 import { JobStoreFullFailureError } from '../errors.js'
 import type { JobRecord, JobStatus } from './job-document.js'
@@ -70,7 +70,7 @@ export function fromHash (hash: Record<string, string>): JobRecord | undefined {
   if (hash.owner !== undefined) record.owner = hash.owner
   if (hash.idempotencyKey !== undefined) record.idempotencyKey = hash.idempotencyKey
   if (hash.result !== undefined) record.result = JSON.parse(hash.result)
-  if (hash.error !== undefined) record.error = JSON.parse(hash.error)
+  if (hash.error !== undefined) record.error = storedErrorBody(JSON.parse(hash.error))
   if (hash.status === undefined) record.error = errorBodyOf(new JobStoreFullFailureError(), record.requestId)
   if (hash.startedAt !== undefined) record.startedAt = Number(hash.startedAt)
   if (hash.finishedAt !== undefined) record.finishedAt = Number(hash.finishedAt)

@@ -8,6 +8,28 @@ export const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().max(Number.MAX_SAFE_INTEGER).min(min).max(max))
 
+/**
+ * CORS_ORIGINS: `*`, or comma-separated origins (scheme, host and port, nothing after), each
+ * compared exactly with a browser's Origin header.
+ */
+export const corsOrigins = z.string().trim().transform((value, context): '*' | string[] => {
+  if (value === '*') return '*'
+  const origins = value.split(',').map((entry) => entry.trim()).filter(Boolean)
+  const wrong = origins.filter((origin) => !isOrigin(origin))
+  if (origins.length > 0 && wrong.length === 0) return origins
+  context.issues.push({ code: 'custom', input: value, message: `${wrong.join(', ') || '(none)'}: expected * or origins such as https://app.example.com (scheme, host, port; no path)` })
+  return z.NEVER
+})
+
+function isOrigin (text: string): boolean {
+  try {
+    const url = new URL(text)
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text
+  } catch {
+    return false
+  }
+}
+
 export const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
 
 /** OTEL_TRACES_EXPORTER: a comma-separated list, as the OpenTelemetry specification has it. */

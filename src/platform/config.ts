@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
-import { apiKeys, bool, int, traceExporterList, trustProxy } from './config-values.js'
+import { apiKeys, bool, corsOrigins, int, traceExporterList, trustProxy } from './config-values.js'
 import { defaultMaxConnections } from '../clients/connection-limits.js'
 import { defaultUploadMemory, largestReservedBody } from '../uploads/upload-memory.js'
 import { EXECUTOR_KINDS } from '../executor/executor.js'
@@ -100,6 +100,12 @@ export const configSchema = z.object({
    * the proxies; true is refused (docs/deploying-replicas.md).
    */
   TRUST_PROXY: trustProxy.default(false),
+  /**
+   * Browser origins that may call the API from their pages (CORS): `*`, or comma-separated origins.
+   * Unset: no CORS headers, and browsers keep other origins out. Off by default: opening the API to
+   * pages is a decision about who may spend its keys' quota from a browser.
+   */
+  CORS_ORIGINS: corsOrigins.optional(),
   /**
    * Redis shared by every replica (redis:// or rediss://): the job queue and the rate limiter keep
    * their state there. Unset: both live in this process.

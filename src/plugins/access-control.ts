@@ -47,6 +47,8 @@ async function accessControlPlugin (app: FastifyInstance, { config }: AccessCont
     if (redis !== undefined) app.addHook('onClose', async () => { redis.disconnect() })
     await app.register(rateLimit, {
       global: false,
+      // The IETF RateLimit fields (ratelimit-limit, -remaining, -reset) instead of x-ratelimit-*.
+      enableDraftSpec: true,
       max: config.RATE_LIMIT_MAX,
       timeWindow: config.RATE_LIMIT_WINDOW_MS,
       // With keys, a client is its key (the key has been verified by then): many clients behind one

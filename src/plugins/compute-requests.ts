@@ -143,11 +143,6 @@ async function computeRequests (app: FastifyInstance, options: ComputeRequestsOp
     return meter
   })
 
-  // A client past its own share is told when to come back, as a 503 is (src/plugins/error-handler.ts).
-  app.addHook('onError', async (_request, reply, error) => {
-    if (error.statusCode === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
-  })
-
   app.addHook('preHandler', async (request) => {
     request.computeStartedAt = performance.now()
   })

@@ -51,10 +51,10 @@ async function loadShedding (app: FastifyInstance, options: LoadSheddingOptions)
     histogram.disable()
   })
 
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', async () => {
     const delayed = options.maxEventLoopDelayMs > 0 && Math.max(delayMs, longestMs()) > options.maxEventLoopDelayMs
     if (!delayed && heapUsedBytes <= maxHeapUsedBytes) return
-    reply.header('retry-after', 1)
+    // A second: what the delay is sampled over (the error handler's default Retry-After).
     throw new OverloadedError()
   })
 }

@@ -5,7 +5,8 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
-import { applyConventions, COMPUTE_TAG, JOBS_TAG, type OpenApiDocument } from '../http/openapi-conventions.js'
+import { applyConventions, COMPUTE_TAG, JOBS_TAG, type OpenApiDocument, type ProblemCodes } from '../http/openapi-conventions.js'
+import { codesOf } from '../http/error-body.js'
 import { projectPath } from '../platform/paths.js'
 
 export interface OpenApiOptions {
@@ -24,6 +25,7 @@ const packageJson = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')
  * Registered before any route: @fastify/swagger learns routes from its onRoute hook.
  */
 async function openApiPlugin (app: FastifyInstance, { requireApiKey, rateLimited }: OpenApiOptions) {
+  const codes: ProblemCodes = new Map()
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -36,8 +38,11 @@ async function openApiPlugin (app: FastifyInstance, { requireApiKey, rateLimited
       ],
       ...(requireApiKey ? { components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of the keys in API_KEYS' } } } } : {})
     },
-    transform: (input) => transformBodyByContentType(input) ?? jsonSchemaTransform(input),
-    transformObject: (input) => applyConventions(jsonSchemaTransformObject(input) as unknown as OpenApiDocument, { rateLimited }) as unknown as ReturnType<typeof jsonSchemaTransformObject>
+    transform: (input) => {
+      noteProblemCodes(input, codes)
+      return transformBodyByContentType(input) ?? jsonSchemaTransform(input)
+    },
+    transformObject: (input) => applyConventions(jsonSchemaTransformObject(input) as unknown as OpenApiDocument, { rateLimited, codes }) as unknown as ReturnType<typeof jsonSchemaTransformObject>
   })
   await app.register(async (docs) => {
     await docs.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: DOCS_CSP }, frameguard: { action: 'deny' } })
@@ -80,6 +85,21 @@ function transformBodyByContentType (input: TransformInput): ReturnType<typeof j
     [type, { schema: (jsonSchemaTransform({ ...input, schema: { body: schema } }).schema as { body: unknown }).body }]))
   output.schema = { ...output.schema, body: { content } }
   return output
+}
+
+/**
+ * Notes each error response's codes (problemResponse, src/http/error-body.ts) by operationId, for
+ * applyConventions to make them the enum of that response's `code`: @fastify/swagger keeps no
+ * extra keyword beside a `$ref`.
+ */
+function noteProblemCodes (input: TransformInput, codes: ProblemCodes): void {
+  const schema = input.schema as { operationId?: string, response?: Record<string, unknown> }
+  for (const [status, response] of Object.entries(schema.response ?? {})) {
+    const documented = codesOf(response)
+    if (documented === undefined) continue
+    if (schema.operationId === undefined) throw new Error(`${input.url}: a route whose errors list their codes needs an operationId`)
+    codes.set(`${schema.operationId} ${status}`, documented)
+  }
 }
 
 export default fp(openApiPlugin, { name: 'openapi' })

@@ -38,5 +38,5 @@ export default float64Task({
     ? [`y[${i}]`, values[values.length / 2 + i]!]
     : [`x[${i}]`, values[i]!],
   result: dotReply,
-  unprocessable: 'A NaN or an infinity in binary input (the message names it, as x[i] or y[i]), or a dot product beyond the float64 range'
+  unprocessable: 'A NaN or an infinity in binary input (the detail names it, as x[i] or y[i]), or a dot product beyond the float64 range'
 })

@@ -62,7 +62,7 @@ export function float64Task<K extends string, J extends z.ZodType, Chunk, Reply 
     merge: spec.merge,
     result: spec.result,
     answer: (result, { values, mode }) => ({ [spec.key]: valueOf(result, spec, mode, values), count: spec.count(values), mode }) as unknown as Omit<Reply, 'chunks' | 'elapsedMs'>,
-    errors: { 422: spec.unprocessable }
+    errors: { 422: { why: spec.unprocessable, codes: [NonFiniteValueError.problem.code, Float64OverflowError.problem.code] } }
   })
 }
 

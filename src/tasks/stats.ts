@@ -56,7 +56,12 @@ export default defineTask({
     }
     return result.stats as { [K in keyof typeof result.stats]: Exclude<typeof result.stats[K], 'overflow'> }
   },
-  errors: { 422: 'A NaN or an infinity in binary input (the message names its index), or a statistic beyond the float64 range (the message names it)' },
+  errors: {
+    422: {
+      why: 'A NaN or an infinity in binary input (the detail names its index), or a statistic beyond the float64 range (the detail names it)',
+      codes: [NonFiniteValueError.problem.code, Float64OverflowError.problem.code]
+    }
+  },
   // -0 stays -0 over HTTP: a min or max is one of the client's own values.
   serializerCompiler: signedZeroSerializer
 })

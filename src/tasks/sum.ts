@@ -33,5 +33,5 @@ export default float64Task({
   overflowing: 'sum',
   locate: (index, values) => [`Value at index ${index}`, values[index]!],
   result: sumReply,
-  unprocessable: 'A NaN or an infinity in binary input (the message names its index), or a sum beyond the float64 range'
+  unprocessable: 'A NaN or an infinity in binary input (the detail names its index), or a sum beyond the float64 range'
 })

@@ -30,8 +30,8 @@ export interface TaskDeclaration<Q extends z.ZodType | undefined, J extends z.Zo
   result: z.ZodType<Reply>
   /** The answer from the merged result; throws the task's own errors (422s), which `errors` documents. */
   answer(merged: Merged, input: In): Omit<Reply, 'chunks' | 'elapsedMs'>
-  /** The statuses only this task answers with, and why (the compute scope documents the shared ones). */
-  errors?: Record<number, string>
+  /** The statuses only this task answers with: why, and the codes of the errors it throws (the compute scope documents the shared ones). */
+  errors?: Record<number, TaskErrors>
   /** A hot route's 200 serializer (src/http/compiled-serializer.ts); the zod type provider's otherwise. */
   serializerCompiler?: typeof compiledOkSerializer
   /** What its job (`POST /v1/jobs`, src/jobs/job-tasks.ts) takes and answers, where not the route's JSON body and answer. */
@@ -57,6 +57,12 @@ export interface TaskInput<Q extends z.ZodType | undefined, J extends z.ZodType>
 export interface BinaryInput extends Float64Layout {
   /** What the OpenAPI document says of the body. */
   documentation: string
+}
+
+/** Why a task answers a status of its own, and the codes it may carry (`SVC_*`, as src/errors.ts declares them). */
+export interface TaskErrors {
+  why: string
+  codes: readonly string[]
 }
 
 /** What admission and chunking need to know of a request's work (src/executor/offload.ts). */
