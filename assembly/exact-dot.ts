@@ -4,6 +4,8 @@
 // two-product gives hi + lo exactly, and hi + lo is cut on fixed grids into three integers, which are
 // added, as i64, to bins by exponent sum; a flush moves the bins into a superaccumulator's digits.
 
+import { addShiftedTo } from './shifted-add'
+
 const SUMS: i32 = 4096
 /** A bin: (piece on the 2^-33 grid, piece on the 2^-69 grid) as i64x2, then the 2^-104 piece and padding. */
 const BIN_BYTES: i32 = 32
@@ -109,15 +111,7 @@ export function binPairs (x: usize, y: usize, count: i32): void {
 function addShifted (value: i64, position: i32): void {
   if (value === 0) return
   const negative = value < 0
-  const magnitude = <u64>(negative ? -value : value)
-  const shift = <u64>(position & 31)
-  const low = magnitude << shift
-  const high = shift === 0 ? 0 : magnitude >>> (64 - shift)
-  const at = digits + (<usize>(position >>> 5) << 3)
-  const sign: i64 = negative ? -1 : 1
-  store<i64>(at, load<i64>(at) + sign * <i64>(low & 0xffffffff))
-  store<i64>(at, load<i64>(at, 8) + sign * <i64>(low >>> 32), 8)
-  store<i64>(at, load<i64>(at, 16) + sign * <i64>high, 16)
+  addShiftedTo(digits, <u64>(negative ? -value : value), position, negative)
 }
 
 /**

@@ -4,6 +4,8 @@
 // (low 32 bits, high 21 bits), into the bin its sign and exponent (the top 12 bits) choose; the bins
 // are flushed into a small superaccumulator of 32-bit digits once per call.
 
+import { addShiftedTo } from './shifted-add'
+
 const BINS: i32 = 4096
 /**
  * Four sets of bins take values in turn, so that runs of equal exponents (unit data) do not wait on one
@@ -88,14 +90,7 @@ export function binValues (from: usize, count: i32): void {
 
 /** digits += magnitude * 2^position (or -=), magnitude below 2^64: three 32-bit pieces. */
 function addShifted (magnitude: u64, position: i32, negative: bool): void {
-  const shift = <u64>(position & 31)
-  const low = magnitude << shift
-  const high = shift === 0 ? 0 : magnitude >>> (64 - shift)
-  const at = digits + (<usize>(position >>> 5) << 3)
-  const sign: i64 = negative ? -1 : 1
-  store<i64>(at, load<i64>(at) + sign * <i64>(low & 0xffffffff))
-  store<i64>(at, load<i64>(at, 8) + sign * <i64>(low >>> 32), 8)
-  store<i64>(at, load<i64>(at, 16) + sign * <i64>high, 16)
+  addShiftedTo(digits, magnitude, position, negative)
 }
 
 /**

@@ -1,40 +1,24 @@
-import { readFileSync } from 'node:fs'
-import { compiledPath } from '../platform/paths.js'
 import { propagateCarries, type Superaccumulator } from './superaccumulator.js'
+import { instantiateKernel, kernelPath, type WasmGlobal } from './wasm-instance.js'
 
 /** Built by `npm run build` from assembly/exact-dot.ts (AssemblyScript). */
-export const exactDotWasmPath = compiledPath('assembly/exact-dot.wasm')
+export const exactDotWasmPath = kernelPath('exact-dot')
 
-interface Global<T> { value: T }
 interface KernelExports {
   memory: { buffer: ArrayBuffer }
-  inputX: Global<number>
-  inputY: Global<number>
-  output: Global<number>
-  BLOCK_PAIRS: Global<number>
-  MAX_PAIRS_PER_FLUSH: Global<number>
-  DIGITS: Global<number>
+  inputX: WasmGlobal<number>
+  inputY: WasmGlobal<number>
+  output: WasmGlobal<number>
+  BLOCK_PAIRS: WasmGlobal<number>
+  MAX_PAIRS_PER_FLUSH: WasmGlobal<number>
+  DIGITS: WasmGlobal<number>
   binPairs(x: number, y: number, count: number): void
   flush(): number
   allocate(count: number): number
 }
 
-/** The part of the WebAssembly API used here: Node has it all, @types/node declares none of it. */
-interface WebAssemblyApi {
-  validate(bytes: Uint8Array): boolean
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object) => { exports: unknown }
-}
-const { WebAssembly } = globalThis as unknown as { WebAssembly: WebAssemblyApi }
-
-/** One instance per thread (its bins are its state between binPairs and flush); undefined without WebAssembly SIMD. */
-function loadKernel (): KernelExports | undefined {
-  const bytes = readFileSync(exactDotWasmPath)
-  if (!WebAssembly.validate(bytes)) return undefined
-  return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as KernelExports
-}
-
-const kernel = loadKernel()
+/** One instance per thread: its bins are its state between binPairs and flush. */
+const kernel = instantiateKernel<KernelExports>('exact-dot')
 
 /** What flush() says: every factor finite and below 2^1023; some NaN or infinity; some factor of 2^1023 or more. */
 const FINITE = 0

@@ -1,44 +1,28 @@
-import { readFileSync } from 'node:fs'
-import { compiledPath } from '../platform/paths.js'
 import { addValues } from './float64-bins.js'
 import { requireLittleEndian } from './little-endian.js'
 import { propagateCarries, type Superaccumulator } from './superaccumulator.js'
+import { instantiateKernel, kernelPath, type WasmGlobal } from './wasm-instance.js'
 
 /** Built by `npm run build` from assembly/exact-sum.ts (AssemblyScript). */
-export const exactSumWasmPath = compiledPath('assembly/exact-sum.wasm')
+export const exactSumWasmPath = kernelPath('exact-sum')
 
 // The kernel reads doubles from its memory as the platform stores them; the JavaScript kernel needs the same.
 requireLittleEndian('exact summation')
 
-interface Global<T> { value: T }
 interface KernelExports {
   memory: { buffer: ArrayBuffer }
-  input: Global<number>
-  output: Global<number>
-  BLOCK_VALUES: Global<number>
-  MAX_VALUES_PER_FLUSH: Global<number>
-  DIGITS: Global<number>
+  input: WasmGlobal<number>
+  output: WasmGlobal<number>
+  BLOCK_VALUES: WasmGlobal<number>
+  MAX_VALUES_PER_FLUSH: WasmGlobal<number>
+  DIGITS: WasmGlobal<number>
   binValues(from: number, count: number): void
   flush(): number
   allocate(count: number): number
 }
 
-/** The part of the WebAssembly API used here: Node has it all, @types/node declares none of it. */
-interface WebAssemblyApi {
-  validate(bytes: Uint8Array): boolean
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object) => { exports: unknown }
-}
-const { WebAssembly } = globalThis as unknown as { WebAssembly: WebAssemblyApi }
-
-/** One instance per thread (its bins are its state between binValues and flush); undefined without WebAssembly SIMD. */
-function loadKernel (): KernelExports | undefined {
-  const bytes = readFileSync(exactSumWasmPath)
-  if (!WebAssembly.validate(bytes)) return undefined
-  return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as KernelExports
-}
-
-const kernel = loadKernel()
+/** One instance per thread: its bins are its state between binValues and flush. */
+const kernel = instantiateKernel<KernelExports>('exact-sum')
 
 /** Moves the kernel's bins into acc; true if some value was not finite. */
 function flushInto (kernel: KernelExports, acc: Superaccumulator): boolean {

@@ -1,22 +1,13 @@
-import { readFileSync } from 'node:fs'
-import { compiledPath } from '../platform/paths.js'
 import { sumOfSquaresWith, type BlockSums } from './sum-of-squares.js'
+import { instantiateKernel, kernelPath } from './wasm-instance.js'
 
 /** Built by `npm run build` from assembly/sum-of-squares.ts (AssemblyScript). */
-export const wasmKernelPath = compiledPath('assembly/sum-of-squares.wasm')
+export const wasmKernelPath = kernelPath('sum-of-squares')
 
 interface KernelExports {
   sumBlock(first: number, count: number): number
   blockSumL: { value: number }
 }
-
-/** The part of the WebAssembly API used here: Node has it all, @types/node declares none of it. */
-interface WebAssemblyApi {
-  validate(bytes: Uint8Array): boolean
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object) => { exports: unknown }
-}
-const { WebAssembly } = globalThis as unknown as { WebAssembly: WebAssemblyApi }
 
 /**
  * The WebAssembly block sums: the same integers as the JavaScript kernel, four lanes at a time in
@@ -24,9 +15,8 @@ const { WebAssembly } = globalThis as unknown as { WebAssembly: WebAssemblyApi }
  * JavaScript kernel stands in. Compiled synchronously: 400 bytes, once per thread.
  */
 function loadBlockSums (): BlockSums | undefined {
-  const bytes = readFileSync(wasmKernelPath)
-  if (!WebAssembly.validate(bytes)) return undefined
-  const kernel = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as KernelExports
+  const kernel = instantiateKernel<KernelExports>('sum-of-squares')
+  if (kernel === undefined) return undefined
   return (first, count, sums) => {
     sums[1] = kernel.sumBlock(first, count)
     sums[0] = kernel.blockSumL.value
