@@ -14,7 +14,7 @@ const timing = files([
 // only on states, counts and answers: two at a time, after the in-process files.
 const processes = files([
   'access-log', 'alerts', 'client', 'client-package', 'compose', 'container-runtime', 'job-binary', 'job-cancel', 'job-caps', 'job-chunk-reruns',
-  'job-failures', 'job-idempotency', 'job-list', 'job-tasks', 'jobs',
+  'job-failures', 'job-idempotency', 'job-list', 'job-tasks', 'job-wait', 'jobs',
   'kubernetes-manifests', 'load-test-tool', 'metrics', 'queue-board', 'readme-examples', 'redis-failures', 'redis-scripts', 'shared-rate-limit', 'version'
 ])
 

@@ -184,7 +184,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A job's document: status, progress, and once finished its result or error */
+        /**
+         * A job's document: status, progress, and once finished its result or error
+         * @description With `?wait=N` (at most 60 s), answers as soon as the job has finished, or after N seconds as it is then (AIP-151's WaitOperation). An active job's answer carries `Retry-After`: when to ask again, a second while the job is young, longer as it ages (at most 30 s).
+         */
         get: operations["getJob"];
         put?: never;
         post?: never;
@@ -3377,7 +3380,10 @@ export interface operations {
     };
     getJob: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Seconds to wait for the job to finish before answering */
+                wait?: number;
+            };
             header?: {
                 /** @description An id of the caller's own to follow the request by (echoed back, and in the logs) */
                 "x-request-id"?: string;
@@ -3520,7 +3526,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); a bad X-Timeout-Ms; two Content-Type headers */
+            /** @description A `wait` that is not a whole number of seconds up to 60 */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -3556,7 +3562,7 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "FST_ERR_CTP_INVALID_CONTENT_LENGTH" | "SVC_JSON_TOO_DEEP" | "SVC_INVALID_TIMEOUT" | "SVC_AMBIGUOUS_CONTENT_TYPE";
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY";
                     };
                 };
             };

@@ -14,6 +14,7 @@ import {
 import { EventStreamSlots } from '../src/jobs/event-stream-slots.js'
 import { jobDocument as jobDocumentOf } from '../src/jobs/job-document.js'
 import { JobFeeds } from '../src/jobs/job-feeds.js'
+import { MAX_WAIT_S, pollAfterS, waitForJob } from '../src/jobs/job-wait.js'
 import { cursorOf, pageToken } from '../src/jobs/job-pages.js'
 import { idempotencyKeyOf, jobFingerprint, submitOnce } from '../src/jobs/idempotent-submit.js'
 import { jobList, jobListQuery } from '../src/jobs/job-list-schema.js'
@@ -158,12 +159,19 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       operationId: 'getJob',
       tags: [JOBS_TAG],
       summary: 'A job\'s document: status, progress, and once finished its result or error',
+      description: `With \`?wait=N\` (at most ${MAX_WAIT_S} s), answers as soon as the job has finished, or after N seconds as it is then (AIP-151's WaitOperation). ` +
+        'An active job\'s answer carries `Retry-After`: when to ask again, a second while the job is young, longer as it ages (at most 30 s).',
       params: jobId,
-      response: { 200: jobDocument, 404: jobNotFound, 503: jobStore503 }
+      querystring: z.strictObject({ wait: z.coerce.number().int().min(0).max(MAX_WAIT_S).optional().describe('Seconds to wait for the job to finish before answering') }),
+      response: { 200: jobDocument, 400: problemResponse('A `wait` that is not a whole number of seconds up to ' + MAX_WAIT_S, ...validationCodes), 404: jobNotFound, 503: jobStore503 }
     }
-  }, async (request) => {
-    const document = await app.jobs.get(request.params.id, caller(request))
-    if (document === undefined) throw new JobNotFoundError(request.params.id)
+  }, async (request, reply) => {
+    const { id } = request.params
+    const wait = request.query.wait ?? 0
+    const document = wait > 0 ? await waitForJob(feeds, id, caller(request), wait * 1000) : await app.jobs.get(id, caller(request))
+    if (document === undefined) throw new JobNotFoundError(id)
+    const after = pollAfterS(document)
+    if (after !== undefined) reply.header('retry-after', String(after))
     return document
   })
 
