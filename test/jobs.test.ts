@@ -35,7 +35,10 @@ for (const mode of ['embedded', 'redis'] as const) {
         JOB_TTL_S: String(TTL_S),
         JOB_MAX_TERMS: String(1e13),
         // Job routes never wait on the deadline's signal, so only the event stream's length is at stake.
-        REQUEST_TIMEOUT_MS: '500'
+        REQUEST_TIMEOUT_MS: '500',
+        // 200 submits at once, then 200 pollers, from one address: on a loaded machine the client opens
+        // a connection per request. The per-address cap has tests of its own (connection-limits, hostile-clients).
+        MAX_CONNECTIONS_PER_CLIENT: '2048'
       })
     }, 60_000)
     afterAll(async () => { await deployment?.stop() })
