@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina'
 import type { TaskMessage, TaskOutcome } from '../src/executor/executor.js'
-import { createPoolExecutor, workerEntry } from '../src/executor/pool-executor.js'
+import { createPoolExecutor, threadOptions, workerEntry } from '../src/executor/pool-executor.js'
 import { taskTable } from '../test/support/task-table.js'
 import { formatTable, medianOf, type BenchRow } from './measure.js'
 
@@ -12,7 +12,7 @@ const million: TaskMessage = { task: 'sum-of-squares', input: { start: 0, end: 1
 type Atomics = 'sync' | 'async' | 'disabled'
 
 async function withPool<T> (atomics: Atomics, use: (pool: Piscina<TaskMessage, TaskOutcome>) => Promise<T>): Promise<T> {
-  const pool = new Piscina<TaskMessage, TaskOutcome>({ filename: workerEntry, minThreads: THREADS, maxThreads: THREADS, atomics, workerData: { nice: 0 } })
+  const pool = new Piscina<TaskMessage, TaskOutcome>({ ...threadOptions(workerEntry), minThreads: THREADS, maxThreads: THREADS, atomics })
   try {
     await Promise.all(Array.from({ length: THREADS * 4 }, () => pool.run(trivial))) // threads up and the task compiled
     return await use(pool)

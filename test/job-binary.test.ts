@@ -49,7 +49,10 @@ describe.each(JOB_MODES)('binary job inputs (%s)', (mode) => {
     const refused = await postBinary('sum', Buffer.alloc(MAX_INPUT + 8))
     expect(refused.status).toBe(413)
     expect(refused.body).toMatchObject({ statusCode: 413, message: expect.stringMatching(String(MAX_INPUT)) })
-    expect((await postBinary('sum', Buffer.alloc(MAX_INPUT))).status).toBe(202)
+    const accepted = await postBinary('sum', Buffer.alloc(MAX_INPUT))
+    expect(accepted.status).toBe(202)
+    // Ended before a later test counts what is left reserved (an embedded job holds its input until then).
+    await jobs.finished(accepted.body.id)
   })
 
   it('answers 400 to a body not in the task\'s layout, or without a binary task', async () => {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import { describe, expect, it } from 'vitest'
-import { createPoolExecutor } from '../src/executor/pool-executor.js'
+import { createPoolExecutor, threadOptions } from '../src/executor/pool-executor.js'
 import { taskTable } from './support/task-table.js'
 
 const slowBootWorker = fileURLToPath(new URL('./fixtures/slow-boot-worker.mjs', import.meta.url))
@@ -38,7 +38,7 @@ describe('the pool executor under crashes and aborts', () => {
   // Why the executor queues tasks itself: Piscina 5.3 alone loses threads in the same scenario.
   // If this starts failing, Piscina has fixed it and pool-executor.ts's own queue could go.
   it('(Piscina alone, for comparison, ends with fewer threads)', async () => {
-    const pool = new Piscina({ filename: slowBootWorker, minThreads: 2, maxThreads: 2 })
+    const pool = new Piscina({ ...threadOptions(slowBootWorker), minThreads: 2, maxThreads: 2 })
     await sleep(400)
     await crashAbortCrash((input, signal) => pool.run({ input }, signal === undefined ? {} : { signal }))
     expect(pool.threads.length).toBeLessThan(2)

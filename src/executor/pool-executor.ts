@@ -28,6 +28,14 @@ export interface PoolExecutorOptions {
 export const workerEntry = compiledPath('workers/pool-worker.js')
 
 /**
+ * Piscina's options that load an ES module entry in each thread through workers/thread-entry.cts,
+ * never through require(esm); `nice` is read by workers/pool-worker.ts.
+ */
+export function threadOptions (entry: string, nice = 0) {
+  return { filename: compiledPath('workers/thread-entry.cjs'), workerData: { entry, nice } }
+}
+
+/**
  * What replacing a worker thread costs: 75 ms and more from the abort until the new thread is
  * ready, and ~60 ms of CPU (docs/hostile-clients.md). A task aborted with less estimated work left
  * is left to finish: its time is then charged to its own client in the fair queue, where a
@@ -65,14 +73,12 @@ interface Waiting extends FairItem {
  */
 export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, workerNice = 0, tasks, jobThreads = defaultJobThreads(threads), filename = workerEntry }: PoolExecutorOptions): Executor {
   const pool = new Piscina<TaskMessage, TaskOutcome>({
-    filename,
+    ...threadOptions(filename, workerNice),
     // A fixed-size pool, started up front: CPU-bound work gains nothing from more threads than
     // cores, and a thread spun up on demand would put its start-up cost on a request.
     minThreads: threads,
     maxThreads: threads,
-    resourceLimits: { maxOldGenerationSizeMb: maxOldGenerationMb },
-    // Read by workers/pool-worker.ts.
-    workerData: { nice: workerNice }
+    resourceLimits: { maxOldGenerationSizeMb: maxOldGenerationMb }
   })
   const ready = new Set<PoolWorker>()
   const waiting = new ServiceQueue<Waiting>(jobThreads)
