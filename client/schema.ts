@@ -2444,7 +2444,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A query that fails validation, or a page token this list did not answer with for the same `status` */
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); a bad X-Timeout-Ms; two Content-Type headers; a page token this list did not answer with for the same `status` */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -2480,7 +2480,7 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "SVC_INVALID_PAGE_TOKEN";
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "FST_ERR_CTP_INVALID_CONTENT_LENGTH" | "SVC_JSON_TOO_DEEP" | "SVC_INVALID_TIMEOUT" | "SVC_AMBIGUOUS_CONTENT_TYPE" | "SVC_INVALID_PAGE_TOKEN";
                     };
                 };
             };
@@ -2996,7 +2996,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A body that fails validation (`issues` names each field), a malformed Idempotency-Key, or a binary body without `?task=` (or `?task=` with a JSON body) */
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); a bad X-Timeout-Ms; two Content-Type headers; a malformed Idempotency-Key; a binary body without `?task=` (or `?task=` with a JSON body) */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -3032,7 +3032,7 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "SVC_INVALID_IDEMPOTENCY_KEY" | "SVC_BINARY_JOB_TASK";
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "FST_ERR_CTP_INVALID_CONTENT_LENGTH" | "SVC_JSON_TOO_DEEP" | "SVC_INVALID_TIMEOUT" | "SVC_AMBIGUOUS_CONTENT_TYPE" | "SVC_INVALID_IDEMPOTENCY_KEY" | "SVC_BINARY_JOB_TASK";
                     };
                 };
             };
@@ -3526,7 +3526,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A `wait` that is not a whole number of seconds up to 60 */
+            /** @description Malformed body or one that fails validation; `issues` names each field (the first 10; `moreIssues` counts the rest); a bad X-Timeout-Ms; two Content-Type headers; a `wait` that is not a whole number of seconds up to 60 */
             400: {
                 headers: {
                     /** @description The request id: the caller's own X-Request-Id when it is 1-128 characters of letters, digits and . _ : -, else a new UUID. Every log line of the request carries it. */
@@ -3562,7 +3562,7 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY";
+                        code?: "FST_ERR_VALIDATION" | "FST_ERR_CTP_INVALID_JSON_BODY" | "FST_ERR_CTP_EMPTY_JSON_BODY" | "FST_ERR_CTP_INVALID_CONTENT_LENGTH" | "SVC_JSON_TOO_DEEP" | "SVC_INVALID_TIMEOUT" | "SVC_AMBIGUOUS_CONTENT_TYPE";
                     };
                 };
             };

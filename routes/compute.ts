@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { codesOf, computeErrorResponses, problemResponse } from '../src/http/error-body.js'
+import { computeErrorResponse, problemResponse } from '../src/http/error-body.js'
 import { BinaryLengthError } from '../src/errors.js'
 import type { TaskName } from '../src/executor/executor.js'
 import { offload } from '../src/executor/offload.js'
@@ -58,5 +58,4 @@ function errorResponses (errors: Record<number, TaskErrors> = {}) {
 }
 
 /** A route that takes binary bodies also refuses one that is not whole values, besides every compute route's 400s. */
-const binaryBadRequest = problemResponse(`${computeErrorResponses[400].description!}; a binary body that is not whole values`,
-  ...codesOf(computeErrorResponses[400])!, BinaryLengthError)
+const binaryBadRequest = computeErrorResponse(400, 'a binary body that is not whole values', BinaryLengthError)

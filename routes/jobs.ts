@@ -2,7 +2,7 @@ import sse, { type fastifySSE } from '@fastify/sse'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { problemResponse } from '../src/http/error-body.js'
+import { computeErrorResponse, problemResponse } from '../src/http/error-body.js'
 import { JobSlotEstimate } from '../src/http/job-slot-estimate.js'
 import { signedZeroJson, signedZeroSerializer } from '../src/http/signed-zero-json.js'
 import {
@@ -44,8 +44,6 @@ const jobNotFound = problemResponse('No such job for this API key: unknown, expi
 const storeUnavailable = [ShuttingDownError, OverloadedError, JobsUnavailableError, JobStoreSlowError] as const
 const jobStore503 = problemResponse('Shutting down (no Retry-After: retry on another instance), overloaded, or the job store (Redis) unreachable or slow; `Retry-After` says when to retry',
   ...storeUnavailable, JobStoreFullError)
-/** Fastify's validation and body errors, which a route that lists a 400 of its own must list too. */
-const validationCodes = ['FST_ERR_VALIDATION', 'FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY'] as const
 
 const jobId = z.strictObject({ id: z.uuid().describe('The id POST /v1/jobs answered with') })
 
@@ -107,8 +105,8 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       body: { content: { 'application/json': { schema: jobBody(app.jobs.tasks) }, 'application/octet-stream': { schema: binaryJobBody } } },
       response: {
         202: jobDocument.describe('Accepted: the job is queued (or, for a retry with the same Idempotency-Key, the job that request made)'),
-        400: problemResponse('A body that fails validation (`issues` names each field), a malformed Idempotency-Key, or a binary body without `?task=` (or `?task=` with a JSON body)',
-          ...validationCodes, InvalidIdempotencyKeyError, BinaryJobTaskError),
+        400: computeErrorResponse(400, 'a malformed Idempotency-Key; a binary body without `?task=` (or `?task=` with a JSON body)',
+          InvalidIdempotencyKeyError, BinaryJobTaskError),
         409: problemResponse('A request with the same Idempotency-Key is still being processed; retry shortly', IdempotencyKeyInUseError),
         422: problemResponse('This Idempotency-Key was used with a different request (another task or input)', IdempotencyKeyReusedError),
         429: problemResponse('This client (its API key, else its address) already has JOBS_MAX_ACTIVE_PER_KEY jobs queued or running, or is over the rate limit, or holds its share of upload memory or of the JSON waiting to be parsed; `Retry-After` says when to retry',
@@ -144,7 +142,7 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
       querystring: jobListQuery,
       response: {
         200: jobList(jobDocumentOf(app.jobs.tasks)),
-        400: problemResponse('A query that fails validation, or a page token this list did not answer with for the same `status`', ...validationCodes, InvalidPageTokenError),
+        400: computeErrorResponse(400, 'a page token this list did not answer with for the same `status`', InvalidPageTokenError),
         503: jobStore503
       }
     }
@@ -163,7 +161,7 @@ export default async function jobsRoutes (app: FastifyInstance, { config }: Comp
         'An active job\'s answer carries `Retry-After`: when to ask again, a second while the job is young, longer as it ages (at most 30 s).',
       params: jobId,
       querystring: z.strictObject({ wait: z.coerce.number().int().min(0).max(MAX_WAIT_S).optional().describe('Seconds to wait for the job to finish before answering') }),
-      response: { 200: jobDocument, 400: problemResponse('A `wait` that is not a whole number of seconds up to ' + MAX_WAIT_S, ...validationCodes), 404: jobNotFound, 503: jobStore503 }
+      response: { 200: jobDocument, 400: computeErrorResponse(400, 'a `wait` that is not a whole number of seconds up to ' + MAX_WAIT_S), 404: jobNotFound, 503: jobStore503 }
     }
   }, async (request, reply) => {
     const { id } = request.params

@@ -156,6 +156,28 @@ describe('the OpenAPI document at GET /openapi.json', () => {
     }
   })
 
+  it('lists, in every guarded operation\'s 400, the codes the compute scope answers on any of its routes: a bad X-Timeout-Ms, JSON nested too deep', async () => {
+    const headers = { authorization: 'Bearer test-key-0123456789abcdef' }
+    const deep = '{"values":' + '['.repeat(40) + ']'.repeat(40) + '}'
+    let checked = 0
+    for (const { name, operation } of operations(doc)) {
+      const [method, path] = name.split(' ') as [string, string]
+      if (!path.startsWith('/v1/')) continue
+      const listed = operation.responses['400']!.content!['application/problem+json']!.schema.allOf![1]!.properties!.code!.enum!
+      const url = path.replace(/\{\w+\}/g, 'f5fa3cb9-8768-48c5-ad11-27784c2536fd')
+      const answers = [await app.inject({ method: method as 'GET', url, headers: { ...headers, 'x-timeout-ms': 'soon' } })]
+      if (operation.requestBody?.content['application/json'] !== undefined) {
+        answers.push(await app.inject({ method: method as 'POST', url, headers: { ...headers, 'content-type': 'application/json' }, payload: deep }))
+      }
+      for (const answer of answers) {
+        expect(answer.statusCode, name).toBe(400)
+        expect(listed, name).toContain(answer.json().code)
+        checked++
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(12)
+  })
+
   it('documents 401 and 429 and requires the API key on every compute route, and on no other', () => {
     expect(doc.components.securitySchemes).toEqual({ bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer' }) })
     for (const { name, operation } of operations(doc)) {

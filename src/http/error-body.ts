@@ -136,6 +136,15 @@ export const computeErrorResponses = {
   504: problemResponse('The request did not finish within its deadline (REQUEST_TIMEOUT_MS or `X-Timeout-Ms`); its tasks were aborted', DeadlineExceededError)
 }
 
+/**
+ * A route's own response for a status every compute route answers: the compute scope's causes and
+ * its own, so the route's `code` enum still lists every code the scope's guards answer with.
+ */
+export function computeErrorResponse (status: keyof typeof computeErrorResponses, why: string, ...causes: Coded[]) {
+  const shared = computeErrorResponses[status]
+  return problemResponse(`${shared.description!}; ${why}`, ...codesOf(shared)!, ...causes)
+}
+
 const example = (error: { statusCode?: number, code: string, message: string }): ErrorBody =>
   problemBody(problemOf(error.statusCode ?? 500, error.code), error.message, '/v1/sum-of-squares', EXAMPLE_REQUEST_ID)
 
