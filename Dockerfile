@@ -34,7 +34,7 @@ COPY --from=build /app/dist/assembly dist/assembly
 COPY --from=build /app/dist/src dist/src
 COPY --from=build /app/dist/routes dist/routes
 COPY --from=build /app/dist/workers dist/workers
-# The commit the image was built from, for GET /version and build_info:
+# The commit the image was built from, for GET /version and compute_build_info:
 # `--build-arg GIT_COMMIT=$(git rev-parse HEAD)` (scripts/test-container.sh passes it). Last, so a new
 # commit does not invalidate the layers above.
 ARG GIT_COMMIT=unknown

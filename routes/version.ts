@@ -12,7 +12,7 @@ export const versionReply = z.object({
   examples: [{ name: 'compute-service', version: '0.1.0', commit: '776f9d5831f6e916153451726b27e27ae13b1a2b', node: 'v20.20.2' }]
 })
 
-/** Which build an instance runs: the same labels as the `build_info` metric. */
+/** Which build an instance runs: the same labels as the `compute_build_info` metric. */
 export default async function versionRoute (app: FastifyInstance, { build }: { build: BuildInfo }) {
   app.withTypeProvider<ZodTypeProvider>().get('/version', {
     config: { servedWhileClosing: true },

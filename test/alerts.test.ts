@@ -1,25 +1,12 @@
-import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { projectPath } from '../src/platform/paths.js'
 import { buildTestApp, sample } from './helper.js'
+import { promtool } from './support/promtool.js'
 
-const run = promisify(execFile)
 const rules = projectPath('deploy/prometheus/alerts.yaml')
 const unitTests = projectPath('deploy/prometheus/alerts.test.yaml')
-
-/** promtool's output, or a failure that says how to get promtool (.ci/run installs it). */
-async function promtool (...args: string[]) {
-  try {
-    return await run('promtool', args, { timeout: 30_000 })
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code?: string, stdout?: string, stderr?: string }
-    if (code === 'ENOENT') throw new Error('promtool not found: apt-get install prometheus (Debian), as .ci/run does')
-    throw new Error(`promtool ${args.join(' ')} failed:\n${stdout ?? ''}${stderr ?? ''}`)
-  }
-}
 
 /** The metric names an expression reads: identifiers that are not functions, keywords, label names or durations. */
 function metricNames (expr: string): string[] {
@@ -62,8 +49,8 @@ describe('the Prometheus alert rules (deploy/prometheus/alerts.yaml)', () => {
     const exported = new Set([...exposition.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap(([, name, type]) =>
       type === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name!]))
     const used = alerts.flatMap((rule) => metricNames(rule.expr))
-    expect(used).toEqual(expect.arrayContaining(['pool_tasks_rejected_total', 'http_request_duration_seconds_bucket', 'health_ready']))
+    expect(used).toEqual(expect.arrayContaining(['compute_pool_tasks_rejected_total', 'compute_http_request_duration_seconds_bucket', 'compute_health_ready']))
     for (const name of used) expect(exported.has(name), `${name} is not in GET /metrics`).toBe(true)
-    expect(sample(exposition, 'health_ready')).toBe(1)
+    expect(sample(exposition, 'compute_health_ready')).toBe(1)
   })
 })

@@ -91,7 +91,7 @@ describe('the typed client (client/), against the real server', () => {
     const version = await client.GET('/version')
     expect(version.data).toMatchObject({ name: 'compute-service', node: expect.stringMatching(/^v\d+/) })
     const metrics = await client.GET('/metrics', { parseAs: 'text' })
-    expect(metrics.data).toMatch(/^build_info\{/m)
+    expect(metrics.data).toMatch(/^compute_build_info\{/m)
   })
 
   it('gets each error as the typed error body: 400, 401, 413, 415, 422, 504', async () => {

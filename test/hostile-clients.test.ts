@@ -82,7 +82,7 @@ describe('uploads from hostile clients, on a real server', () => {
     expect(await uploads(server)).toEqual({ inFlight: 2, reservedBytes: 64 * MiB, maxBytes: 64 * MiB, clients: 1, jsonParseQueuedBytes: 0 })
     // A full budget is answered per upload; the replica stays in the balancer (docs/deploying-replicas.md).
     expect((await fetch(`${server.url}/health/ready`)).status).toBe(200)
-    expect(sample(await (await fetch(`${server.url}/metrics`)).text(), 'upload_memory_reserved_bytes')).toBe(64 * MiB)
+    expect(sample(await (await fetch(`${server.url}/metrics`)).text(), 'compute_upload_memory_reserved_bytes')).toBe(64 * MiB)
 
     const refused = await Promise.all(Array.from({ length: 6 }, () => stalled(server, 8 * MiB, 0, 3000)))
     for (const outcome of refused) {

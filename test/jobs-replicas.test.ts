@@ -34,10 +34,10 @@ for (const mode of ['embedded', 'redis'] as const) {
       // Causes, not CPU time: every replica's pool runs nothing (its chunk threads were stopped) ...
       await until(async () => (await Promise.all(replicas.map(runningChunks))).every((running) => running === 0) || undefined, 30_000)
       // ... and stays so: no queued chunk of the cancelled job is picked up afterwards.
-      const completed = await Promise.all(replicas.map((replica) => metric(replica, 'job_chunk_run_seconds_count')))
+      const completed = await Promise.all(replicas.map((replica) => metric(replica, 'compute_job_chunk_run_seconds_count')))
       await sleep(1000)
       expect(await Promise.all(replicas.map(runningChunks))).toEqual(replicas.map(() => 0))
-      expect(await Promise.all(replicas.map((replica) => metric(replica, 'job_chunk_run_seconds_count')))).toEqual(completed)
+      expect(await Promise.all(replicas.map((replica) => metric(replica, 'compute_job_chunk_run_seconds_count')))).toEqual(completed)
     }, 60_000)
 
     it.runIf(mode === 'embedded')('on shutdown, ends active jobs as cancelled with the reason, and the event stream says so before it closes', async () => {
@@ -83,7 +83,7 @@ describe('a job shared by three replicas through Redis', () => {
     expect(done).toEqual([...done].sort((x, y) => x - y))
     expect(documents.at(-1)).toMatchObject({ status: 'succeeded', progress: { done: input.end, total: input.end }, result: closedForm(input.start, input.end).toString() })
     // C's chunk ran again on A or B, and was counted once.
-    expect(await metric(a, 'job_chunk_retries_total') + await metric(b, 'job_chunk_retries_total')).toBeGreaterThan(0)
+    expect(await metric(a, 'compute_job_chunk_retries_total') + await metric(b, 'compute_job_chunk_retries_total')).toBeGreaterThan(0)
   }, 120_000)
 
   it('on SIGTERM a replica hands its running chunks back within its grace period and exits 0; the job stays exact', async () => {
@@ -91,7 +91,7 @@ describe('a job shared by three replicas through Redis', () => {
     // first half is over, whatever the machine's speed, so there is something to hand back.
     const d = await deployment.addReplica({ SHUTDOWN_GRACE_MS: '1000', JOB_CHUNK_TERMS: String(3 * CHUNK_TERMS) })
     const [a, b] = deployment.replicas as [ServerProcess, ServerProcess]
-    const retriesBefore = await metric(a, 'job_chunk_retries_total') + await metric(b, 'job_chunk_retries_total')
+    const retriesBefore = await metric(a, 'compute_job_chunk_retries_total') + await metric(b, 'compute_job_chunk_retries_total')
     const input = { start: -5 * CHUNK_TERMS, end: 4 * CHUNK_TERMS }
     const { body: job } = await client.submit(d, input)
     await until(async () => await runningChunks(d) > 0 ? true : undefined)
@@ -103,6 +103,6 @@ describe('a job shared by three replicas through Redis', () => {
 
     const finished = await client.finished(a, job.id, 60_000)
     expect(finished).toMatchObject({ status: 'succeeded', result: closedForm(input.start, input.end).toString() })
-    expect(await metric(a, 'job_chunk_retries_total') + await metric(b, 'job_chunk_retries_total')).toBeGreaterThan(retriesBefore)
+    expect(await metric(a, 'compute_job_chunk_retries_total') + await metric(b, 'compute_job_chunk_retries_total')).toBeGreaterThan(retriesBefore)
   }, 120_000)
 })

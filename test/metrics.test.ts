@@ -33,31 +33,31 @@ describe('GET /metrics', () => {
     await sumOfSquares({ end: 1000 })
     await sumOfSquares({ start: 5, end: 1 })
     const after = await scrape()
-    const count = (text: string, status: string) => sample(text, 'http_request_duration_seconds_count', labels(status)) ?? 0
+    const count = (text: string, status: string) => sample(text, 'compute_http_request_duration_seconds_count', labels(status)) ?? 0
     expect(count(after, '200') - count(before, '200')).toBe(2)
     expect(count(after, '400') - count(before, '400')).toBe(1)
-    expect(sample(after, 'http_request_duration_seconds_sum', labels('200'))).toBeGreaterThan(0)
+    expect(sample(after, 'compute_http_request_duration_seconds_sum', labels('200'))).toBeGreaterThan(0)
   })
 
   it('counts every unknown URL under one "unmatched" route, never the URL itself', async () => {
-    const before = sample(await scrape(), 'http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_code: '404' }) ?? 0
+    const before = sample(await scrape(), 'compute_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_code: '404' }) ?? 0
     for (let i = 0; i < 3; i++) expect((await app.inject({ method: 'GET', url: `/no/such/route/${i}` })).statusCode).toBe(404)
     const after = await scrape()
-    expect(sample(after, 'http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_code: '404' })).toBe(before + 3)
+    expect(sample(after, 'compute_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_code: '404' })).toBe(before + 3)
     expect(after).not.toContain('/no/such/route')
   })
 
   it('reads threads, queue length and running tasks at scrape time, and utilization after work', async () => {
-    expect(sample(await scrape(), 'pool_threads')).toBe(2)
+    expect(sample(await scrape(), 'compute_pool_threads')).toBe(2)
     const work = Array.from({ length: 4 }, () => sumOfSquares({ end: 1_500_000_000, chunks: 1 }))
     // inject dispatches asynchronously; wait until the pool has taken the tasks.
     while (app.executor.stats().running + app.executor.stats().queued < 4) await sleep(5)
     const busy = await scrape()
-    expect([sample(busy, 'pool_running_tasks'), sample(busy, 'pool_queued_tasks')]).toEqual([2, 2])
+    expect([sample(busy, 'compute_pool_running_tasks'), sample(busy, 'compute_pool_queued_tasks')]).toEqual([2, 2])
     await Promise.all(work)
     const after = await scrape()
-    expect([sample(after, 'pool_running_tasks'), sample(after, 'pool_queued_tasks')]).toEqual([0, 0])
-    expect(sample(after, 'pool_utilization_ratio')).toBeGreaterThan(0.3)
+    expect([sample(after, 'compute_pool_running_tasks'), sample(after, 'compute_pool_queued_tasks')]).toEqual([0, 0])
+    expect(sample(after, 'compute_pool_utilization_ratio')).toBeGreaterThan(0.3)
   })
 
   it('counts completed tasks with their run and wait times', async () => {
@@ -66,19 +66,19 @@ describe('GET /metrics', () => {
     expect((await sumOfSquares({ end: 20_000_000, chunks: 2 })).statusCode).toBe(200)
     const after = await scrape()
     const moved = (name: string) => (sample(after, name, task) ?? 0) - (sample(before, name, task) ?? 0)
-    expect(moved('pool_tasks_completed_total')).toBe(2)
-    expect(moved('pool_task_run_seconds_count')).toBe(2)
-    expect(moved('pool_task_wait_seconds_count')).toBe(2)
+    expect(moved('compute_pool_tasks_completed_total')).toBe(2)
+    expect(moved('compute_pool_task_run_seconds_count')).toBe(2)
+    expect(moved('compute_pool_task_wait_seconds_count')).toBe(2)
     // 10M terms a chunk take milliseconds of kernel time.
-    expect(moved('pool_task_run_seconds_sum')).toBeGreaterThan(0.001)
-    expect(moved('pool_task_wait_seconds_sum')).toBeGreaterThan(0)
+    expect(moved('compute_pool_task_run_seconds_sum')).toBeGreaterThan(0.001)
+    expect(moved('compute_pool_task_wait_seconds_sum')).toBeGreaterThan(0)
   })
 
   it('counts a task that threw as failed', async () => {
     const task = { task: 'test-fault' }
-    expect(sample(await scrape(), 'pool_tasks_failed_total', task)).toBe(0)
+    expect(sample(await scrape(), 'compute_pool_tasks_failed_total', task)).toBe(0)
     await app.inject({ method: 'POST', url: '/v1/test-fault', headers: json, payload: { kind: 'throw' } })
-    expect(sample(await scrape(), 'pool_tasks_failed_total', task)).toBe(1)
+    expect(sample(await scrape(), 'compute_pool_tasks_failed_total', task)).toBe(1)
   })
 
   it('counts a running task that was aborted, and the thread started in place of the one terminated', async () => {
@@ -92,8 +92,8 @@ describe('GET /metrics', () => {
     await expect(task).rejects.toThrow(/abort/i)
     await replaced
     const after = await scrape()
-    expect(sample(after, 'pool_tasks_aborted_total', { task: 'sum-of-squares', reason: 'unknown' })).toBe(1)
-    expect(sample(after, 'pool_threads_replaced_total')).toBe(1)
+    expect(sample(after, 'compute_pool_tasks_aborted_total', { task: 'sum-of-squares', reason: 'unknown' })).toBe(1)
+    expect(sample(after, 'compute_pool_threads_replaced_total')).toBe(1)
   })
 
   it('shows the event loop blocked in its lag since the last scrape', async () => {
@@ -109,8 +109,8 @@ describe('GET /metrics', () => {
 
   it('exports the probe\'s windowed event-loop figures', async () => {
     const text = await scrape()
-    expect(sample(text, 'eventloop_delay_window_p99_seconds')).toBeGreaterThanOrEqual(0)
-    expect(sample(text, 'eventloop_utilization_window_ratio')).toBeGreaterThan(0)
+    expect(sample(text, 'compute_eventloop_delay_window_p99_seconds')).toBeGreaterThanOrEqual(0)
+    expect(sample(text, 'compute_eventloop_utilization_window_ratio')).toBeGreaterThan(0)
   })
 })
 
@@ -120,7 +120,7 @@ describe('METRICS_PORT', () => {
     const app = await buildTestApp({ METRICS_PORT: String(port), HOST: '127.0.0.1' })
     const separate = await fetch(`http://127.0.0.1:${port}/metrics`)
     expect(separate.status).toBe(200)
-    expect(sample(await separate.text(), 'pool_threads')).toBe(2)
+    expect(sample(await separate.text(), 'compute_pool_threads')).toBe(2)
     expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404)
     const elsewhere = await fetch(`http://127.0.0.1:${port}/other`)
     expect([elsewhere.status, ((await elsewhere.json()) as { error: string }).error]).toEqual([404, 'Not Found'])
@@ -149,10 +149,10 @@ describe('METRICS_PORT', () => {
   })
 })
 
-describe('health_ready', () => {
+describe('compute_health_ready', () => {
   it('is 1 while ready and 0 once draining, as GET /health/ready answers', async () => {
     const app = await buildTestApp()
-    const ready = async () => sample((await app.inject({ method: 'GET', url: '/metrics' })).body, 'health_ready')
+    const ready = async () => sample((await app.inject({ method: 'GET', url: '/metrics' })).body, 'compute_health_ready')
     expect(await ready()).toBe(1)
     app.drain()
     expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503)

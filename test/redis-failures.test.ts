@@ -72,7 +72,7 @@ describe('job routes and /metrics while Redis is stuck (DEBUG SLEEP)', () => {
     expect(metrics).not.toBe('redis woke up')
     if (metrics === 'redis woke up') return
     expect(metrics.statusCode).toBe(200)
-    expect(sample(metrics.body, 'jobs_active')).toBeDefined()
+    expect(sample(metrics.body, 'compute_jobs_active')).toBeDefined()
   })
 })
 

@@ -42,12 +42,12 @@ describe('GET /version', () => {
   })
 })
 
-describe('build_info', () => {
+describe('compute_build_info', () => {
   it('is 1, with the same labels as GET /version', async () => {
     const app = await buildTestApp({ GIT_COMMIT: COMMIT })
     const version = (await app.inject({ method: 'GET', url: '/version' })).json() as Record<string, string>
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
     await app.close()
-    expect(sample(metrics, 'build_info', version)).toBe(1)
+    expect(sample(metrics, 'compute_build_info', version)).toBe(1)
   })
 })

@@ -115,7 +115,7 @@ export interface JobRun {
 
 /** Runs one job of `terms` terms, submitted to the first replica, and measures its time and CPU. */
 export async function runJob (mode: JobsMode, deployment: Deployment, terms: number): Promise<JobRun> {
-  const chunksBefore = await metricSum(deployment.replicas, 'job_chunk_run_seconds_count')
+  const chunksBefore = await metricSum(deployment.replicas, 'compute_job_chunk_run_seconds_count')
   const cpuBefore = await Promise.all(deployment.pids().map(processCpuMs))
   const poolBefore = await deployment.poolCpuMs()
   const job = await submit(deployment.replicas[0]!, terms)
@@ -134,7 +134,7 @@ export async function runJob (mode: JobsMode, deployment: Deployment, terms: num
     cpuMs,
     poolMs: poolAfter - poolBefore,
     coordinationMs: cpuMs - (poolAfter - poolBefore),
-    chunks: await metricSum(deployment.replicas, 'job_chunk_run_seconds_count') - chunksBefore
+    chunks: await metricSum(deployment.replicas, 'compute_job_chunk_run_seconds_count') - chunksBefore
   }
 }
 

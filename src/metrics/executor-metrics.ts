@@ -10,36 +10,36 @@ const TASK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
  */
 export function createExecutorMetrics (registry: Registry, tasks: readonly TaskName[]) {
   const registers = [registry]
-  const completed = new Counter({ name: 'pool_tasks_completed_total', help: 'Tasks that returned a result', labelNames: ['task'] as const, registers })
-  const failed = new Counter({ name: 'pool_tasks_failed_total', help: 'Tasks that threw', labelNames: ['task'] as const, registers })
+  const completed = new Counter({ name: 'compute_pool_tasks_completed_total', help: 'Tasks that returned a result', labelNames: ['task'] as const, registers })
+  const failed = new Counter({ name: 'compute_pool_tasks_failed_total', help: 'Tasks that threw', labelNames: ['task'] as const, registers })
   const aborted = new Counter({
-    name: 'pool_tasks_aborted_total',
+    name: 'compute_pool_tasks_aborted_total',
     help: `Tasks aborted before they finished, by reason (${ABORT_REASONS.join(', ')})`,
     labelNames: ['task', 'reason'] as const,
     registers
   })
   const rejected = new Counter({
-    name: 'pool_tasks_rejected_total',
+    name: 'compute_pool_tasks_rejected_total',
     help: `Tasks refused before they were queued, by reason (${REJECT_REASONS.join(', ')}): the queue was full, the client held its share of it while others waited, or the work could not finish before its deadline`,
     labelNames: ['task', 'reason'] as const,
     registers
   })
-  const replaced = new Counter({ name: 'pool_threads_replaced_total', help: 'Worker threads that died or were terminated and were replaced', registers })
+  const replaced = new Counter({ name: 'compute_pool_threads_replaced_total', help: 'Worker threads that died or were terminated and were replaced', registers })
   const leftRunning = new Counter({
-    name: 'pool_aborts_left_running_total',
+    name: 'compute_pool_aborts_left_running_total',
     help: 'Running tasks aborted but left to finish, because that was cheaper than replacing their thread',
     labelNames: ['task'] as const,
     registers
   })
   const runTime = new Histogram({
-    name: 'pool_task_run_seconds',
+    name: 'compute_pool_task_run_seconds',
     help: 'Time completed tasks spent in the task function itself, on the worker thread',
     labelNames: ['task'] as const,
     buckets: TASK_BUCKETS,
     registers
   })
   const waitTime = new Histogram({
-    name: 'pool_task_wait_seconds',
+    name: 'compute_pool_task_wait_seconds',
     help: 'Time completed tasks spent outside the task function: queueing and hand-off to and from the worker',
     labelNames: ['task'] as const,
     buckets: TASK_BUCKETS,

@@ -4,10 +4,10 @@ import { Histogram, type Registry } from 'prom-client'
 /** The route label of a request that matched no route: raw URLs would make one series per URL tried. */
 export const UNMATCHED_ROUTE = 'unmatched'
 
-/** Returns the onResponse recorder of `http_request_duration_seconds`, labelled by route pattern and status. */
+/** Returns the onResponse recorder of `compute_http_request_duration_seconds`, labelled by route pattern and status. */
 export function createHttpMetrics (registry: Registry) {
   const duration = new Histogram({
-    name: 'http_request_duration_seconds',
+    name: 'compute_http_request_duration_seconds',
     help: 'Time from request received to response sent, by method, route pattern and status code',
     labelNames: ['method', 'route', 'status_code'] as const,
     // Probes answer in well under a millisecond; a large sum of squares takes seconds.

@@ -15,14 +15,14 @@ const ACTIVE_REFRESH_MS = 1000
 export function createJobMetrics (registry: Registry) {
   const registers = [registry]
   const transitions = new Counter({
-    name: 'jobs_total',
+    name: 'compute_jobs_total',
     help: `Jobs that entered each status here (${JOB_STATUSES.join(', ')})`,
     labelNames: ['status'] as const,
     registers
   })
-  const retries = new Counter({ name: 'job_chunk_retries_total', help: 'Job chunks started again after an earlier attempt was interrupted (its replica died or shut down)', registers })
+  const retries = new Counter({ name: 'compute_job_chunk_retries_total', help: 'Job chunks started again after an earlier attempt was interrupted (its replica died or shut down)', registers })
   const chunkTime = new Histogram({
-    name: 'job_chunk_run_seconds',
+    name: 'compute_job_chunk_run_seconds',
     help: 'Time completed job chunks spent in the task function, on a worker thread of this replica',
     buckets: CHUNK_BUCKETS,
     registers
@@ -39,18 +39,18 @@ export function createJobMetrics (registry: Registry) {
 }
 
 /**
- * `jobs_active` (the whole cluster's in Redis mode: take the max over replicas, not the sum), read
+ * `compute_jobs_active` (the whole cluster's in Redis mode: take the max over replicas, not the sum), read
  * in the background so that a scrape never waits on Redis: a slow or gone Redis shows as
- * `jobs_store_up` 0 and a growing `jobs_active_age_seconds`. Returns the function that stops it.
+ * `compute_jobs_store_up` 0 and a growing `compute_jobs_active_age_seconds`. Returns the function that stops it.
  */
 export function watchActiveJobs (registry: Registry, jobs: Jobs): () => void {
   const registers = [registry]
-  const active = new Gauge({ name: 'jobs_active', help: `Jobs queued or running (${jobs.backend === 'redis' ? 'every replica\'s' : 'this process\'s'}), as last read`, registers })
-  const up = new Gauge({ name: 'jobs_store_up', help: 'Whether the last read of the job store answered (1) or failed or timed out (0)', registers })
+  const active = new Gauge({ name: 'compute_jobs_active', help: `Jobs queued or running (${jobs.backend === 'redis' ? 'every replica\'s' : 'this process\'s'}), as last read`, registers })
+  const up = new Gauge({ name: 'compute_jobs_store_up', help: 'Whether the last read of the job store answered (1) or failed or timed out (0)', registers })
   let readAt: number | undefined
   new Gauge({ // eslint-disable-line no-new
-    name: 'jobs_active_age_seconds',
-    help: 'Seconds since jobs_active was last read successfully',
+    name: 'compute_jobs_active_age_seconds',
+    help: 'Seconds since compute_jobs_active was last read successfully',
     registers,
     collect () { if (readAt !== undefined) this.set((Date.now() - readAt) / 1000) }
   })

@@ -20,26 +20,26 @@ export function registerLoadGauges (registry: Registry, { stats, load, uploads, 
     registers: [registry],
     collect () { this.set(read()) }
   })
-  gauge('health_ready', '1 while GET /health/ready answers 200 (not draining, at least one worker thread), else 0',
+  gauge('compute_health_ready', '1 while GET /health/ready answers 200 (not draining, at least one worker thread), else 0',
     () => ready() ? 1 : 0)
-  gauge('pool_threads', 'Worker threads in the pool (0 with the inline executor)', () => stats().threads)
-  gauge('pool_queued_tasks', 'Tasks waiting for a free worker thread', () => stats().queued)
-  gauge('pool_running_tasks', 'Tasks running on a worker thread', () => stats().running)
-  gauge('pool_queued_seconds', 'Estimated work waiting for a thread, in seconds of one thread', () => stats().queuedMs / 1000)
-  gauge('pool_waiting_clients', 'Clients (API keys or addresses) with work waiting for a thread', () => stats().waitingClients)
+  gauge('compute_pool_threads', 'Worker threads in the pool (0 with the inline executor)', () => stats().threads)
+  gauge('compute_pool_queued_tasks', 'Tasks waiting for a free worker thread', () => stats().queued)
+  gauge('compute_pool_running_tasks', 'Tasks running on a worker thread', () => stats().running)
+  gauge('compute_pool_queued_seconds', 'Estimated work waiting for a thread, in seconds of one thread', () => stats().queuedMs / 1000)
+  gauge('compute_pool_waiting_clients', 'Clients (API keys or addresses) with work waiting for a thread', () => stats().waitingClients)
   if (uploads !== undefined) {
-    gauge('upload_memory_reserved_bytes', 'Memory reserved for request bodies in flight (JSON at its parsing cost)', () => uploads().reservedBytes)
-    gauge('upload_memory_max_bytes', 'UPLOAD_MEMORY_MAX_BYTES: past it, uploads get 503', () => uploads().maxBytes)
-    gauge('uploads_in_flight', 'Requests holding upload memory', () => uploads().inFlight)
-    gauge('upload_clients', 'Clients (API keys or addresses) holding upload memory', () => uploads().clients)
+    gauge('compute_upload_memory_reserved_bytes', 'Memory reserved for request bodies in flight (JSON at its parsing cost)', () => uploads().reservedBytes)
+    gauge('compute_upload_memory_max_bytes', 'UPLOAD_MEMORY_MAX_BYTES: past it, uploads get 503', () => uploads().maxBytes)
+    gauge('compute_uploads_in_flight', 'Requests holding upload memory', () => uploads().inFlight)
+    gauge('compute_upload_clients', 'Clients (API keys or addresses) holding upload memory', () => uploads().clients)
   }
   if (jsonParses !== undefined) {
-    gauge('json_parse_queued_bytes', 'Characters of JSON bodies waiting for their turn to be parsed', () => jsonParses().queuedBytes)
+    gauge('compute_json_parse_queued_bytes', 'Characters of JSON bodies waiting for their turn to be parsed', () => jsonParses().queuedBytes)
   }
-  gauge('pool_utilization_ratio', 'Mean share of the last few seconds the worker threads spent in task kernels, 0..1',
+  gauge('compute_pool_utilization_ratio', 'Mean share of the last few seconds the worker threads spent in task kernels, 0..1',
     () => load().poolUtilization)
-  gauge('eventloop_delay_window_p99_seconds', 'p99 event-loop delay over the last few seconds, net of the 10 ms sampling interval',
+  gauge('compute_eventloop_delay_window_p99_seconds', 'p99 event-loop delay over the last few seconds, net of the 10 ms sampling interval',
     () => load().eventLoop.delayMs.p99 / 1000)
-  gauge('eventloop_utilization_window_ratio', 'Share of the last few seconds the event loop was busy, 0..1',
+  gauge('compute_eventloop_utilization_window_ratio', 'Share of the last few seconds the event loop was busy, 0..1',
     () => load().eventLoop.utilization)
 }

@@ -139,7 +139,7 @@ export const configSchema = z.object({
   /** Serves GET /metrics on this port, on a listener of its own, instead of on PORT; with REDIS_URL, bull-board at /admin/queues too. */
   METRICS_PORT: int(1, 65535).optional(),
   /**
-   * The git commit this code was built from, for GET /version and `build_info`. The image sets it
+   * The git commit this code was built from, for GET /version and `compute_build_info`. The image sets it
    * (build argument GIT_COMMIT); elsewhere `npm run build` records it in dist/commit.txt.
    */
   GIT_COMMIT: z.string().trim().regex(/^([0-9a-f]{7,64}|unknown)$/, 'expected a git commit hash (hex) or "unknown"').optional(),

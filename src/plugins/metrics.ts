@@ -17,12 +17,12 @@ import { registerQueueBoard } from './queue-board.js'
 
 export interface MetricsOptions {
   config: Pick<Config, 'HOST' | 'METRICS_PORT'>
-  /** Becomes the labels of `build_info`, as GET /version shows them. */
+  /** Becomes the labels of `compute_build_info`, as GET /version shows them. */
   build: BuildInfo
 }
 
 const exposition = z.string().meta({
-  examples: ['# HELP pool_threads Worker threads in the pool (0 with the inline executor)\n# TYPE pool_threads gauge\npool_threads 2\n']
+  examples: ['# HELP compute_pool_threads Worker threads in the pool (0 with the inline executor)\n# TYPE compute_pool_threads gauge\ncompute_pool_threads 2\n']
 })
 
 /**
@@ -33,8 +33,8 @@ const exposition = z.string().meta({
  */
 async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOptions) {
   const registry = new Registry()
-  // Always 1: the labels are the information, and `max by (version) (build_info)` shows a rollout.
-  new Gauge({ name: 'build_info', help: 'The running build: name, version, git commit and Node.js version, as GET /version', labelNames: ['name', 'version', 'commit', 'node'] as const, registers: [registry] })
+  // Always 1: the labels are the information, and `max by (version) (compute_build_info)` shows a rollout.
+  new Gauge({ name: 'compute_build_info', help: 'The running build: name, version, git commit and Node.js version, as GET /version', labelNames: ['name', 'version', 'commit', 'node'] as const, registers: [registry] })
     .set({ ...build }, 1)
   const recordHttp = createHttpMetrics(registry)
   registerLoadGauges(registry, { stats: () => app.executor.stats(), load: () => app.loadMonitor.snapshot(), uploads: () => app.uploads.stats(), jsonParses: () => app.uploads.jsonParses.stats(), ready: () => notReadyError(app) === undefined })
