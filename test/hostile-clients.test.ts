@@ -74,33 +74,6 @@ describe('uploads from hostile clients, on a real server', () => {
     expect(outcome.closedMs).toBeGreaterThanOrEqual(outcome.answeredMs)
   })
 
-  it('refuses uploads past the memory budget with 503 and Retry-After before reading them, and reports the budget', async () => {
-    const rssBefore = rssMiB(server.child.pid!)
-    // Two uploads of 32 MiB fill the 64 MiB budget, and stall until their deadline (2 s).
-    const holding = [stalled(server, 32 * MiB, 31 * MiB, 5000), stalled(server, 32 * MiB, 31 * MiB, 5000)]
-    await until(async () => (await uploads(server)).reservedBytes === 64 * MiB)
-    expect(await uploads(server)).toEqual({ inFlight: 2, reservedBytes: 64 * MiB, maxBytes: 64 * MiB, clients: 1, jsonParseQueuedBytes: 0 })
-    // A full budget is answered per upload; the replica stays in the balancer (docs/deploying-replicas.md).
-    expect((await fetch(`${server.url}/health/ready`)).status).toBe(200)
-    expect(sample(await (await fetch(`${server.url}/metrics`)).text(), 'compute_upload_memory_reserved_bytes')).toBe(64 * MiB)
-
-    const refused = await Promise.all(Array.from({ length: 6 }, () => stalled(server, 8 * MiB, 0, 3000)))
-    for (const outcome of refused) {
-      expect(outcome.status).toBe(503)
-      expect(headerOf(outcome, 'retry-after')).toBe('1')
-      expect(answerOf(outcome).message).toMatch(/no room for this upload/)
-      // No byte of the body was sent: a 503 rather than the deadline's 408 is an answer before reading it.
-    }
-    // The two uploads' 62 MiB, and slack: under a one-core hog (test:stress, 5 runs, 2026-12-03) it grew
-    // 33-91 MiB: the 200 MiB bound keeps 2.2x the worst of those.
-    expect(rssMiB(server.child.pid!) - rssBefore).toBeLessThan(200)
-
-    const held = await Promise.all(holding)
-    expect(held.map((outcome) => outcome.status)).toEqual([408, 408])
-    await until(async () => (await uploads(server)).reservedBytes === 0)
-    expect((await fetch(`${server.url}/health/ready`)).status).toBe(200)
-  })
-
   it('refuses a JSON body over the JSON limit with 413, naming the binary format, before it is read', async () => {
     const outcome = await stalled(server, 2 * MiB, 0, 3000, [], 'application/json')
     // No byte of the body was sent: the 413 came from the Content-Length, before reading.
@@ -118,6 +91,60 @@ describe('uploads from hostile clients, on a real server', () => {
     })
     expect(outcome.status).toBe(400)
     expect(answerOf(outcome).message).toBe('Send one Content-Type header, not 2')
+  })
+})
+
+describe('the upload memory budget, on a real server', () => {
+  let server: ServerProcess
+  beforeAll(async () => {
+    server = await startServer({
+      POOL_THREADS: '2',
+      LOG_LEVEL: 'warn',
+      // The two uploads holding the budget stall until the test lets them finish: neither the
+      // deadline nor the minimum rate may cut them first, however slow the machine.
+      REQUEST_TIMEOUT_MS: '60000',
+      UPLOAD_MIN_BYTES_PER_SECOND: '0',
+      BODY_LIMIT_BYTES: String(32 * MiB),
+      UPLOAD_MEMORY_MAX_BYTES: String(64 * MiB),
+      // The uploads below come from one address: here it may hold the whole budget.
+      UPLOAD_MEMORY_PER_CLIENT_BYTES: String(64 * MiB)
+    })
+  })
+  afterAll(async () => { await server.stop() })
+
+  it('refuses uploads past it with 503 and Retry-After before reading them, and reports it', async () => {
+    const rssBefore = rssMiB(server.child.pid!)
+    // Two uploads of 32 MiB fill the 64 MiB budget: 31 MiB each, then the rest once released.
+    let release!: () => void
+    const released = new Promise<void>((resolve) => { release = resolve })
+    const holding = Array.from({ length: 2 }, () => rawExchange({
+      port: server.port,
+      head: requestHead('POST', '/v1/sum', [['Content-Type', 'application/octet-stream'], ['Content-Length', 32 * MiB]]),
+      pieces: [{ bytes: new Uint8Array(31 * MiB) }, { bytes: new Uint8Array(MiB), after: released }],
+      capMs: 60_000
+    }))
+    await until(async () => (await uploads(server)).reservedBytes === 64 * MiB)
+    expect(await uploads(server)).toEqual({ inFlight: 2, reservedBytes: 64 * MiB, maxBytes: 64 * MiB, clients: 1, jsonParseQueuedBytes: 0 })
+    // A full budget is answered per upload; the replica stays in the balancer (docs/deploying-replicas.md).
+    expect((await fetch(`${server.url}/health/ready`)).status).toBe(200)
+    expect(sample(await (await fetch(`${server.url}/metrics`)).text(), 'compute_upload_memory_reserved_bytes')).toBe(64 * MiB)
+
+    const refused = await Promise.all(Array.from({ length: 6 }, () => stalled(server, 8 * MiB, 0, 10_000)))
+    for (const outcome of refused) {
+      // No byte of the body was sent, and nothing cuts a stalled upload here: a 503 is an answer before reading it.
+      expect(outcome.status).toBe(503)
+      expect(headerOf(outcome, 'retry-after')).toBe('1')
+      expect(answerOf(outcome)).toMatchObject({ code: 'SVC_UPLOAD_MEMORY_FULL', detail: expect.stringMatching(/no room for this upload/) })
+    }
+    // The two uploads' 62 MiB, and slack: under a one-core hog (test:stress, 5 runs, 2026-12-03) it grew
+    // 33-91 MiB: the 200 MiB bound keeps 2.2x the worst of those.
+    expect(rssMiB(server.child.pid!) - rssBefore).toBeLessThan(200)
+
+    release()
+    const held = await Promise.all(holding)
+    expect(held.map((outcome) => outcome.status)).toEqual([200, 200])
+    await until(async () => (await uploads(server)).reservedBytes === 0)
+    expect((await fetch(`${server.url}/health/ready`)).status).toBe(200)
   })
 })
 

@@ -20,8 +20,8 @@ export interface RawRequest {
   port: number
   /** Request line and headers, without the blank line that ends them. */
   head: string
-  /** Body pieces, sent in order, each after its `delayMs`; the upload stalls after the last one unless `end` is true. */
-  pieces?: Array<{ bytes: Uint8Array | string, delayMs?: number }>
+  /** Body pieces, sent in order, each after its `delayMs` and once its `after` has settled; the upload stalls after the last one. */
+  pieces?: Array<{ bytes: Uint8Array | string, delayMs?: number, after?: Promise<unknown> }>
   /** Give up (and report what was seen) after this long. */
   capMs: number
   /** Source address on the loopback network, so the server sees distinct clients. */
@@ -65,8 +65,9 @@ export async function rawExchange ({ port, head, pieces = [], capMs, localAddres
   if (!finished) {
     socket.write(`${head}\r\n\r\n`)
     onSent?.(socket)
-    for (const { bytes, delayMs = 0 } of pieces) {
+    for (const { bytes, delayMs = 0, after } of pieces) {
       if (delayMs > 0) await Promise.race([sleep(delayMs), done])
+      if (after !== undefined) await Promise.race([after, done, cap])
       if (finished || performance.now() - started > capMs) break
       if (!socket.write(bytes)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), done, cap])
     }
