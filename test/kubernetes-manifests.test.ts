@@ -10,36 +10,44 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import type { ZodObject } from 'zod'
 import { configSchema, loadConfig, type Config } from '../src/platform/config.js'
-import { buildTestApp } from './helper.js'
+import { buildTestApp, sample } from './helper.js'
 import { startRedis, type RedisServer } from './support/redis-server.js'
 import { freePort } from './support/server-process.js'
+import { ScaledObject, type ScaledObjectData } from './support/scaled-object.js'
 
-/** deploy/kubernetes/ as `kubectl apply -f` reads it: every document of every .yaml file. */
-const directory = new URL('../deploy/kubernetes/', import.meta.url)
-const manifests = readdirSync(directory).filter((name) => name.endsWith('.yaml')).flatMap((name) =>
-  parseAllDocuments(readFileSync(new URL(name, directory), 'utf8')).map((document) => {
-    if (document.errors.length > 0) throw new Error(`${name}: ${document.errors.join('; ')}`)
-    return { file: name, object: document.toJS() as { apiVersion: string, kind: string } }
-  }))
+/** A directory as `kubectl apply -f` reads it (not its subdirectories): every document of every .yaml file. */
+const read = (path: string) => {
+  const directory = new URL(path, import.meta.url)
+  return readdirSync(directory).filter((name) => name.endsWith('.yaml')).flatMap((name) =>
+    parseAllDocuments(readFileSync(new URL(name, directory), 'utf8')).map((document) => {
+      if (document.errors.length > 0) throw new Error(`${name}: ${document.errors.join('; ')}`)
+      return { file: name, object: document.toJS() as { apiVersion: string, kind: string } }
+    }))
+}
+const manifests = read('../deploy/kubernetes/')
+/** Applied instead of keda.yaml where KEDA is not installed. */
+const withoutKeda = read('../deploy/kubernetes/without-keda/')
 
 const models: Record<string, new (data: never) => { validate (): void }> = {
   'apps/v1 Deployment': Deployment,
   'v1 Service': Service,
   'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
-  'networking.k8s.io/v1 NetworkPolicy': NetworkPolicy
+  'networking.k8s.io/v1 NetworkPolicy': NetworkPolicy,
+  'keda.sh/v1alpha1 ScaledObject': ScaledObject
 }
 
 /** The one object of this kind and name (the service's own objects are named compute-service). */
-function only (key: keyof typeof models, name = 'compute-service') {
-  const found = manifests.filter(({ object }) => `${object.apiVersion} ${object.kind}` === key && (object as { metadata?: { name?: string } }).metadata?.name === name)
-  if (found.length !== 1) throw new Error(`expected one ${key} named ${name} in deploy/kubernetes/, found ${found.length}`)
+function only (key: keyof typeof models, name = 'compute-service', from = manifests) {
+  const found = from.filter(({ object }) => `${object.apiVersion} ${object.kind}` === key && (object as { metadata?: { name?: string } }).metadata?.name === name)
+  if (found.length !== 1) throw new Error(`expected one ${key} named ${name} in deploy/kubernetes/${from === manifests ? '' : 'without-keda/'}, found ${found.length}`)
   return found[0]!.object as never
 }
 
 const deployment = only('apps/v1 Deployment') as Deployment
 const service = only('v1 Service') as Service
-const autoscaler = only('autoscaling/v2 HorizontalPodAutoscaler') as HorizontalPodAutoscaler
+const scaledObject = only('keda.sh/v1alpha1 ScaledObject') as ScaledObjectData
+const cpuAutoscaler = only('autoscaling/v2 HorizontalPodAutoscaler', 'compute-service', withoutKeda) as HorizontalPodAutoscaler
 const budget = only('policy/v1 PodDisruptionBudget') as PodDisruptionBudget
 const redisDeployment = only('apps/v1 Deployment', 'compute-service-redis') as Deployment
 const redisService = only('v1 Service', 'compute-service-redis') as Service
@@ -76,7 +84,7 @@ function cores (quantity: string | number | undefined) {
 }
 
 describe('every manifest', () => {
-  it.each(manifests.map(({ file, object }) => [file, object.kind, object] as const))('%s (%s) is a valid Kubernetes object of a known kind', (_file, _kind, object) => {
+  it.each([...manifests, ...withoutKeda.map(({ file, object }) => ({ file: `without-keda/${file}`, object }))].map(({ file, object }) => [file, object.kind, object] as const))('%s (%s) is a valid Kubernetes object of a known kind', (_file, _kind, object) => {
     const Model = models[`${object.apiVersion} ${object.kind}`]
     expect(Model, `${object.apiVersion} ${object.kind}`).toBeDefined()
     expect(() => new Model!(object as never).validate()).not.toThrow()
@@ -149,6 +157,14 @@ describe('the Deployment probes, against the app built from its environment', ()
     expect((await get(container.livenessProbe?.httpGet?.path)).statusCode).toBe(200)
   })
 
+  it('serve every metric keda.yaml\'s query names, at /metrics on the port Prometheus scrapes', async () => {
+    const query = scaledObject.spec.triggers.find(({ type }) => type === 'prometheus')!.metadata.query!
+    const names = [...query.matchAll(/\b(compute_\w+)\b/g)].map((match) => match[1]!)
+    expect(names.length).toBeGreaterThan(0)
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
+    for (const name of names) expect(sample(text, name, { queue: 'compute-chunks' }), name).toBeTypeOf('number')
+  })
+
   it('find /metrics on the metrics port only: 404 on the public one', async () => {
     expect((await get('/metrics')).statusCode).toBe(404)
     expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(200)
@@ -206,10 +222,45 @@ describe('the Service, the autoscaler and the disruption budget', () => {
     expect(podLabels).toMatchObject(deployment.spec!.selector.matchLabels!)
   })
 
-  it('scale the Deployment on CPU, which owns its replica count alone', () => {
-    expect(autoscaler.spec!.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata!.name })
-    expect(autoscaler.spec!.metrics).toContainEqual(expect.objectContaining({ type: 'Resource', resource: expect.objectContaining({ name: 'cpu' }) }))
+  it('scale the Deployment, whose replica count one autoscaler owns alone', () => {
+    expect(scaledObject.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata!.name })
+    expect(cpuAutoscaler.spec!.scaleTargetRef).toEqual(scaledObject.spec.scaleTargetRef)
+    // KEDA refuses a ScaledObject whose Deployment another HPA scales; without it two HPAs would fight.
+    expect(manifests.filter(({ object }) => object.kind === 'HorizontalPodAutoscaler'), 'an HPA next to keda.yaml').toEqual([])
+    expect(withoutKeda.map(({ object }) => object.kind)).toEqual(['HorizontalPodAutoscaler'])
     expect(deployment.spec!.replicas, 'a replicas field is reset by every kubectl apply').toBeUndefined()
+  })
+})
+
+describe('the KEDA ScaledObject (keda.yaml)', () => {
+  const triggers = scaledObject.spec.triggers
+  const chunks = triggers.find(({ type }) => type === 'prometheus')
+  const query = chunks?.metadata.query ?? ''
+
+  it('keeps the CPU target, replica bounds and scale-down window of the plain HPA it replaces', () => {
+    const target = cpuAutoscaler.spec!.metrics!.find(({ type }) => type === 'Resource')!.resource!
+    expect(target.name).toBe('cpu')
+    expect(triggers).toContainEqual({ type: 'cpu', metricType: 'Utilization', metadata: { value: String(target.target.averageUtilization) } })
+    expect([scaledObject.spec.minReplicaCount, scaledObject.spec.maxReplicaCount]).toEqual([cpuAutoscaler.spec!.minReplicas, cpuAutoscaler.spec!.maxReplicas])
+    expect(scaledObject.spec.advanced?.horizontalPodAutoscalerConfig?.behavior).toEqual(cpuAutoscaler.spec!.behavior)
+    // The CPU trigger is a Utilization of the request: KEDA refuses it on a container without one.
+    expect(container.resources?.requests?.cpu).toBeDefined()
+  })
+
+  it('scales on chunks queued and running, taken once (max) since every pod reads the same queue', () => {
+    expect(chunks?.metricType).toBe('AverageValue')
+    expect(query).toMatch(/^max\(/)
+    expect(query).not.toMatch(/\bsum\b/)
+    expect(query).toContain('compute_job_chunks_waiting')
+    expect(query).toContain('compute_job_chunks_running')
+    // No pod able to read the queue is not "no work": an error, on which the HPA does not scale down.
+    expect(chunks?.metadata.ignoreNullValues).toBe('false')
+    // A fallback count would replace the CPU trigger's count too while Prometheus is away.
+    expect(scaledObject.spec.fallback).toBeUndefined()
+  })
+
+  it('wants one pod per JOB_THREADS chunks: the chunks one pod runs at once', () => {
+    expect(Number(chunks?.metadata.threshold)).toBe(loadConfig(env).JOB_THREADS)
   })
 })
 

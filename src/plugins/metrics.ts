@@ -7,6 +7,8 @@ import type { Config } from '../platform/config.js'
 import { createExecutorMetrics } from '../metrics/executor-metrics.js'
 import { createHttpMetrics } from '../metrics/http-metrics.js'
 import { createJobMetrics, watchActiveJobs } from '../metrics/job-metrics.js'
+import { registerChunkQueueGauges } from '../metrics/chunk-queue-metrics.js'
+import { CHUNK_QUEUE } from '../jobs/redis-jobs.js'
 import { registerLoadGauges } from '../metrics/load-gauges.js'
 import { processMetrics } from '../metrics/process-metrics.js'
 import { notReadyError } from '../http/readiness.js'
@@ -43,6 +45,8 @@ async function metricsPlugin (app: FastifyInstance, { config, build }: MetricsOp
     app.jobs.on(createJobMetrics(registry)),
     watchActiveJobs(registry, app.jobs)
   ]
+  const chunkQueue = app.jobs.queues?.find(({ name }) => name === CHUNK_QUEUE)
+  if (chunkQueue !== undefined) registerChunkQueueGauges(registry, chunkQueue)
   const served = Registry.merge([processMetrics(), registry])
 
   app.addHook('onResponse', async (request, reply) => { recordHttp(request, reply) })
