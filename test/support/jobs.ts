@@ -63,8 +63,8 @@ export function jobClient (key?: string) {
     get: (server: ServerProcess, id: string) => call(`${server.url}/v1/jobs/${id}`),
     cancel: (server: ServerProcess, id: string) => call(`${server.url}/v1/jobs/${id}/cancel`, { method: 'POST' }),
     remove: (server: ServerProcess, id: string) => call(`${server.url}/v1/jobs/${id}`, { method: 'DELETE' }),
-    events: (server: ServerProcess, id: string, onEvent?: (event: ServerSentEvent) => void): Promise<EventStream & { status: number }> =>
-      fetch(`${server.url}/v1/jobs/${id}/events`, { headers: { ...headers, accept: 'text/event-stream' } }).then(async (response) =>
+    events: (server: ServerProcess, id: string, onEvent?: (event: ServerSentEvent) => void, extraHeaders: Record<string, string> = {}): Promise<EventStream & { status: number }> =>
+      fetch(`${server.url}/v1/jobs/${id}/events`, { headers: { ...headers, ...extraHeaders, accept: 'text/event-stream' } }).then(async (response) =>
         response.status === 200
           ? { status: 200, ...(await readEventStream(response, onEvent)) }
           : { status: response.status, events: [{ event: 'error', data: await response.text() }], comments: [] }),
