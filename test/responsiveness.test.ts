@@ -34,7 +34,8 @@ describe('the event loop while CPU work runs', () => {
   afterEach(async () => { await server?.stop() })
 
   it('stays responsive with the pool executor', async () => {
-    server = await startServer({ EXECUTOR: 'pool', POOL_THREADS: '2', POOL_MAX_QUEUE_MS: '60000', LOG_LEVEL: 'warn' })
+    // No deadline cuts the work, however slow the machine (a 504 once came at 30 s under a one-core hog).
+    server = await startServer({ EXECUTOR: 'pool', POOL_THREADS: '2', POOL_MAX_QUEUE_MS: '60000', REQUEST_TIMEOUT_MS: '600000', LOG_LEVEL: 'warn' })
     const result = await probeWhileSaturated(server)
     console.log('pool probe round trips (ms):', result)
     expect(result.statuses).toEqual(Array(6).fill(200))
@@ -46,7 +47,7 @@ describe('the event loop while CPU work runs', () => {
 
   it('is blocked with the inline executor (the same test can fail)', async () => {
     // Load shedding off: it would (rightly) answer 503 once the blocked loop's delay passed a second.
-    server = await startServer({ EXECUTOR: 'inline', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', LOG_LEVEL: 'warn' })
+    server = await startServer({ EXECUTOR: 'inline', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', REQUEST_TIMEOUT_MS: '600000', LOG_LEVEL: 'warn' })
     const result = await probeWhileSaturated(server)
     console.log('inline probe round trips (ms):', result)
     expect(result.statuses).toEqual(Array(6).fill(200))

@@ -28,7 +28,8 @@ describe('graceful shutdown', () => {
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`on ${signal} finishes accepted requests, stops listening and exits 0`, async () => {
-      const server = await startServer({ POOL_THREADS: '2', LOG_LEVEL: 'debug' })
+      // A grace period no loaded machine can exhaust: the accepted work must finish, not be cut.
+      const server = await startServer({ POOL_THREADS: '2', LOG_LEVEL: 'debug', SHUTDOWN_GRACE_MS: '120000', REQUEST_TIMEOUT_MS: '120000' })
       const requests = Array.from({ length: 3 }, () => post(server.url, longRange))
       await accepted(server, 3)
       server.child.kill(signal)
