@@ -15,7 +15,7 @@ const timing = files([
 const processes = files([
   'access-log', 'alerts', 'client', 'client-package', 'compose', 'container-runtime', 'job-binary', 'job-cancel', 'job-caps', 'job-chunk-reruns',
   'job-failures', 'job-idempotency', 'job-list', 'job-tasks', 'job-wait', 'jobs',
-  'kubernetes-manifests', 'load-test-tool', 'metric-names', 'metrics', 'queue-board', 'doc-examples', 'redis-failures', 'redis-scripts', 'shared-rate-limit', 'version'
+  'kubernetes-manifests', 'load-test-tool', 'metric-names', 'metrics', 'problem-codes', 'queue-board', 'doc-examples', 'redis-failures', 'redis-scripts', 'shared-rate-limit', 'version'
 ])
 
 const shared = { testTimeout: 60_000, hookTimeout: 30_000 }

@@ -72,6 +72,9 @@ fastifyProblem('FST_ERR_CTP_INVALID_JSON_BODY', 400, 'malformed-json', 'The body
 fastifyProblem('FST_ERR_CTP_EMPTY_JSON_BODY', 400, 'empty-json', 'A JSON body is empty')
 fastifyProblem('FST_ERR_CTP_INVALID_CONTENT_LENGTH', 400, 'content-length-mismatch', 'The body\'s length differs from its Content-Length')
 fastifyProblem('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'body-too-large', 'The body is over its size limit')
+// Fastify's reader reads a body sent where no route takes it before the 404 or 405, and refuses a
+// malformed Content-Type: the same cause as SVC_UNSUPPORTED_MEDIA_TYPE, under its type.
+fastifyProblem('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 'unsupported-media-type', 'Unsupported media type')
 fastifyProblem('FST_ERR_BAD_URL', 400, 'bad-url', 'The URL is not validly encoded')
 fastifyProblem('FST_ERR_MAX_PARAM_LENGTH', 414, 'url-parameter-too-long', 'A URL parameter is too long')
 

@@ -75,7 +75,7 @@ describe('connection caps', () => {
     const refused = await rawExchange({ port: server.port, head: live, capMs: 5000, localAddress: '127.0.0.9' })
     expect(refused.status).toBe(503)
     expect(refused.head).toMatch(/\r\nretry-after: 1\r\n/i)
-    expect(bodyOf(refused)).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/no room for another connection/) })
+    expect(bodyOf(refused)).toMatchObject({ code: 'SVC_CONNECTIONS_FULL', statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/no room for another connection/) })
   })
 
   it('closes idle connections near the cap, those of the address holding the most first, and answers the newcomers', async () => {

@@ -1,13 +1,15 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from '../src/app.js'
 import { loadConfig, type Env } from '../src/platform/config.js'
+import { checkErrorAnswers } from './support/problem-answers.js'
 
-/** Builds the app in-process with a quiet logger; the caller closes it. */
+/** Builds the app in-process with a quiet logger; the caller closes it. Its error answers are checked (support/problem-answers.ts). */
 export async function buildTestApp (env: Env = {}, options: AppOptions = {}): Promise<FastifyInstance> {
   // Load shedding off: here the app shares its event loop with the test, whose own work (building a
   // large input) would count as the app's blocks. It is tested on a process of its own (load-shedding.test.ts).
   const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent', POOL_THREADS: '2', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...env }), options)
   await app.ready()
+  checkErrorAnswers(app)
   return app
 }
 

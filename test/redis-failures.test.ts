@@ -67,7 +67,7 @@ describe('job routes and /metrics while Redis is stuck (DEBUG SLEEP)', () => {
       expect(reply).not.toBe('redis woke up')
       if (reply === 'redis woke up') return
       expect(reply.statusCode).toBe(503)
-      expect(JSON.parse(reply.body).message).toMatch(/^The job store \(Redis\) did not answer within 1000 ms/)
+      expect(JSON.parse(reply.body)).toMatchObject({ code: 'SVC_JOB_STORE_SLOW', detail: expect.stringMatching(/^The job store \(Redis\) did not answer within 1000 ms/) })
     }
     expect(metrics).not.toBe('redis woke up')
     if (metrics === 'redis woke up') return
@@ -111,7 +111,7 @@ describe('a running job when Redis fills up (redis)', () => {
         const document = await jobs.get(submitted.id, { client: 'ip:127.0.0.9', requestId: 'x' })
         return document?.status === 'failed' ? document : undefined
       }, 20_000) as JobDocument
-      expect(failed.error).toMatchObject({ statusCode: 503, message: expect.stringMatching(/job store \(Redis\) was full/), requestId: 'req-1' })
+      expect(failed.error).toMatchObject({ code: 'SVC_JOB_STORE_FULL', statusCode: 503, message: expect.stringMatching(/job store \(Redis\) was full/), requestId: 'req-1' })
       expect(await admin.sismember(ACTIVE, submitted.id)).toBe(0)
       // Its client's share is freed too (JOBS_MAX_ACTIVE_PER_KEY).
       expect(await admin.sismember(activeOf('ip:127.0.0.9'), submitted.id)).toBe(0)
