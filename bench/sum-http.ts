@@ -56,7 +56,15 @@ function jsonBody (values: Float64Array, limit: number): { body: Buffer, count: 
  * The probing client shares the 2 cores, so scheduling adds to it.
  */
 export async function sumHttpBench (): Promise<string> {
-  const server = await startServer({ LOG_LEVEL: 'warn', POOL_THREADS: '2' })
+  // JSON bodies up to 64 MiB, with the upload memory a 16x JSON reservation needs: the default 1 MiB
+  // JSON limit would refuse the JSON rows, whose cost is why that default is small.
+  const server = await startServer({
+    LOG_LEVEL: 'warn',
+    POOL_THREADS: '2',
+    JSON_BODY_LIMIT_BYTES: String(64 * MiB),
+    UPLOAD_MEMORY_MAX_BYTES: String(2048 * MiB),
+    UPLOAD_MEMORY_PER_CLIENT_BYTES: String(2048 * MiB)
+  })
   const url = `${server.url}/v1/sum`
   const rows: string[][] = []
   const row = async (name: string, query: string, contentType: string, body: Buffer, count: number, runs: number) => {
