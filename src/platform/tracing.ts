@@ -11,7 +11,7 @@ import type { Config } from './config.js'
 let globalsSet = false
 
 /**
- * The OpenTelemetry SDK, composed from its parts (@opentelemetry/sdk-node needs Node 22): a tracer
+ * The OpenTelemetry SDK, composed from its parts (@opentelemetry/sdk-node needs Node 22.15, above the service's 22.12): a tracer
  * provider with the service's resource (name and version, then OTEL_RESOURCE_ATTRIBUTES, then
  * OTEL_SERVICE_NAME, each winning over the one before, as the SDK's own order goes), batching spans to the OTLP/HTTP exporter (which reads
  * OTEL_EXPORTER_OTLP_* itself) or to the console. Undefined when tracing is off. `processor` replaces
