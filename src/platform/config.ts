@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 import { apiKeys, bool, corsOrigins, int, traceExporterList, trustProxy } from './config-values.js'
+import { jobMaxInputBytes, traceExportersOf } from './config-derived.js'
 import { defaultMaxConnections } from '../clients/connection-limits.js'
 import { defaultUploadMemory, largestReservedBody } from '../uploads/upload-memory.js'
 import { EXECUTOR_KINDS } from '../executor/executor.js'
@@ -268,19 +269,6 @@ export const configSchema = z.object({
     JOB_MAX_INPUT_BYTES: jobMaxInputBytes(config),
     traceExporters: traceExportersOf(config)
   }))
-
-/** JOB_MAX_INPUT_BYTES, or its default: 8 MiB, within BODY_LIMIT_BYTES. */
-function jobMaxInputBytes (config: { JOB_MAX_INPUT_BYTES?: number | undefined, BODY_LIMIT_BYTES: number }): number {
-  return config.JOB_MAX_INPUT_BYTES ?? Math.min(8 * 1024 * 1024, config.BODY_LIMIT_BYTES)
-}
-
-/** Where traces go: opt-in, by the standard variables (an OTLP endpoint alone means OTLP); none when empty. */
-function traceExportersOf (env: { OTEL_SDK_DISABLED: boolean, OTEL_TRACES_EXPORTER?: Array<'otlp' | 'console' | 'none'>, OTEL_EXPORTER_OTLP_ENDPOINT?: string, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string }): Array<'otlp' | 'console'> {
-  const named = env.OTEL_TRACES_EXPORTER
-  if (env.OTEL_SDK_DISABLED || named?.includes('none') === true) return []
-  if (named !== undefined) return [...new Set(named.filter((name) => name !== 'none'))]
-  return env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined ? ['otlp'] : []
-}
 
 export type Config = z.output<typeof configSchema>
 export type Env = Record<string, string | undefined>
