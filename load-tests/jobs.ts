@@ -1,7 +1,8 @@
 /**
  * `npm run loadtest:jobs`: what jobs cost and give. Chunk throughput (terms/s) with one replica and
  * with three sharing Redis; CPU per term through Redis against embedded mode, at the same chunk size;
- * synchronous-request and probe latency with and without a job running. See `--help` and docs/jobs.md.
+ * synchronous-request and probe latency with and without a job running; Redis commands per chunk and
+ * bytes per job. See `--help` and docs/jobs.md.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg } from 'node:os'
@@ -9,6 +10,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { measureLatency, runJob, startDeployment, type JobRun, type JobsMode, type JobsScenarioOptions, type LatencyRun } from './lib/jobs-scenario.js'
 import { runningServers } from '../test/support/server-process.js'
+import { describeRun, measureJobDesign, redisCostsRow, REDIS_COSTS_HEADER, type JobDesignRun, type JobsShape } from './lib/job-redis-costs.js'
+import { median } from './lib/stats.js'
 
 const usage = `Usage: npm run loadtest:jobs -- [options]
 
@@ -61,11 +64,6 @@ const modes: JobsMode[] = values.first === 'redis' ? ['redis', 'embedded'] : ['e
 process.on('exit', () => { for (const child of runningServers) child.kill('SIGKILL') })
 process.on('SIGINT', () => process.exit(130))
 const log = (line: string) => console.log(`${(performance.now() / 1000).toFixed(1).padStart(6)} s  ${line}`)
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  const middle = (sorted.length - 1) / 2
-  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor(middle)]! + sorted[Math.ceil(middle)]!) / 2
-}
 const fmt = (x: number, digits = 1) => Number.isFinite(x) ? x.toFixed(digits) : 'n/a'
 
 const startedAt = new Date().toISOString()
@@ -100,6 +98,14 @@ try {
   await cluster.stop()
 }
 
+// What the design kept costs Redis: many short chunks, so that each chunk's commands and bytes show.
+const costShape: JobsShape = { jobs: 4, chunks: quick ? 128 : 512, chunkTerms: 1_000_000, threads: 2 }
+const redisCosts: JobDesignRun[] = []
+for (let round = 0; round < rounds; round++) {
+  redisCosts.push(await measureJobDesign('service', costShape))
+  log(`Redis costs: ${describeRun(redisCosts.at(-1)!)}`)
+}
+
 const runsOf = (mode: JobsMode, replicas: number) => jobs.filter((run) => run.mode === mode && run.replicas === replicas)
 const throughput = (mode: JobsMode, replicas: number) => median(runsOf(mode, replicas).map((run) => run.termsPerSecond))
 const cpuPerGterm = (mode: JobsMode) => median(runsOf(mode, 1).map((run) => run.cpuMs / (run.terms / 1e9)))
@@ -126,11 +132,16 @@ const lines = [
   '',
   '| mode | job running | sync p50 ms | sync p99 ms | probe p50 ms | probe p99 ms | samples |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
-  ...latency.map((run) => `| ${run.mode} | ${run.withJob ? 'yes' : 'no'} | ${fmt(run.sync.p50)} | ${fmt(run.sync.p99)} | ${fmt(run.probe.p50, 2)} | ${fmt(run.probe.p99, 2)} | ${run.sync.count} |`)
+  ...latency.map((run) => `| ${run.mode} | ${run.withJob ? 'yes' : 'no'} | ${fmt(run.sync.p50)} | ${fmt(run.sync.p99)} | ${fmt(run.probe.p50, 2)} | ${fmt(run.probe.p99, 2)} | ${run.sync.count} |`),
+  '',
+  `What a job costs Redis (docs/jobs.md): ${costShape.jobs} jobs at once of ${costShape.chunks} chunks of ${costShape.chunkTerms} terms, one replica running ${costShape.threads} chunks at once, ${rounds} rounds (medians).`,
+  '',
+  ...REDIS_COSTS_HEADER,
+  redisCostsRow('Redis back end', redisCosts)
 ]
 const summary = lines.join('\n') + '\n'
 await mkdir(values.out!, { recursive: true })
 const stamp = startedAt.replace(/[:.]/g, '-')
-await writeFile(join(values.out!, `jobs-${stamp}.json`), JSON.stringify({ options, rounds, startedAt, jobs, latency }, null, 2))
+await writeFile(join(values.out!, `jobs-${stamp}.json`), JSON.stringify({ options, rounds, startedAt, jobs, latency, redisCosts }, null, 2))
 await writeFile(join(values.out!, `jobs-${stamp}.md`), summary)
 console.log(`\n${summary}`)

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { CHUNK_QUEUE } from '../src/jobs/redis-jobs.js'
+import { CHUNK_QUEUE } from '../src/jobs/redis-chunk-queue.js'
 import { QUEUE_BOARD_PATH } from '../src/plugins/queue-board.js'
 import { projectPath } from '../src/platform/paths.js'
 import { postJson } from '../test/support/http.js'

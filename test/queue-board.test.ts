@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHUNKS_AHEAD } from '../src/jobs/chunk-window.js'
-import { CHUNK_QUEUE } from '../src/jobs/redis-jobs.js'
+import { CHUNK_QUEUE } from '../src/jobs/redis-chunk-queue.js'
 import { QUEUE_BOARD_PATH } from '../src/plugins/queue-board.js'
 import { buildTestApp } from './helper.js'
 import { postJson } from './support/http.js'

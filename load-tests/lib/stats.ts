@@ -31,3 +31,10 @@ export function summarize (values: readonly number[]): Summary {
 export function ratio (a: number, b: number): number {
   return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : Number.NaN
 }
+
+/** The middle value, or the mean of the middle two; NaN when there are none. */
+export function median (values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = (sorted.length - 1) / 2
+  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor(middle)]! + sorted[Math.ceil(middle)]!) / 2
+}

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis'
 import { CREATED, INPUT_SUFFIX } from './redis-records.js'
 
 /**
@@ -7,11 +6,11 @@ import { CREATED, INPUT_SUFFIX } from './redis-records.js'
  * the job cannot be given status `failed`; instead its `status` field is removed, which the
  * record reader shows as failed because the store was full (redis-records.ts); it also leaves its
  * client's active set (`<active>:<client>`, as activeOf names it), and its list expires with its last job. KEYS job, done, active, partials; ARGV ttl,
- * id: 1 if it ended the job, 0 if it was no longer active.
+ * id: 'ended', or 'ended-before' if it was no longer active.
  */
-const lua = `
+export const endWhenFullLua = `
 local status = redis.call('HGET', KEYS[1], 'status')
-if status ~= 'queued' and status ~= 'running' then return 0 end
+if status ~= 'queued' and status ~= 'running' then return 'ended-before' end
 redis.call('DEL', KEYS[2], KEYS[4], KEYS[1] .. '${INPUT_SUFFIX}')
 redis.call('SREM', KEYS[3], ARGV[2])
 local client = redis.call('HGET', KEYS[1], 'client') or ''
@@ -19,11 +18,4 @@ redis.call('SREM', KEYS[3] .. ':' .. client, ARGV[2])
 if redis.call('SCARD', KEYS[3] .. ':' .. client) == 0 then redis.call('EXPIRE', '${CREATED}:' .. client, ARGV[1]) end
 redis.call('HDEL', KEYS[1], 'status', 'startedAt')
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-return 1`
-
-/** Loads the script into a connection; the function runs it for one job. */
-export function defineFullJobEnd (redis: Redis) {
-  redis.defineCommand('jobEndWhenFull', { numberOfKeys: 4, lua })
-  const run = (redis as unknown as { jobEndWhenFull: (...args: Array<string | number>) => Promise<number> }).jobEndWhenFull.bind(redis)
-  return async (keys: { job: string, done: string, partials: string }, active: string, ttlS: number, id: string) => await run(keys.job, keys.done, active, keys.partials, ttlS, id) === 1
-}
+return 'ended'`

@@ -7,14 +7,13 @@ import type { JobRecord } from './job-document.js'
 import { readPartials } from './job-partials.js'
 import { finishFailure, type JobChange, type JobNotifier } from './jobs.js'
 import { isRedisFull } from './job-store-errors.js'
-import { defineFullJobEnd } from './redis-full-job.js'
 import type { StoredJob } from './stored-jobs.js'
 import { ACTIVE, CANCELLED, keysOf } from './redis-records.js'
-import type { RunScript } from './redis-scripts.js'
+import type { JobScripts } from './redis-scripts.js'
 
 export interface RedisJobEndingsOptions {
   commands: Redis
-  run: RunScript
+  scripts: JobScripts
   notifier: JobNotifier
   publish(id: string, change: JobChange): Promise<unknown>
   read(id: string): Promise<JobRecord | undefined>
@@ -27,15 +26,16 @@ export interface RedisJobEndingsOptions {
  * its task has merged every chunk's recorded partial. Each end is one script that acts only on an
  * active job, so replicas racing to end the same job end it once.
  */
-export function redisJobEndings ({ commands, run, notifier, publish, read, config, log }: RedisJobEndingsOptions) {
-  const endWhenFull = defineFullJobEnd(commands)
+export type RedisJobEndings = ReturnType<typeof redisJobEndings>
+
+export function redisJobEndings ({ commands, scripts, notifier, publish, read, config, log }: RedisJobEndingsOptions) {
   /** What every script that finishes a job needs: the stored caps. */
   const caps = [config.JOBS_MAX_STORED_PER_KEY, config.JOBS_MAX_STORED]
 
   async function endJob (id: string, status: 'failed' | 'cancelled', fields: string[] = []): Promise<boolean> {
     const keys = keysOf(id)
-    const ended = await run('jobFinish', [keys.job, keys.done, ACTIVE, keys.partials], [status, Date.now(), config.JOB_TTL_S, id, ...caps, ...fields]) === 1
-    if (!ended) return false
+    const ended = await scripts.jobFinish([keys.job, keys.done, ACTIVE, keys.partials], [status, Date.now(), config.JOB_TTL_S, id, ...caps, ...fields])
+    if (ended === 'ended-before') return false
     notifier.emit({ type: 'job-status', status })
     await commands.publish(CANCELLED, id)
     await publish(id, 'status')
@@ -54,7 +54,8 @@ export function redisJobEndings ({ commands, run, notifier, publish, read, confi
     } catch (failure) {
       if (!isRedisFull(failure)) throw failure
       log.error({ job: id }, 'Redis is full: ending the job without recording its failure reason (shown as "job store full")')
-      if (!await endWhenFull(keysOf(id), ACTIVE, config.JOB_TTL_S, id)) return
+      const keys = keysOf(id)
+      if (await scripts.jobEndWhenFull([keys.job, keys.done, ACTIVE, keys.partials], [config.JOB_TTL_S, id]) === 'ended-before') return
       notifier.emit({ type: 'job-status', status: 'failed' })
       await commands.publish(CANCELLED, id)
       await publish(id, 'status')
@@ -82,8 +83,8 @@ export function redisJobEndings ({ commands, run, notifier, publish, read, confi
       await failJob(id, finishFailure(error))
       return 'the job failed: its task refused the result'
     }
-    const succeeded = await run('jobSucceed', [keys.job, keys.done, ACTIVE, keys.partials], [Date.now(), config.JOB_TTL_S, id, ...caps, signedZeroJson(result)]) === 1
-    if (!succeeded) return 'merged: another replica ended the job first'
+    const succeeded = await scripts.jobSucceed([keys.job, keys.done, ACTIVE, keys.partials], [Date.now(), config.JOB_TTL_S, id, ...caps, signedZeroJson(result)])
+    if (succeeded === 'not-running') return 'merged: another replica ended the job first'
     notifier.emit({ type: 'job-status', status: 'succeeded' })
     await publish(id, 'status')
     return 'the job succeeded'

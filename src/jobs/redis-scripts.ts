@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
-import { ACTIVE, CREATED, FINISHED, INPUT_SUFFIX, JOB_KEY } from './redis-records.js'
+import { endWhenFullLua } from './redis-full-job.js'
+import { ACTIVE, CHANGED, CREATED, FINISHED, INPUT_SUFFIX, JOB_KEY } from './redis-records.js'
 
 /**
  * The job document's state changes in Redis, each one Lua script: atomic, so replicas racing on the
@@ -87,6 +88,20 @@ local function endJob(status, finishedAt, ttl, id, maxPerClient, maxAll, ...)
 end
 `
 
+/** A script: its keys' count, its source, and the replies it may give (anything else is a bug, thrown). */
+interface Script<Reply extends string> {
+  keys: number
+  lua: string
+  reply(value: unknown): Reply
+}
+
+function oneOf<Reply extends string> (...replies: Reply[]): (value: unknown) => Reply {
+  return (value) => {
+    if (replies.includes(value as Reply)) return value as Reply
+    throw new Error(`a job script answered ${JSON.stringify(value)}, not one of ${replies.join(', ')}`)
+  }
+}
+
 const scripts = {
   /**
    * KEYS job, active, the client's active; ARGV maxActive, maxPerClient, id, field, value...: 'client-full'
@@ -94,6 +109,7 @@ const scripts = {
    */
   jobSubmit: {
     keys: 3,
+    reply: oneOf('client-full', 'full', 'queued'),
     lua: storeFinished + `
 if redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[2]) then return 'client-full' end
 if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[1]) then return 'full' end
@@ -109,74 +125,97 @@ return 'queued'`
   /** KEYS job; ARGV finishedAt, ttl, maxPerClient, maxAll, id, field, value...: stores a job finished at birth (an empty range). */
   jobStoreFinished: {
     keys: 1,
+    reply: oneOf('stored'),
     lua: storeFinished + `
 redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 listCreated(KEYS[1], ARGV[5])
 storeFinished(KEYS[1], ARGV[5], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-return 1`
+return 'stored'`
   },
-  /** KEYS job; ARGV now: 2 if this chunk started the job, 1 if it was running already, 0 if it is no longer active. */
+  /** KEYS job; ARGV now: 'started' if this chunk started the job, 'running' if it was running already, 'inactive' if it has ended. */
   jobChunkStart: {
     keys: 1,
+    reply: oneOf('started', 'running', 'inactive'),
     lua: `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == 'queued' then
   redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[1])
-  return 2
+  return 'started'
 end
-if status == 'running' then return 1 end
-return 0`
+if status == 'running' then return 'running' end
+return 'inactive'`
   },
   /**
-   * KEYS job, done, partials; ARGV index, record, units. Records a chunk exactly once (its bit in the
-   * bitmap): its partial result's record appended as given (job-partials.ts; no arithmetic here: the
-   * task's merge is TypeScript's, redis-job-endings.ts), and its units in the progress.
+   * KEYS job, done, partials; ARGV index, record, units, id. Records a chunk exactly once (its bit in
+   * the bitmap): its partial result's record appended as given (job-partials.ts; no arithmetic here:
+   * the task's merge is TypeScript's, redis-job-endings.ts), its units in the progress, and tells the
+   * replicas' event streams (in the script: one round trip a chunk less).
    */
   jobChunkDone: {
     keys: 3,
+    reply: oneOf('inactive', 'recorded-before', 'recorded', 'last'),
     lua: `
 if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 'inactive' end
 if redis.call('SETBIT', KEYS[2], ARGV[1], 1) == 1 then return 'recorded-before' end
 redis.call('APPEND', KEYS[3], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'done', ARGV[3])
 local recorded = redis.call('HINCRBY', KEYS[1], 'chunksDone', 1)
-if recorded < tonumber(redis.call('HGET', KEYS[1], 'chunks')) then return 'recorded' end
+if recorded < tonumber(redis.call('HGET', KEYS[1], 'chunks')) then
+  redis.call('PUBLISH', '${CHANGED}', ARGV[4] .. ' progress')
+  return 'recorded'
+end
 return 'last'`
   },
   /**
    * KEYS job, done, active, partials; ARGV now, ttl, id, maxPerClient, maxAll, result: a running job
    * whose every chunk is recorded succeeds with the merged result; 0 if it had ended (another replica
-   * merged first, or it was cancelled), so merging twice is harmless.
+   * merged first, or it was cancelled), so merging twice is harmless: 'succeeded' or 'not-running'.
    */
   jobSucceed: {
     keys: 4,
+    reply: oneOf('succeeded', 'not-running'),
     lua: endJob + `
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
-if redis.call('HGET', KEYS[1], 'chunksDone') ~= redis.call('HGET', KEYS[1], 'chunks') then return 0 end
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 'not-running' end
+if redis.call('HGET', KEYS[1], 'chunksDone') ~= redis.call('HGET', KEYS[1], 'chunks') then return 'not-running' end
 endJob('succeeded', ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 'result', ARGV[6])
-return 1`
+return 'succeeded'`
   },
-  /** KEYS job, done, active, partials; ARGV status, now, ttl, id, maxPerClient, maxAll, field, value...: ends an active job; 0 if it had ended. */
+  /** KEYS job, done, active, partials; ARGV status, now, ttl, id, maxPerClient, maxAll, field, value...: 'ended' an active job, or it had 'ended-before'. */
   jobFinish: {
     keys: 4,
+    reply: oneOf('ended', 'ended-before'),
     lua: endJob + `
 local status = redis.call('HGET', KEYS[1], 'status')
-if status ~= 'queued' and status ~= 'running' then return 0 end
+if status ~= 'queued' and status ~= 'running' then return 'ended-before' end
 endJob(unpack(ARGV))
-return 1`
+return 'ended'`
+  },
+  /** KEYS job, done, active, partials; ARGV ttl, id: ends an active job while Redis refuses writes (redis-full-job.ts). */
+  jobEndWhenFull: {
+    keys: 4,
+    reply: oneOf('ended', 'ended-before'),
+    lua: endWhenFullLua
   }
-} as const
+} satisfies Record<string, Script<string>>
 
 /** What recording a chunk did: the job had ended; the chunk had been recorded (a retry); recorded now; recorded now, and it was the last. */
-export type ChunkRecorded = 'inactive' | 'recorded-before' | 'recorded' | 'last'
+export type ChunkRecorded = ReturnType<typeof scripts.jobChunkDone.reply>
 
-export type ScriptName = keyof typeof scripts
-export type RunScript = (name: ScriptName, keys: string[], args: Array<string | number | Buffer>) => Promise<unknown>
+type Argument = string | number | Buffer
+/** Each script, run with its keys and arguments, resolving to its checked reply. */
+export type JobScripts = { [Name in keyof typeof scripts]: (keys: string[], args: Argument[]) => Promise<ReturnType<(typeof scripts)[Name]['reply']>> }
 
 /** Loads the scripts into a connection (ioredis runs them by SHA, sending the source only once). */
-export function defineScripts (redis: Redis): RunScript {
-  for (const [name, { keys, lua }] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: keys, lua })
-  const commands = redis as unknown as Record<ScriptName, (...args: Array<string | number | Buffer>) => Promise<unknown>>
-  return (name, keys, args) => commands[name](...keys, ...args)
+export function defineScripts (redis: Redis): JobScripts {
+  const defined: Record<string, (keys: string[], args: Argument[]) => Promise<string>> = {}
+  for (const [name, { keys, lua, reply }] of Object.entries(scripts)) {
+    redis.defineCommand(name, { numberOfKeys: keys, lua })
+    const command = (redis as unknown as Record<string, (...args: Argument[]) => Promise<unknown>>)[name]!.bind(redis)
+    defined[name] = async (keyNames, args) => {
+      if (keyNames.length !== keys) throw new Error(`script ${name} takes ${keys} keys, not ${keyNames.length}`)
+      return reply(await command(...keyNames, ...args))
+    }
+  }
+  return defined as JobScripts
 }
