@@ -1,6 +1,10 @@
+import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHUNK_QUEUE } from '../src/jobs/redis-chunk-queue.js'
 import { closedForm } from './support/closed-form.js'
+import { float64Bytes, randomValues } from './support/float64.js'
 import { deploy, jobClient, until, type Deployment, type JobDoc } from './support/jobs.js'
 import type { ServerProcess } from './support/server-process.js'
 import { sample } from './helper.js'
@@ -105,4 +109,72 @@ describe('a job shared by three replicas through Redis', () => {
     expect(finished).toMatchObject({ status: 'succeeded', result: closedForm(input.start, input.end).toString() })
     expect(await metric(a, 'compute_job_chunk_retries_total') + await metric(b, 'compute_job_chunk_retries_total')).toBeGreaterThan(retriesBefore)
   }, 120_000)
+})
+
+describe('a job of each data task shared by three replicas, one SIGKILLed in the middle of a chunk (redis)', () => {
+  // 400,000 values in chunks of 4,000: a hundred chunks a job, short enough to run in seconds.
+  const VALUES = 400_000
+  const env = { JOB_CHUNK_TERMS: '4000', JOB_MAX_TERMS: '100000000', JOB_LOCK_MS: '2000', BODY_LIMIT_BYTES: String(16 * 2 ** 20), JOB_MAX_INPUT_BYTES: String(8 * 2 ** 20) }
+  let deployment: Deployment
+  let redis: Redis
+  beforeAll(async () => {
+    deployment = await deploy('redis', 3, env)
+    redis = new Redis(deployment.redis!.url)
+  }, 60_000)
+  afterAll(async () => {
+    redis?.disconnect()
+    await deployment?.stop()
+  })
+
+  /** A chunk taken by the worker of `server` (named host:pid), still in BullMQ's active list. */
+  const chunkHeldBy = async (server: ServerProcess) => {
+    for (const id of await redis.lrange(`bull:${CHUNK_QUEUE}:active`, 0, -1)) {
+      // BullMQ keeps the worker's name as the job's `pb` field (its `processedBy`).
+      if (await redis.hget(`bull:${CHUNK_QUEUE}:${id}`, 'pb') === `${hostname()}:${server.child.pid}`) return id
+    }
+    return undefined
+  }
+
+  it('answers what each route answers, binary and JSON, after the killed replica\'s chunk ran again elsewhere', async () => {
+    const [a, b, c] = deployment.replicas as [ServerProcess, ServerProcess, ServerProcess]
+    // Magnitudes over 2^±600 (sum), 2^±500 (dot: products within float64), 2^-1200..2^0 (stats: squares too).
+    const values = randomValues(VALUES, 1200)
+    const factors = randomValues(VALUES, 1000)
+    const inputs = [
+      { task: 'sum', body: float64Bytes(values), type: 'application/octet-stream' },
+      { task: 'dot', body: float64Bytes(factors.subarray(0, VALUES / 2), factors.subarray(VALUES / 2)), type: 'application/octet-stream' },
+      { task: 'stats', body: float64Bytes(values.map((value) => value * 2 ** -600)), type: 'application/octet-stream' },
+      { task: 'sum', body: Buffer.from(JSON.stringify({ task: 'sum', input: { values: [...values.subarray(0, 20_000)] } })), type: 'application/json' }
+    ]
+    const retriesBefore = await metric(a, 'compute_job_chunk_retries_total') + await metric(b, 'compute_job_chunk_retries_total')
+    const ids: string[] = []
+    for (const { task, body, type } of inputs) {
+      const response = await fetch(`${a.url}/v1/jobs${type === 'application/json' ? '' : `?task=${task}`}`, { method: 'POST', headers: { 'content-type': type }, body })
+      expect(response.status, await response.clone().text()).toBe(202)
+      ids.push((await response.json() as JobDoc).id)
+    }
+
+    // Frozen while it holds a chunk, C can neither finish that chunk nor let go of it: killed so, it dies mid-chunk.
+    const held = await until(async () => {
+      const id = await chunkHeldBy(c)
+      if (id === undefined) return undefined
+      c.child.kill('SIGSTOP')
+      if (await chunkHeldBy(c) === id) return id
+      c.child.kill('SIGCONT')
+      return undefined
+    }, 60_000, 5)
+    c.child.kill('SIGKILL')
+
+    for (const [k, { task, body, type }] of inputs.entries()) {
+      const done = await client.finished(b, ids[k]!, 90_000)
+      const routeBody = type === 'application/json' ? JSON.stringify(JSON.parse(body.toString()).input) : body
+      const route = await fetch(`${b.url}/v1/${task}`, { method: 'POST', headers: { 'content-type': type }, body: routeBody })
+      const { chunks: _chunks, elapsedMs: _elapsedMs, ...answer } = await route.json() as Record<string, unknown>
+      expect(route.status, `${task} (${type})`).toBe(200)
+      expect(done, `${task} (${type})`).toMatchObject({ status: 'succeeded', result: answer })
+    }
+    // C's chunk was taken by A or B once its lock expired, and counted once.
+    expect(held).toBeDefined()
+    expect(await metric(a, 'compute_job_chunk_retries_total') + await metric(b, 'compute_job_chunk_retries_total')).toBeGreaterThan(retriesBefore)
+  }, 180_000)
 })
