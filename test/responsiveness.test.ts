@@ -2,12 +2,18 @@ import { performance } from 'node:perf_hooks'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startServer, type ServerProcess } from './support/server-process.js'
 
+/** Requests of seconds of work each, sent at once: more than the pool's threads. */
+const REQUESTS = 6
+
 /**
- * Saturates every worker for a few seconds with real HTTP requests while timing /probe round
- * trips from this process. A behaviour test with generous bounds, not a benchmark.
+ * Saturates every worker for a few seconds with real HTTP requests while sending /probe requests
+ * one after another from this process, and counts the probes answered while the work was in
+ * flight. What it asserts is a count, never a time: a loop that computes answers a probe only
+ * between two computations, at most once each (the next probe is sent after that answer), while a
+ * loop that hands the work off answers every probe as it comes. Round trips are logged, for reading.
  */
 async function probeWhileSaturated (server: ServerProcess) {
-  const work = Array.from({ length: 6 }, () => fetch(`${server.url}/v1/sum-of-squares`, {
+  const work = Array.from({ length: REQUESTS }, () => fetch(`${server.url}/v1/sum-of-squares`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ start: 0, end: 3_000_000_000, chunks: 2 })
@@ -38,11 +44,9 @@ describe('the event loop while CPU work runs', () => {
     server = await startServer({ EXECUTOR: 'pool', POOL_THREADS: '2', POOL_MAX_QUEUE_MS: '60000', REQUEST_TIMEOUT_MS: '600000', LOG_LEVEL: 'warn' })
     const result = await probeWhileSaturated(server)
     console.log('pool probe round trips (ms):', result)
-    expect(result.statuses).toEqual(Array(6).fill(200))
-    expect(result.samples).toBeGreaterThan(20) // the pool really was busy for a while
-    // Bounds sized for a shared 2-core machine running other work; the inline case is seconds.
-    expect(result.median).toBeLessThan(20)
-    expect(result.p95).toBeLessThan(50)
+    expect(result.statuses).toEqual(Array(REQUESTS).fill(200))
+    // More probes than the gaps between computations could let through: the loop was never blocked.
+    expect(result.samples).toBeGreaterThan(2 * (REQUESTS + 1))
   })
 
   it('is blocked with the inline executor (the same test can fail)', async () => {
@@ -50,7 +54,9 @@ describe('the event loop while CPU work runs', () => {
     server = await startServer({ EXECUTOR: 'inline', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', REQUEST_TIMEOUT_MS: '600000', LOG_LEVEL: 'warn' })
     const result = await probeWhileSaturated(server)
     console.log('inline probe round trips (ms):', result)
-    expect(result.statuses).toEqual(Array(6).fill(200))
-    expect(result.max).toBeGreaterThan(400)
+    expect(result.statuses).toEqual(Array(REQUESTS).fill(200))
+    // One probe at most in each gap between two computations (and one before the first).
+    expect(result.samples).toBeGreaterThan(0)
+    expect(result.samples).toBeLessThanOrEqual(REQUESTS + 1)
   })
 })
