@@ -17,6 +17,10 @@ export interface RedisServer {
  * it answers PING. `.ci/run` installs redis-server (Debian) when it is missing. `extraArgs` go on
  * its command line (e.g. `--enable-debug-command local` for DEBUG SLEEP).
  */
+/** Redis servers started and not yet stopped: killed when the test process exits, whatever its tests did. */
+const runningRedis = new Set<ChildProcess>()
+process.once('exit', () => { for (const child of runningRedis) child.kill('SIGKILL') })
+
 export async function startRedis (timeoutMs = 10_000, extraArgs: string[] = []): Promise<RedisServer> {
   const port = await freePort()
   const child = spawn('redis-server', [
@@ -25,7 +29,8 @@ export async function startRedis (timeoutMs = 10_000, extraArgs: string[] = []):
   ], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  const exited = once(child, 'exit')
+  runningRedis.add(child)
+  const exited = once(child, 'exit').finally(() => runningRedis.delete(child))
   const deadline = Date.now() + timeoutMs
   while (!(await answersPing(port))) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}\n${stderr}`)

@@ -27,6 +27,8 @@ export interface ServerProcess {
 
 /** Every server child still running, so a tool interrupted mid-start can still stop them all. */
 export const runningServers = new Set<ChildProcess>()
+// A test file that ends (or times out in a hook) with servers still running leaves none behind.
+process.once('exit', () => { for (const child of runningServers) child.kill('SIGKILL') })
 
 /** A port the kernel just handed out and released: free unless another process races for it. */
 export async function freePort (): Promise<number> {
