@@ -100,7 +100,7 @@ export function createPoolExecutor ({ threads, maxQueueMs, maxOldGenerationMb, w
     }
   }
 
-  /** Hands a task to Piscina and settles the caller's promise: one promise and one pair of callbacks per task. */
+  /** Hands a task to Piscina and settles the caller's promise from Piscina's: each promise between them costs the event loop on every task. */
   function dispatch (message: TaskMessage, options: RunOptions, resolve: (outcome: TaskOutcome) => void, reject: (error: unknown) => void): void {
     const { signal, transferList, costMs, onStart } = options
     const serviceClass = classOf(options)
