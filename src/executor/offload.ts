@@ -45,7 +45,7 @@ export async function offload<N extends TaskName, R> (executor: Executor, { sign
   const chunks = executor.chunksFor(plan.size, plan.minChunkSize, plan.chunks)
   const costMs = plan.size / chunks / plan.unitsPerMs
   // The units each chunk holds, as splitRange cuts them (every route's split does), for the tasks' events.
-  const sizes = splitRange({ start: 0, end: plan.size }, chunks).map((range) => range.end - range.start)
+  const sizes = chunks === 1 ? [plan.size] : splitRange({ start: 0, end: plan.size }, chunks).map((range) => range.end - range.start)
   const outcomes = await executor.executeAll(plan.task, plan.split(chunks), { signal, client, costMs, sizes, deadline })
   let kernelMs = 0
   for (const outcome of outcomes) kernelMs += outcome.kernelMs
