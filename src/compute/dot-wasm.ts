@@ -1,24 +1,37 @@
 import { propagateCarries, type Superaccumulator } from './superaccumulator.js'
-import { instantiateKernel, kernelPath, type WasmGlobal } from './wasm-instance.js'
+import { instantiateKernel, type WasmGlobal } from './wasm-instance.js'
 
-/** Built by `npm run build` from assembly/exact-dot.ts (AssemblyScript). */
-export const exactDotWasmPath = kernelPath('exact-dot')
+/**
+ * The builds of assembly/exact-dot.ts (AssemblyScript, `npm run build`), fastest first: with relaxed
+ * SIMD's multiply-add for the product's error, then plain SIMD (Dekker's two-product). Where neither
+ * runs, the JavaScript kernel (src/compute/dot.ts) does.
+ */
+export const DOT_KERNELS = ['exact-dot-fma', 'exact-dot'] as const
+export type DotKernelName = typeof DOT_KERNELS[number]
 
 interface KernelExports {
   memory: { buffer: ArrayBuffer }
   inputX: WasmGlobal<number>
   inputY: WasmGlobal<number>
   output: WasmGlobal<number>
+  extremes: WasmGlobal<number>
   BLOCK_PAIRS: WasmGlobal<number>
   MAX_PAIRS_PER_FLUSH: WasmGlobal<number>
   DIGITS: WasmGlobal<number>
+  twoProductError(a: number, b: number): number
   binPairs(x: number, y: number, count: number): void
+  binSquares(x: number, count: number): void
   flush(): number
   allocate(count: number): number
 }
 
-/** One instance per thread: its bins are its state between binPairs and flush. */
-const kernel = instantiateKernel<KernelExports>('exact-dot')
+/**
+ * (1 + 2^-30)(1 - 2^-30) = 1 - 2^-60 rounds to 1: its error, -2^-60, is lost by a multiply-add that
+ * rounds the product first. Relaxed SIMD lets the engine choose (V8 fuses where the CPU has FMA3).
+ */
+function twoProductIsExact (kernel: KernelExports): boolean {
+  return kernel.twoProductError(1 + 2 ** -30, 1 - 2 ** -30) === -(2 ** -60)
+}
 
 /** What flush() says: every factor finite and below 2^1023; some NaN or infinity; some factor of 2^1023 or more. */
 const FINITE = 0
@@ -60,23 +73,70 @@ function addProductsWith (kernel: KernelExports, acc: Superaccumulator, values: 
   return verdict === FINITE || verdict === NON_FINITE ? verdict === NON_FINITE : undefined
 }
 
-export const addProductsWasm = kernel === undefined
-  ? undefined
-  : (acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number): boolean | undefined => addProductsWith(kernel, acc, values, n, start, end)
-
-/** For the benchmarks: x then y already in the kernel's memory (from `pairsInWasm`), as xsum's dot takes its arrays. */
-export function pairsInWasm (count: number): Float64Array {
-  if (kernel === undefined) throw new Error('no WebAssembly SIMD here')
-  const at = kernel.allocate(count) // first: growing the memory detaches its old buffer
-  return new Float64Array(kernel.memory.buffer, at, 2 * count)
+/**
+ * addSquares (src/compute/dot.ts) for finite values (the stats kernel has checked): adds every
+ * values[i]^2 to acc exactly and folds the values into extremes[0] (least) and extremes[1] (greatest),
+ * except that a zero extreme may be 0 or -0 (stats.ts takes the first zero's sign anyway). Undefined,
+ * with acc and extremes untouched, for a value of 2^1023 or more.
+ */
+function addSquaresWith (kernel: KernelExports, acc: Superaccumulator, values: Float64Array, extremes: Float64Array): true | undefined {
+  if (values.length > kernel.MAX_PAIRS_PER_FLUSH.value) return undefined
+  const block = kernel.BLOCK_PAIRS.value
+  const source = Buffer.from(values.buffer, values.byteOffset, values.byteLength)
+  const x = Buffer.from(kernel.memory.buffer, kernel.inputX.value, block * 8)
+  const found = new Float64Array(kernel.memory.buffer, kernel.extremes.value, 2)
+  found.set(extremes)
+  for (let from = 0; from < values.length; from += block) {
+    const count = Math.min(block, values.length - from)
+    source.copy(x, 0, from * 8, (from + count) * 8)
+    kernel.binSquares(kernel.inputX.value, count)
+  }
+  if (flushInto(kernel, acc) !== FINITE) return undefined
+  extremes.set(found)
+  return true
 }
 
-export function addProductsInPlace (acc: Superaccumulator, pairs: Float64Array): boolean {
-  if (kernel === undefined) throw new Error('no WebAssembly SIMD here')
-  const n = pairs.length / 2
-  if (n % 2 === 1 || n > kernel.MAX_PAIRS_PER_FLUSH.value) throw new Error('addProductsInPlace takes an even number of pairs, at most MAX_PAIRS_PER_FLUSH')
-  kernel.binPairs(pairs.byteOffset, pairs.byteOffset + n * 8, n)
-  const verdict = flushInto(kernel, acc)
-  if (verdict > NON_FINITE) throw new Error('a factor of 2^1023 or more: the benchmarks\' data have none')
-  return verdict === NON_FINITE
+/** A build's instance, if the engine runs it and its two-product is exact; one per thread (its bins are its state). */
+function load (name: DotKernelName): KernelExports | undefined {
+  const kernel = instantiateKernel<KernelExports>(name)
+  return kernel !== undefined && twoProductIsExact(kernel) ? kernel : undefined
 }
+
+export interface DotKernel {
+  name: DotKernelName
+  addProducts(acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number): boolean | undefined
+  addSquares(acc: Superaccumulator, values: Float64Array, extremes: Float64Array): true | undefined
+  /** For the benchmarks: x then y already in the kernel's memory (from `pairsInWasm`), as xsum's dot takes its arrays. */
+  pairsInWasm(count: number): Float64Array
+  addProductsInPlace(acc: Superaccumulator, pairs: Float64Array): boolean
+}
+
+/** One build of the kernel, or undefined where it does not run (exported for the tests, which hold each build to the reference). */
+export function loadDotKernel (name: DotKernelName): DotKernel | undefined {
+  const kernel = load(name)
+  if (kernel === undefined) return undefined
+  return {
+    name,
+    addProducts: (acc, values, n, start, end) => addProductsWith(kernel, acc, values, n, start, end),
+    addSquares: (acc, values, extremes) => addSquaresWith(kernel, acc, values, extremes),
+    pairsInWasm: (count) => {
+      const at = kernel.allocate(count) // first: growing the memory detaches its old buffer
+      return new Float64Array(kernel.memory.buffer, at, 2 * count)
+    },
+    addProductsInPlace: (acc, pairs) => {
+      const n = pairs.length / 2
+      if (n % 2 === 1 || n > kernel.MAX_PAIRS_PER_FLUSH.value) throw new Error('addProductsInPlace takes an even number of pairs, at most MAX_PAIRS_PER_FLUSH')
+      kernel.binPairs(pairs.byteOffset, pairs.byteOffset + n * 8, n)
+      const verdict = flushInto(kernel, acc)
+      if (verdict > NON_FINITE) throw new Error('a factor of 2^1023 or more: the benchmarks\' data have none')
+      return verdict === NON_FINITE
+    }
+  }
+}
+
+/** The first build that runs here and is exact: what the workers use. */
+export const dotKernel = loadDotKernel('exact-dot-fma') ?? loadDotKernel('exact-dot')
+
+export const addProductsWasm = dotKernel?.addProducts
+
+export const addSquaresWasm = dotKernel?.addSquares

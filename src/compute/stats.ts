@@ -1,4 +1,5 @@
 import { addSquares, DOT_LIMBS, PRODUCT_UNIT_EXPONENT } from './dot.js'
+import { addSquaresWasm } from './dot-wasm.js'
 import { firstNonFinite } from './float64-bins.js'
 import { addExactValues } from './float64-bins-wasm.js'
 import { ratioToDouble, sqrtRatioToDouble } from './rational.js'
@@ -78,7 +79,7 @@ export type StatsResult =
 
 /**
  * Python's min and max keep the first of equal values. Equal doubles differ only as 0 and -0, so a
- * zero extreme (found by Math.min or Math.max, for which -0 < 0) becomes the first zero of either sign
+ * zero extreme, of whichever sign the squares' kernel found, becomes the first zero of either sign
  * (indexOf compares with ===).
  */
 function firstOfEqual (values: Float64Array, extreme: number): number {
@@ -94,9 +95,9 @@ export function statsChunk ({ buffer, start, end }: StatsChunk): StatsPartial {
     return { count: values.length, sum, sumOfSquares, min: Infinity, max: -Infinity, firstNonFinite: start + firstNonFinite(values) }
   }
   const extremes = Float64Array.of(Infinity, -Infinity)
-  // JavaScript squares, which find min and max in the same loop: the WebAssembly dot kernel with x = y,
-  // plus a min/max pass, measured 1.07-1.35x slower (docs/performance-vs-xsum.md#the-kernels).
-  addSquares(sumOfSquares, values, 0, values.length, extremes)
+  // The WebAssembly squares find min and max in the same loop, as the JavaScript ones (the reference,
+  // and the stand-in for a value of 2^1023 or more) do.
+  if (addSquaresWasm?.(sumOfSquares, values, extremes) === undefined) addSquares(sumOfSquares, values, 0, values.length, extremes)
   return { count: values.length, sum, sumOfSquares, min: firstOfEqual(values, extremes[0]!), max: firstOfEqual(values, extremes[1]!), firstNonFinite: -1 }
 }
 
