@@ -8,6 +8,10 @@
 
 import { addShiftedTo } from './shifted-add'
 
+// The exact sum's loop and bins in this instance too, so that /v1/stats copies each block of values
+// once, for both its sums (binValues, then binSquares, on the same block).
+export { binValues, flush as flushValues, output as valuesOutput, DIGITS as VALUE_DIGITS } from './exact-sum'
+
 const SUMS: i32 = 4096
 /** A bin: (piece on the 2^-33 grid, piece on the 2^-69 grid) as i64x2, then the 2^-104 piece and padding. */
 const BIN_BYTES: i32 = 32

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { addProducts, addSquares, DOT_LIMBS } from '../src/compute/dot.js'
 import { DOT_KERNELS, dotKernel, loadDotKernel, type DotKernel } from '../src/compute/dot-wasm.js'
 import { compiledPath } from '../src/platform/paths.js'
+import { addValues } from '../src/compute/float64-bins.js'
 import { createSuperaccumulator } from '../src/compute/superaccumulator.js'
 import { fromBits, generateInput, type GeneratedKind } from './fixtures/generated-inputs.js'
 
@@ -43,21 +44,30 @@ function expectSameState (kernel: DotKernel, values: Float64Array, start = 0, en
   if (!jsNonFinite) expect(Array.from(wasm)).toEqual(Array.from(js))
 }
 
-/** Both kernels' sums of squares and extremes over finite values (stats.ts has ruled out the others). */
-function expectSameSquares (kernel: DotKernel, values: Float64Array): void {
+/**
+ * The stats' pass against the JavaScript kernels: the values' sum (addValues), their squares'
+ * (addSquares) and min and max, state for state; NaN and infinities reported as addValues does.
+ */
+function expectSameSums (kernel: DotKernel, values: Float64Array): void {
+  const jsSum = createSuperaccumulator()
   const js = createSuperaccumulator(DOT_LIMBS)
+  const wasmSum = createSuperaccumulator()
   const wasm = createSuperaccumulator(DOT_LIMBS)
   const jsExtremes = Float64Array.of(Infinity, -Infinity)
   const wasmExtremes = Float64Array.of(Infinity, -Infinity)
+  const jsNonFinite = addValues(jsSum, values)
+  const verdict = kernel.addSums(wasmSum, wasm, values, wasmExtremes)
+  expect(verdict === 'non-finite').toBe(jsNonFinite)
+  if (jsNonFinite) return
+  expect(Array.from(wasmSum)).toEqual(Array.from(jsSum))
   addSquares(js, values, 0, values.length, jsExtremes)
-  if (kernel.addSquares(wasm, values, wasmExtremes) === undefined) {
-    // Handed back, untouched, only for a value of 2^1023 or more.
-    expect(values.some((value) => Math.abs(value) >= 2 ** 1023)).toBe(true)
+  // 'sum-only' leaves the squares to the JavaScript kernel, untouched, only for a value of 2^1023 or more.
+  expect(verdict).toBe(values.some((value) => Math.abs(value) >= 2 ** 1023) ? 'sum-only' : 'both')
+  if (verdict === 'sum-only') {
     expect(wasm.every((chunk) => chunk === 0)).toBe(true)
     expect(Array.from(wasmExtremes)).toEqual([Infinity, -Infinity])
     return
   }
-  expect(values.some((value) => Math.abs(value) >= 2 ** 1023)).toBe(false)
   expect(Array.from(wasm)).toEqual(Array.from(js))
   // === : a zero extreme's sign is left to stats.ts (the first zero of the values).
   expect(wasmExtremes[0] === jsExtremes[0] && wasmExtremes[1] === jsExtremes[1]).toBe(true)
@@ -158,27 +168,35 @@ describe.each(kernels.filter(([, kernel]) => kernel !== undefined))('the WebAsse
     expect(Array.from(wasm)).toEqual(Array.from(js))
   })
 
-  it('squares as the JavaScript kernel does, min and max included, on random values of every kind, odd counts included', () => {
+  it('adds the values and their squares as the JavaScript kernels do, min and max included, on random values of every kind, odd counts included', () => {
     fc.assert(fc.property(fc.array(finiteDouble, { maxLength: 41 }), (list) => {
-      expectSameSquares(kernel, Float64Array.from(list))
+      expectSameSums(kernel, Float64Array.from(list))
     }), { numRuns: 2000 })
   })
 
-  it('squares as the JavaScript kernel does on long generated inputs, across blocks', () => {
-    for (const vector of fixtures.generated) expectSameSquares(kernel, generateInput(vector.x.kind, vector.x.seed, vector.count))
+  it('adds the values and their squares as the JavaScript kernels do on long generated inputs, across blocks', () => {
+    for (const vector of fixtures.generated) expectSameSums(kernel, generateInput(vector.x.kind, vector.x.seed, vector.count))
     for (const count of [BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK + 3]) {
       const values = new Float64Array(count).fill((2 - 2 ** -52) * 2 ** 511)
       values[count - 1] = -TINY
-      expectSameSquares(kernel, values)
+      expectSameSums(kernel, values)
     }
   })
 
   it('finds zero extremes among zeros of either sign', () => {
-    for (const list of [[0, -0], [-0, 0], [-0], [0], [0, -0, 0], [-0, 1, 0], [0, -1, -0]]) expectSameSquares(kernel, Float64Array.from(list))
+    for (const list of [[0, -0], [-0, 0], [-0], [0], [0, -0, 0], [-0, 1, 0], [0, -1, -0]]) expectSameSums(kernel, Float64Array.from(list))
   })
 
-  it('hands values of 2^1023 or more to the JavaScript squares, state and extremes untouched', () => {
-    for (const list of [[MAX], [1, 2, -(2 ** 1023)], [2 ** 1023, 0.5, 0.25, 3]]) expectSameSquares(kernel, Float64Array.from(list))
-    expectSameSquares(kernel, Float64Array.of(2 ** 1022 * (2 - 2 ** -52), 1))
+  it('leaves the squares of values of 2^1023 or more to the JavaScript kernel, squares and extremes untouched', () => {
+    for (const list of [[MAX], [1, 2, -(2 ** 1023)], [2 ** 1023, 0.5, 0.25, 3]]) expectSameSums(kernel, Float64Array.from(list))
+    expectSameSums(kernel, Float64Array.of(2 ** 1022 * (2 - 2 ** -52), 1))
+  })
+
+  it('reports NaN and infinities as the JavaScript sum does, and leaves no state behind for the next call', () => {
+    const anyDouble = fc.oneof(finiteDouble, fc.constantFrom(NaN, Infinity, -Infinity))
+    fc.assert(fc.property(fc.array(anyDouble, { maxLength: 20 }), fc.array(finiteDouble, { maxLength: 20 }), (list, next) => {
+      expectSameSums(kernel, Float64Array.from(list))
+      expectSameSums(kernel, Float64Array.from(next))
+    }), { numRuns: 500 })
   })
 })

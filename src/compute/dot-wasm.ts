@@ -22,6 +22,11 @@ interface KernelExports {
   binPairs(x: number, y: number, count: number): void
   binSquares(x: number, count: number): void
   flush(): number
+  /** The exact sum's kernel (assembly/exact-sum.ts) in this instance, for the stats' one copy a block. */
+  binValues(from: number, count: number): void
+  flushValues(): number
+  valuesOutput: WasmGlobal<number>
+  VALUE_DIGITS: WasmGlobal<number>
   allocate(count: number): number
 }
 
@@ -37,13 +42,17 @@ function twoProductIsExact (kernel: KernelExports): boolean {
 const FINITE = 0
 const NON_FINITE = 1
 
+/** Adds `count` flushed digits at `at` in the kernel's memory (each exact as a double) to acc, and propagates the carries. */
+function addDigits (kernel: KernelExports, acc: Superaccumulator, at: number, count: number): void {
+  const digits = new Float64Array(kernel.memory.buffer, at, count)
+  for (let k = 0; k < digits.length; k++) acc[k]! += digits[k]!
+  propagateCarries(acc)
+}
+
 /** Moves the kernel's bins into acc (DOT_LIMBS limbs) if every factor was finite and below 2^1023; the flush's verdict. */
 function flushInto (kernel: KernelExports, acc: Superaccumulator): number {
   const verdict = kernel.flush()
-  if (verdict !== FINITE) return verdict
-  const digits = new Float64Array(kernel.memory.buffer, kernel.output.value, kernel.DIGITS.value)
-  for (let k = 0; k < digits.length; k++) acc[k]! += digits[k]!
-  propagateCarries(acc)
+  if (verdict === FINITE) addDigits(kernel, acc, kernel.output.value, kernel.DIGITS.value)
   return verdict
 }
 
@@ -74,12 +83,19 @@ function addProductsWith (kernel: KernelExports, acc: Superaccumulator, values: 
 }
 
 /**
- * addSquares (src/compute/dot.ts) for finite values (the stats kernel has checked): adds every
- * values[i]^2 to acc exactly and folds the values into extremes[0] (least) and extremes[1] (greatest),
- * except that a zero extreme may be 0 or -0 (stats.ts takes the first zero's sign anyway). Undefined,
- * with acc and extremes untouched, for a value of 2^1023 or more.
+ * What addSums did: some value was NaN or infinite (both sums meaningless); both sums were added; or
+ * only the values' sum, for a value of 2^1023 or more, whose square the JavaScript kernel must take.
  */
-function addSquaresWith (kernel: KernelExports, acc: Superaccumulator, values: Float64Array, extremes: Float64Array): true | undefined {
+export type SumsVerdict = 'non-finite' | 'both' | 'sum-only'
+
+/**
+ * /v1/stats's two exact sums in one pass over the values, each block copied once: addValues's (into
+ * sum, src/compute/float64-bins.ts) and addSquares's (into squares, DOT_LIMBS limbs,
+ * src/compute/dot.ts), which stay the reference. The values are folded into extremes[0] (least) and
+ * extremes[1] (greatest), except that a zero extreme may be 0 or -0 (stats.ts takes the first zero's
+ * sign anyway). squares and extremes are untouched unless the verdict is 'both'.
+ */
+function addSumsWith (kernel: KernelExports, sum: Superaccumulator, squares: Superaccumulator, values: Float64Array, extremes: Float64Array): SumsVerdict | undefined {
   if (values.length > kernel.MAX_PAIRS_PER_FLUSH.value) return undefined
   const block = kernel.BLOCK_PAIRS.value
   const source = Buffer.from(values.buffer, values.byteOffset, values.byteLength)
@@ -89,11 +105,18 @@ function addSquaresWith (kernel: KernelExports, acc: Superaccumulator, values: F
   for (let from = 0; from < values.length; from += block) {
     const count = Math.min(block, values.length - from)
     source.copy(x, 0, from * 8, (from + count) * 8)
+    kernel.binValues(kernel.inputX.value, count)
     kernel.binSquares(kernel.inputX.value, count)
   }
-  if (flushInto(kernel, acc) !== FINITE) return undefined
+  // Both flushes empty their bins, whatever they say.
+  const nonFinite = kernel.flushValues() !== 0
+  if (!nonFinite) addDigits(kernel, sum, kernel.valuesOutput.value, kernel.VALUE_DIGITS.value)
+  const verdict = kernel.flush()
+  if (nonFinite) return 'non-finite'
+  if (verdict !== FINITE) return 'sum-only'
+  addDigits(kernel, squares, kernel.output.value, kernel.DIGITS.value)
   extremes.set(found)
-  return true
+  return 'both'
 }
 
 /** A build's instance, if the engine runs it and its two-product is exact; one per thread (its bins are its state). */
@@ -105,7 +128,8 @@ function load (name: DotKernelName): KernelExports | undefined {
 export interface DotKernel {
   name: DotKernelName
   addProducts(acc: Superaccumulator, values: Float64Array, n: number, start: number, end: number): boolean | undefined
-  addSquares(acc: Superaccumulator, values: Float64Array, extremes: Float64Array): true | undefined
+  /** Undefined, with every argument untouched, for more values than the bins hold (more than a body holds). */
+  addSums(sum: Superaccumulator, squares: Superaccumulator, values: Float64Array, extremes: Float64Array): SumsVerdict | undefined
   /** For the benchmarks: x then y already in the kernel's memory (from `pairsInWasm`), as xsum's dot takes its arrays. */
   pairsInWasm(count: number): Float64Array
   addProductsInPlace(acc: Superaccumulator, pairs: Float64Array): boolean
@@ -118,7 +142,7 @@ export function loadDotKernel (name: DotKernelName): DotKernel | undefined {
   return {
     name,
     addProducts: (acc, values, n, start, end) => addProductsWith(kernel, acc, values, n, start, end),
-    addSquares: (acc, values, extremes) => addSquaresWith(kernel, acc, values, extremes),
+    addSums: (sum, squares, values, extremes) => addSumsWith(kernel, sum, squares, values, extremes),
     pairsInWasm: (count) => {
       const at = kernel.allocate(count) // first: growing the memory detaches its old buffer
       return new Float64Array(kernel.memory.buffer, at, 2 * count)
@@ -139,4 +163,4 @@ export const dotKernel = loadDotKernel('exact-dot-fma') ?? loadDotKernel('exact-
 
 export const addProductsWasm = dotKernel?.addProducts
 
-export const addSquaresWasm = dotKernel?.addSquares
+export const addSumsWasm = dotKernel?.addSums

@@ -1,5 +1,5 @@
 import { addSquares, DOT_LIMBS, PRODUCT_UNIT_EXPONENT } from './dot.js'
-import { addSquaresWasm } from './dot-wasm.js'
+import { addSumsWasm } from './dot-wasm.js'
 import { firstNonFinite } from './float64-bins.js'
 import { addExactValues } from './float64-bins-wasm.js'
 import { ratioToDouble, sqrtRatioToDouble } from './rational.js'
@@ -15,8 +15,8 @@ import {
  * Count, sum, mean, variances, standard deviations, min and max of float64 values, each exactly what
  * Python 3.13's math.fsum, statistics module and min/max return. A chunk keeps two exact sums, of the
  * values (the sum's loop and superaccumulator) and of their squares (the dot product's sums, y = x),
- * in two loops back to back over the same values, the second also finding min and max: no mean-first
- * second pass. Every statistic is then one rounding of an exact rational, in BigInt (rational.ts).
+ * in two loops back to back over the same values (in WebAssembly, over each block copied once), the
+ * second also finding min and max: no mean-first second pass. Every statistic is then one rounding of an exact rational, in BigInt (rational.ts).
  */
 
 /** Fewest values worth a chunk of their own: as for the dot product, whose pairs cost about as much and whose partial is as small. */
@@ -91,13 +91,14 @@ export function statsChunk ({ buffer, start, end }: StatsChunk): StatsPartial {
   const values = new Float64Array(buffer, start * 8, end - start)
   const sum = createSuperaccumulator()
   const sumOfSquares = createSuperaccumulator(DOT_LIMBS)
-  if (addExactValues(sum, values)) {
+  const extremes = Float64Array.of(Infinity, -Infinity)
+  // Both sums in WebAssembly, one copy of the values (src/compute/dot-wasm.ts), else the JavaScript
+  // squares, which find min and max in the same loop, after the exact sum.
+  const verdict = addSumsWasm?.(sum, sumOfSquares, values, extremes) ?? (addExactValues(sum, values) ? 'non-finite' : 'sum-only')
+  if (verdict === 'non-finite') {
     return { count: values.length, sum, sumOfSquares, min: Infinity, max: -Infinity, firstNonFinite: start + firstNonFinite(values) }
   }
-  const extremes = Float64Array.of(Infinity, -Infinity)
-  // The WebAssembly squares find min and max in the same loop, as the JavaScript ones (the reference,
-  // and the stand-in for a value of 2^1023 or more) do.
-  if (addSquaresWasm?.(sumOfSquares, values, extremes) === undefined) addSquares(sumOfSquares, values, 0, values.length, extremes)
+  if (verdict === 'sum-only') addSquares(sumOfSquares, values, 0, values.length, extremes)
   return { count: values.length, sum, sumOfSquares, min: firstOfEqual(values, extremes[0]!), max: firstOfEqual(values, extremes[1]!), firstNonFinite: -1 }
 }
 
