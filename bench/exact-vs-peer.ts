@@ -77,7 +77,7 @@ export async function exactVsPeer ({ peers, rounds, sizes, dataDir }: ExactVsPee
   const header = ['data set', ...contestants.map(({ name }) => `${name} ns`), ...compared.map(({ name }) => `${name} vs ${reference}`), 'bits (js)']
   return `# Exact sum, dot and stats against ${reference}
 
-${startedAt}, Node ${process.version}: ${rounds} alternating rounds; each figure is the median over rounds of the median of the five lines one run prints (about 20 ms of calls a line, in CPU time: on a shared machine a descheduled process is not slower); ratios are medians of per-round ratios, given only where the answers have the same bits. ns per value for sum-*, per pair for dot-*. Load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')} before, ${loadavg().map((v) => v.toFixed(2)).join(' ')} after.
+${startedAt}, Node ${process.version}: ${rounds} alternating rounds; each figure is the median over rounds of the median of the five lines one run prints (about 20 ms of calls a line, in CPU time: on a shared machine a descheduled process is not slower); ratios are medians of per-round ratios, given only where the answers have the same bits. ns per value for sum-* and stats-*, per pair for dot-*. Load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')} before, ${loadavg().map((v) => v.toFixed(2)).join(' ')} after.
 
 ${formatTable(header, rows)}
 
