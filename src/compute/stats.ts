@@ -16,7 +16,8 @@ import {
  * Python 3.13's math.fsum, statistics module and min/max return. A chunk keeps two exact sums, of the
  * values (the sum's loop and superaccumulator) and of their squares (the dot product's sums, y = x),
  * in two loops back to back over the same values (in WebAssembly, over each block copied once), the
- * second also finding min and max: no mean-first second pass. Every statistic is then one rounding of an exact rational, in BigInt (rational.ts).
+ * second also finding min and max: no mean-first second pass. Every statistic is then one rounding of
+ * an exact rational, in BigInt (rational.ts).
  */
 
 /** Fewest values worth a chunk of their own: as for the dot product, whose pairs cost about as much and whose partial is as small. */
