@@ -1,10 +1,16 @@
-// AssemblyScript, compiled to dist/assembly/exact-dot.wasm by `npm run build` (asc, SIMD on).
-// The hot loop of src/compute/dot-wasm.ts: the JavaScript kernel's algorithm (src/compute/dot.ts,
-// docs/dot-product.md), two pairs at a time in f64x2 lanes. Each factor is scaled to [0, 2), Dekker's
-// two-product gives hi + lo exactly, and hi + lo is cut on fixed grids into three integers, which are
-// added, as i64, to bins by exponent sum; a flush moves the bins into a superaccumulator's digits.
+// AssemblyScript, compiled twice by `npm run build`: dist/assembly/exact-dot.wasm (SIMD) and
+// dist/assembly/exact-dot-fma.wasm (SIMD and relaxed SIMD, whose fused multiply-add gives the product's
+// error in one operation). The hot loop of src/compute/dot-wasm.ts: the JavaScript kernel's algorithm
+// (src/compute/dot.ts, docs/dot-product.md), two pairs at a time in f64x2 lanes. Each factor is scaled
+// to [0, 2), the two-product gives hi + lo exactly, and hi + lo is cut on fixed grids into three
+// integers, which are added, as i64, to bins by exponent sum; a flush moves the bins into a
+// superaccumulator's digits.
 
 import { addShiftedTo } from './shifted-add'
+
+// The exact sum's loop and bins in this instance too, so that /v1/stats copies each block of values
+// once, for both its sums (binValues, then binSquares, on the same block).
+export { binValues, flush as flushValues, output as valuesOutput, DIGITS as VALUE_DIGITS } from './exact-sum'
 
 const SUMS: i32 = 4096
 /** A bin: (piece on the 2^-33 grid, piece on the 2^-69 grid) as i64x2, then the 2^-104 piece and padding. */
@@ -23,6 +29,8 @@ const digits = memory.data(DIGITS * 8, 16)
 export const output = memory.data(DIGITS * 8, 16)
 export const inputX = memory.data(BLOCK_PAIRS * 8 + 16, 16)
 export const inputY = memory.data(BLOCK_PAIRS * 8 + 16, 16)
+/** binSquares' least and greatest value so far: the caller sets them (Infinity, -Infinity) to start. */
+export const extremes = memory.data(16, 16)
 
 /**
  * The loop's constants, read from memory once per call: as literals the engine would rebuild each one
@@ -47,6 +55,69 @@ export function allocate (count: i32): usize {
   const at = <usize>memory.size() << 16
   memory.grow(<i32>((<usize>count * 16 + 0xffff) >>> 16))
   return at
+}
+
+/**
+ * The loops' bodies, inlined by asc (@inline: Node 20's V8 does not inline WebAssembly calls). Static
+ * methods, because ESLint's TypeScript parser takes decorators only there.
+ */
+class Round {
+  /**
+   * lo, negated, of the two-product hi + lo = a * b (hi = a * b rounded): exact for the scaled factors,
+   * whose product cannot overflow and whose error, a multiple of 2^-104, cannot underflow. With relaxed
+   * SIMD, one multiply-add: exact only if the engine fuses it, which the loader checks (twoProductError).
+   * Without, Dekker's two-product with Veltkamp's split, every operation negated (hi - a * b, not the reverse).
+   */
+  @inline static negatedError (a: v128, b: v128, hi: v128, split: v128): v128 {
+    if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_nmadd(a, b, hi)
+    const ca = f64x2.mul(split, a)
+    const ah = f64x2.sub(ca, f64x2.sub(ca, a))
+    const al = f64x2.sub(a, ah)
+    const cb = f64x2.mul(split, b)
+    const bh = f64x2.sub(cb, f64x2.sub(cb, b))
+    const bl = f64x2.sub(b, bh)
+    return f64x2.sub(f64x2.sub(f64x2.sub(f64x2.sub(hi, f64x2.mul(ah, bh)), f64x2.mul(ah, bl)), f64x2.mul(al, bh)), f64x2.mul(al, bl))
+  }
+
+  /**
+   * Cuts hi + lo (lo given negated) on the grids of 2^-33, 2^-69 and 2^-104 into integers and adds them
+   * to the bins at byte offsets `offsets` (high words): lane 0 to set 0, lane 1 to set 1.
+   */
+  @inline static binPieces (hi: v128, nlo: v128, offsets: v128, grid33: v128, grid69: v128, grid104: v128, twiceGrid69: v128): void {
+    const t0 = f64x2.add(hi, grid33)
+    const rest = f64x2.sub(hi, f64x2.sub(t0, grid33))
+    const t1 = f64x2.add(rest, grid69)
+    // grid69 - nlo is grid69 + lo, and nlo + lo69 is -(lo - lo69): the same roundings, the same exact differences.
+    const t2 = f64x2.sub(grid69, nlo)
+    const t3 = f64x2.add(f64x2.sub(f64x2.sub(rest, f64x2.sub(t1, grid69)), f64x2.add(nlo, f64x2.sub(t2, grid69))), grid104)
+    const n0 = i64x2.sub(t0, grid33)
+    const n1 = i64x2.sub(i64x2.add(t1, t2), twiceGrid69)
+    const n2 = i64x2.sub(t3, grid104)
+    const at0 = bins + <usize>i32x4.extract_lane(offsets, 1)
+    const at1 = bins + SET_BYTES + <usize>i32x4.extract_lane(offsets, 3)
+    v128.store(at0, i64x2.add(v128.load(at0), v128.shuffle<i64>(n0, n1, 0, 2)))
+    v128.store(at1, i64x2.add(v128.load(at1), v128.shuffle<i64>(n0, n1, 1, 3)))
+    store<i64>(at0, load<i64>(at0, 16) + i64x2.extract_lane(n2, 0), 16)
+    store<i64>(at1, load<i64>(at1, 16) + i64x2.extract_lane(n2, 1), 16)
+  }
+
+  /** Squares the two values of v into the bins (offsets by twice the exponent); returns their exponent fields. */
+  @inline static binSquarePair (v: v128, exponent: v128, one: v128, field2046: v128, split: v128, grid33: v128, grid69: v128, grid104: v128, twiceGrid69: v128): v128 {
+    const f = v128.and(v, exponent)
+    const e = i32x4.max_u(f, one)
+    const a = f64x2.mul(v, i64x2.sub(field2046, e))
+    const hi = f64x2.mul(a, a)
+    Round.binPieces(hi, Round.negatedError(a, a, hi, split), i32x4.shr_u(e, 14), grid33, grid69, grid104, twiceGrid69)
+    return f
+  }
+}
+
+/** What the loader checks before it trusts this build: the error of a * b as the loop computes it (lane 0). */
+export function twoProductError (a: f64, b: f64): f64 {
+  const va = f64x2.splat(a)
+  const vb = f64x2.splat(b)
+  const hi = f64x2.mul(va, vb)
+  return -f64x2.extract_lane(Round.negatedError(va, vb, hi, v128.load(constants, 48)), 0)
 }
 
 /**
@@ -79,32 +150,47 @@ export function binPairs (x: usize, y: usize, count: i32): void {
     // exponent field is 2046 - max(e, 1), which is 0 for e = 2046: the caller redoes such input (flush).
     const a = f64x2.mul(vx, i64x2.sub(field2046, ex))
     const b = f64x2.mul(vy, i64x2.sub(field2046, ey))
-    // Dekker's two-product with Veltkamp's split: hi + lo = a * b exactly.
     const hi = f64x2.mul(a, b)
-    const ca = f64x2.mul(split, a)
-    const ah = f64x2.sub(ca, f64x2.sub(ca, a))
-    const al = f64x2.sub(a, ah)
-    const cb = f64x2.mul(split, b)
-    const bh = f64x2.sub(cb, f64x2.sub(cb, b))
-    const bl = f64x2.sub(b, bh)
-    const lo = f64x2.add(f64x2.add(f64x2.add(f64x2.sub(f64x2.mul(ah, bh), hi), f64x2.mul(ah, bl)), f64x2.mul(al, bh)), f64x2.mul(al, bl))
-    // hi + lo cut into integers on the grids of 2^-33, 2^-69 and 2^-104.
-    const t0 = f64x2.add(hi, grid33)
-    const rest = f64x2.sub(hi, f64x2.sub(t0, grid33))
-    const t1 = f64x2.add(rest, grid69)
-    const t2 = f64x2.add(lo, grid69)
-    const t3 = f64x2.add(f64x2.add(f64x2.sub(rest, f64x2.sub(t1, grid69)), f64x2.sub(lo, f64x2.sub(t2, grid69))), grid104)
-    const n0 = i64x2.sub(t0, grid33)
-    const n1 = i64x2.sub(i64x2.add(t1, t2), twiceGrid69)
-    const n2 = i64x2.sub(t3, grid104)
-    const at0 = bins + <usize>i32x4.extract_lane(offsets, 1)
-    const at1 = bins + SET_BYTES + <usize>i32x4.extract_lane(offsets, 3)
-    v128.store(at0, i64x2.add(v128.load(at0), v128.shuffle<i64>(n0, n1, 0, 2)))
-    v128.store(at1, i64x2.add(v128.load(at1), v128.shuffle<i64>(n0, n1, 1, 3)))
-    store<i64>(at0, load<i64>(at0, 16) + i64x2.extract_lane(n2, 0), 16)
-    store<i64>(at1, load<i64>(at1, 16) + i64x2.extract_lane(n2, 1), 16)
+    Round.binPieces(hi, Round.negatedError(a, b, hi, split), offsets, grid33, grid69, grid104, twiceGrid69)
   }
   exponentMax = seen
+}
+
+/**
+ * Adds the squares of the `count` values at `x` to the bins, as binPairs(x, x, count) would, and folds
+ * the values into `extremes` (least, greatest): the stats kernel's second pass, one scaling a value. An
+ * odd count's last value is squared in lane 0 beside a zero. pmin and pmax are one instruction each
+ * (min and max, which order -0 below 0 and propagate NaN, take about seven): a zero extreme may have
+ * either sign, which the caller settles (values here are finite).
+ */
+export function binSquares (x: usize, count: i32): void {
+  const exponent = v128.load(constants)
+  const one = v128.load(constants, 16)
+  const field2046 = v128.load(constants, 32)
+  const split = v128.load(constants, 48)
+  const grid33 = v128.load(constants, 64)
+  const grid69 = v128.load(constants, 80)
+  const grid104 = v128.load(constants, 96)
+  const twiceGrid69 = v128.load(constants, 112)
+  let least = v128.load64_splat(extremes)
+  let greatest = v128.load64_splat(extremes, 8)
+  let seen = exponentMax
+  const end = <usize>(count >>> 1) << 4
+  for (let at: usize = 0; at < end; at += 16) {
+    const v = v128.load(x + at)
+    least = f64x2.pmin(least, v)
+    greatest = f64x2.pmax(greatest, v)
+    seen = i32x4.max_u(seen, Round.binSquarePair(v, exponent, one, field2046, split, grid33, grid69, grid104, twiceGrid69))
+  }
+  if (count & 1) {
+    const last = v128.load64_splat(x + end)
+    least = f64x2.pmin(least, last)
+    greatest = f64x2.pmax(greatest, last)
+    seen = i32x4.max_u(seen, Round.binSquarePair(v128.load64_zero(x + end), exponent, one, field2046, split, grid33, grid69, grid104, twiceGrid69))
+  }
+  exponentMax = seen
+  store<f64>(extremes, min(f64x2.extract_lane(least, 0), f64x2.extract_lane(least, 1)))
+  store<f64>(extremes, max(f64x2.extract_lane(greatest, 0), f64x2.extract_lane(greatest, 1)), 8)
 }
 
 /** digits += value * 2^position, value a signed integer below 2^63 in magnitude: three 32-bit pieces. */

@@ -1,17 +1,19 @@
 /**
  * The service's exact kernels timed alone in a fresh process, as bench/peers/xsum-driver.c times xsum:
- * for each `sum:FILE` or `dot:FILE`, one untimed call, then five lines `<name> <ns> ns/value|ns/pair
- * <bits>`, each over about 20 ms of calls, in CPU time. First argument: js (the reference kernel),
+ * for each `sum:FILE`, `dot:FILE` or `stats:FILE` (a sum file's values, named stats-*), one untimed
+ * call, then five lines `<name> <ns> ns/value|ns/pair <bits>`, each over about 20 ms of calls, in CPU
+ * time. First argument: js (the reference kernel),
  * wasm (the service's path: values in a SharedArrayBuffer, copied into the kernel's memory a block at
  * a time) or wasm-in-memory (values already in the kernel's memory, as xsum's addv takes its arrays).
  * Started by bench/exact-vs-peer.ts.
  */
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
-import { addProducts, DOT_LIMBS, PRODUCT_UNIT_EXPONENT } from '../src/compute/dot.js'
-import { addProductsInPlace, addProductsWasm, pairsInWasm } from '../src/compute/dot-wasm.js'
+import { addProducts, addSquares, DOT_LIMBS, PRODUCT_UNIT_EXPONENT } from '../src/compute/dot.js'
+import { dotKernel } from '../src/compute/dot-wasm.js'
 import { addValues } from '../src/compute/float64-bins.js'
 import { addValuesInPlace, addValuesWasm, valuesInWasm } from '../src/compute/float64-bins-wasm.js'
+import { statsChunk } from '../src/compute/stats.js'
 import { createSuperaccumulator, roundSuperaccumulator, type Superaccumulator } from '../src/compute/superaccumulator.js'
 
 type AddValues = (acc: Superaccumulator, values: Float64Array) => boolean
@@ -20,6 +22,8 @@ interface Kernel {
   place(bytes: Buffer): Float64Array
   sum?: AddValues
   dot?: (values: Float64Array) => number
+  /** A stats chunk of every value; answers its sum of squares, rounded (min, max and sum have their own tests). */
+  stats?: (values: Float64Array) => number
 }
 
 function shared (bytes: Buffer): Float64Array {
@@ -37,25 +41,39 @@ function dotWith (add: (acc: Superaccumulator, values: Float64Array, n: number) 
   }
 }
 
+/** What statsChunk does, with the JavaScript kernels: the values' sum, then their squares with min and max. */
+function statsInJs (values: Float64Array): number {
+  addValues(createSuperaccumulator(), values)
+  const squares = createSuperaccumulator(DOT_LIMBS)
+  addSquares(squares, values, 0, values.length, Float64Array.of(Infinity, -Infinity))
+  return roundSuperaccumulator(squares, PRODUCT_UNIT_EXPONENT)
+}
+
 const kernels: Record<string, Kernel> = {
-  js: { place: shared, sum: addValues, dot: dotWith((acc, values, n) => addProducts(acc, values, n, 0, n)) },
-  wasm: { place: shared, sum: addValuesWasm, dot: dotWith((acc, values, n) => addProductsWasm!(acc, values, n, 0, n)) },
+  js: { place: shared, sum: addValues, dot: dotWith((acc, values, n) => addProducts(acc, values, n, 0, n)), stats: statsInJs },
+  wasm: {
+    place: shared,
+    sum: addValuesWasm,
+    dot: dotWith((acc, values, n) => dotKernel!.addProducts(acc, values, n, 0, n)),
+    // As the workers run it: the chunk reads the request's SharedArrayBuffer in place.
+    stats: (values) => roundSuperaccumulator(statsChunk({ buffer: values.buffer, start: 0, end: values.length }).sumOfSquares, PRODUCT_UNIT_EXPONENT)
+  },
   'wasm-in-memory': {
     place: (bytes) => {
       const count = bytes.length / 8
       // A dot file's pairs go to the dot kernel's memory, a sum file's values to the sum kernel's.
-      const values = inputKind === 'dot' ? pairsInWasm(count / 2) : valuesInWasm(count)
+      const values = inputKind === 'dot' ? dotKernel!.pairsInWasm(count / 2) : valuesInWasm(count)
       values.set(new Float64Array(bytes.buffer, bytes.byteOffset, count))
       return values
     },
     sum: addValuesInPlace,
-    dot: dotWith((acc, values) => addProductsInPlace(acc, values))
+    dot: dotWith((acc, values) => dotKernel!.addProductsInPlace(acc, values))
   }
 }
 
 const [name, ...inputs] = process.argv.slice(2)
 const kernel = kernels[name ?? '']
-if (kernel === undefined) throw new Error(`usage: exact-kernel-child.js ${Object.keys(kernels).join('|')} sum:FILE|dot:FILE..., got ${name}`)
+if (kernel === undefined) throw new Error(`usage: exact-kernel-child.js ${Object.keys(kernels).join('|')} sum:FILE|dot:FILE|stats:FILE..., got ${name}`)
 
 const bits = new DataView(new ArrayBuffer(8))
 function hex (value: number): string {
@@ -65,7 +83,7 @@ function hex (value: number): string {
 
 let inputKind = ''
 for (const input of inputs) {
-  const [kind, path] = [input.slice(0, 3), input.slice(4)]
+  const [kind, path] = input.split(/:(.*)/s) as [string, string]
   inputKind = kind
   const add = kernel.sum
   let call: ((values: Float64Array) => number) | undefined
@@ -78,6 +96,8 @@ for (const input of inputs) {
     }
   } else if (kind === 'dot') {
     call = kernel.dot
+  } else if (kind === 'stats') {
+    call = kernel.stats
   }
   if (call === undefined) continue
   const values = kernel.place(readFileSync(path))
@@ -91,7 +111,7 @@ for (const input of inputs) {
     for (let k = 0; k < calls; k++) sink += call(values)
     const { user, system } = process.cpuUsage(started)
     const ns = (user + system) * 1e3 / (calls * n)
-    console.log(`${basename(path, '.f64')} ${ns.toFixed(3)} ${kind === 'dot' ? 'ns/pair' : 'ns/value'} ${hex(result)}`)
+    console.log(`${kind === 'stats' ? basename(path, '.f64').replace(/^sum-/, 'stats-') : basename(path, '.f64')} ${ns.toFixed(3)} ${kind === 'dot' ? 'ns/pair' : 'ns/value'} ${hex(result)}`)
   }
   if (sink === 0.5) console.log('unreachable: keeps the results alive')
 }

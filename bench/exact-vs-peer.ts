@@ -11,8 +11,8 @@ interface Figure { ns: number, bits: string }
 type Figures = Map<string, Map<string, Figure[]>>
 
 /** One run of a contestant over every data set: the median of each set's five lines, and its bits. */
-async function once (contestant: Contestant, inputs: string[]): Promise<Map<string, Figure>> {
-  const { stdout } = await run(contestant.file, [...contestant.args, ...inputs], { timeout: 900_000, maxBuffer: 1 << 24 })
+async function once (contestant: Contestant): Promise<Map<string, Figure>> {
+  const { stdout } = await run(contestant.file, contestant.args, { timeout: 900_000, maxBuffer: 1 << 24 })
   const lines = new Map<string, { ns: number[], bits: Set<string> }>()
   for (const [, name, ns, bits] of stdout.matchAll(/^(\S+) ([\d.]+) ns\/(?:value|pair) ([0-9a-f]{16})$/gm)) {
     const entry = lines.get(name!) ?? { ns: [], bits: new Set() }
@@ -32,18 +32,22 @@ export interface ExactVsPeerOptions { peers: Contestant[], rounds: number, sizes
  * the same bits: the JavaScript kernel's answer is the reference.
  */
 export async function exactVsPeer ({ peers, rounds, sizes, dataDir }: ExactVsPeerOptions): Promise<string> {
-  const sets = writeDataSets(dataDir, sizes)
-  const inputs = sets.map((set) => `${set.kind}:${set.path}`)
+  const peerSets = writeDataSets(dataDir, sizes)
+  // /v1/stats's chunk over each sum file's values: ours only, for the stats-against-dot table.
+  const statsSets = peerSets.filter((set) => set.kind === 'sum').map((set) => ({ ...set, kind: 'stats', name: set.name.replace(/^sum-/, 'stats-') }))
+  const sets = [...peerSets, ...statsSets]
+  const peerInputs = peerSets.map((set) => `${set.kind}:${set.path}`)
+  const ownInputs = sets.map((set) => `${set.kind}:${set.path}`)
   const contestants: Contestant[] = [
-    ...['js', 'wasm', 'wasm-in-memory'].map((name) => ({ name, file: process.execPath, args: [child, name] })),
-    ...peers
+    ...['js', 'wasm', 'wasm-in-memory'].map((name) => ({ name, file: process.execPath, args: [child, name, ...ownInputs] })),
+    ...peers.map((peer) => ({ ...peer, args: [...peer.args, ...peerInputs] }))
   ]
   const loadBefore = loadavg()
   const startedAt = new Date().toISOString()
   const figures: Figures = new Map(contestants.map(({ name }) => [name, new Map()]))
   for (let round = 0; round < rounds; round++) {
     for (const contestant of rotated(contestants, round)) {
-      for (const [name, figure] of await once(contestant, inputs)) {
+      for (const [name, figure] of await once(contestant)) {
         const own = figures.get(contestant.name)!
         own.set(name, [...(own.get(name) ?? []), figure])
       }
@@ -71,10 +75,32 @@ export async function exactVsPeer ({ peers, rounds, sizes, dataDir }: ExactVsPee
     return cells
   })
   const header = ['data set', ...contestants.map(({ name }) => `${name} ns`), ...compared.map(({ name }) => `${name} vs ${reference}`), 'bits (js)']
-  return `# Exact sum and dot against ${reference}
+  return `# Exact sum, dot and stats against ${reference}
 
-${startedAt}, Node ${process.version}: ${rounds} alternating rounds; each figure is the median over rounds of the median of the five lines one run prints (about 20 ms of calls a line, in CPU time: on a shared machine a descheduled process is not slower); ratios are medians of per-round ratios, given only where the answers have the same bits. ns per value for sum-*, per pair for dot-*. Load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')} before, ${loadavg().map((v) => v.toFixed(2)).join(' ')} after.
+${startedAt}, Node ${process.version}: ${rounds} alternating rounds; each figure is the median over rounds of the median of the five lines one run prints (about 20 ms of calls a line, in CPU time: on a shared machine a descheduled process is not slower); ratios are medians of per-round ratios, given only where the answers have the same bits. ns per value for sum-* and stats-*, per pair for dot-*. Load average ${loadBefore.map((v) => v.toFixed(2)).join(' ')} before, ${loadavg().map((v) => v.toFixed(2)).join(' ')} after.
 
 ${formatTable(header, rows)}
+
+## Stats against the exact dot, same run
+
+A stats chunk's ns per value (the values' exact sum, their squares' exact sum, min and max) against
+the exact dot's ns per pair on data of the same distribution and size: the median of per-round ratios.
+
+${formatTable(['data set', 'contestant', 'stats ns/value', 'dot ns/pair', 'stats vs dot'], statsAgainstDot(figures, statsSets.map(({ name }) => name)))}
 `
+}
+
+/** For each contestant that timed both: stats-D-N against dot-D-N, per round. */
+function statsAgainstDot (figures: Figures, statsNames: string[]): string[][] {
+  const rows: string[][] = []
+  for (const name of statsNames) {
+    for (const [contestant, own] of figures) {
+      const stats = own.get(name)
+      const dot = own.get(name.replace(/^stats-/, 'dot-'))
+      if (stats === undefined || dot === undefined) continue
+      const ratio = median(stats.map((figure, round) => figure.ns / dot[round]!.ns))
+      rows.push([name.replace(/^stats-/, ''), contestant, median(stats.map((f) => f.ns)).toFixed(3), median(dot.map((f) => f.ns)).toFixed(3), `${ratio.toFixed(2)}x`])
+    }
+  }
+  return rows
 }

@@ -213,7 +213,7 @@ export function addSquares (acc: Superaccumulator, values: Float64Array, start: 
 }
 
 /**
- * addProducts by the WebAssembly kernel (src/compute/dot-wasm.ts; 1.0-1.6x faster, copy included, in
+ * addProducts by the WebAssembly kernel (src/compute/dot-wasm.ts; 1.0-1.7x faster, copy included, in
  * docs/performance-vs-xsum.md) where it runs and takes the chunk; by the JavaScript one above, its
  * reference in the tests, where not.
  */

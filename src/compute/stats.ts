@@ -1,4 +1,5 @@
 import { addSquares, DOT_LIMBS, PRODUCT_UNIT_EXPONENT } from './dot.js'
+import { addSumsWasm } from './dot-wasm.js'
 import { firstNonFinite } from './float64-bins.js'
 import { addExactValues } from './float64-bins-wasm.js'
 import { ratioToDouble, sqrtRatioToDouble } from './rational.js'
@@ -14,8 +15,9 @@ import {
  * Count, sum, mean, variances, standard deviations, min and max of float64 values, each exactly what
  * Python 3.13's math.fsum, statistics module and min/max return. A chunk keeps two exact sums, of the
  * values (the sum's loop and superaccumulator) and of their squares (the dot product's sums, y = x),
- * in two loops back to back over the same values, the second also finding min and max: no mean-first
- * second pass. Every statistic is then one rounding of an exact rational, in BigInt (rational.ts).
+ * in two loops back to back over the same values (in WebAssembly, over each block copied once), the
+ * second also finding min and max: no mean-first second pass. Every statistic is then one rounding of
+ * an exact rational, in BigInt (rational.ts).
  */
 
 /** Fewest values worth a chunk of their own: as for the dot product, whose pairs cost about as much and whose partial is as small. */
@@ -78,7 +80,7 @@ export type StatsResult =
 
 /**
  * Python's min and max keep the first of equal values. Equal doubles differ only as 0 and -0, so a
- * zero extreme (found by Math.min or Math.max, for which -0 < 0) becomes the first zero of either sign
+ * zero extreme, of whichever sign the squares' kernel found, becomes the first zero of either sign
  * (indexOf compares with ===).
  */
 function firstOfEqual (values: Float64Array, extreme: number): number {
@@ -90,13 +92,14 @@ export function statsChunk ({ buffer, start, end }: StatsChunk): StatsPartial {
   const values = new Float64Array(buffer, start * 8, end - start)
   const sum = createSuperaccumulator()
   const sumOfSquares = createSuperaccumulator(DOT_LIMBS)
-  if (addExactValues(sum, values)) {
+  const extremes = Float64Array.of(Infinity, -Infinity)
+  // Both sums in WebAssembly, one copy of the values (src/compute/dot-wasm.ts), else the JavaScript
+  // squares, which find min and max in the same loop, after the exact sum.
+  const verdict = addSumsWasm?.(sum, sumOfSquares, values, extremes) ?? (addExactValues(sum, values) ? 'non-finite' : 'sum-only')
+  if (verdict === 'non-finite') {
     return { count: values.length, sum, sumOfSquares, min: Infinity, max: -Infinity, firstNonFinite: start + firstNonFinite(values) }
   }
-  const extremes = Float64Array.of(Infinity, -Infinity)
-  // JavaScript squares, which find min and max in the same loop: the WebAssembly dot kernel with x = y,
-  // plus a min/max pass, measured 1.07-1.35x slower (docs/performance-vs-xsum.md#the-kernels).
-  addSquares(sumOfSquares, values, 0, values.length, extremes)
+  if (verdict === 'sum-only') addSquares(sumOfSquares, values, 0, values.length, extremes)
   return { count: values.length, sum, sumOfSquares, min: firstOfEqual(values, extremes[0]!), max: firstOfEqual(values, extremes[1]!), firstNonFinite: -1 }
 }
 
