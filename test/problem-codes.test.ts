@@ -25,6 +25,8 @@ import { until } from './support/until.js'
 const KiB = 1024
 const ANY_JOB = 'f5fa3cb9-8768-48c5-ad11-27784c2536fd'
 const octets = { 'content-type': 'application/octet-stream' }
+/** Two Content-Type headers in one request (Node's typings allow one; a client can send two). */
+const twoContentTypes: Record<string, string | string[]> = { 'content-type': ['application/json', 'application/octet-stream'] }
 /** The client of an inject request without an API key: its default address. */
 const CALLER = { client: 'ip:127.0.0.1', requestId: 'problem-codes' }
 
@@ -162,7 +164,7 @@ const causes: Record<string, Cause> = {
   SVC_NON_FINITE_VALUE: { answer: () => post('/v1/sum', float64s(1, Number.NaN), {}, octets) },
   SVC_FLOAT64_OVERFLOW: { answer: () => post('/v1/sum', { values: [Number.MAX_VALUE, Number.MAX_VALUE] }) },
   SVC_AMBIGUOUS_CONTENT_TYPE: {
-    answer: () => inject({ method: 'POST', url: '/v1/sum', headers: { 'content-type': ['application/json', 'application/octet-stream'] }, payload: '{"values":[1]}' })
+    answer: () => inject({ method: 'POST', url: '/v1/sum', headers: twoContentTypes, payload: '{"values":[1]}' })
   },
   SVC_BODY_TOO_LARGE: { answer: () => post('/v1/sum', Buffer.alloc(16 * KiB), { BODY_LIMIT_BYTES: String(8 * KiB) }, octets) },
   SVC_JSON_TOO_LARGE: { answer: () => post('/v1/sum', { values: Array(1000).fill(1) }, { JSON_BODY_LIMIT_BYTES: String(KiB) }) },
