@@ -33,19 +33,19 @@ const stalled = (server: ServerProcess, declared: number, sent: number, capMs: n
   capMs
 })
 
+/** Both servers below: 32 MiB bodies, a 64 MiB budget, and all of it for one address (every upload here comes from one). */
+const uploadServerEnv = {
+  POOL_THREADS: '2',
+  LOG_LEVEL: 'warn',
+  BODY_LIMIT_BYTES: String(32 * MiB),
+  UPLOAD_MEMORY_MAX_BYTES: String(64 * MiB),
+  UPLOAD_MEMORY_PER_CLIENT_BYTES: String(64 * MiB)
+}
+
 describe('uploads from hostile clients, on a real server', () => {
   let server: ServerProcess
   beforeAll(async () => {
-    server = await startServer({
-      POOL_THREADS: '2',
-      LOG_LEVEL: 'warn',
-      REQUEST_TIMEOUT_MS: '2000',
-      UPLOAD_RATE_WINDOW_MS: '1000',
-      BODY_LIMIT_BYTES: String(32 * MiB),
-      UPLOAD_MEMORY_MAX_BYTES: String(64 * MiB),
-      // The uploads below come from one address: here it may hold the whole budget.
-      UPLOAD_MEMORY_PER_CLIENT_BYTES: String(64 * MiB)
-    })
+    server = await startServer({ ...uploadServerEnv, REQUEST_TIMEOUT_MS: '2000', UPLOAD_RATE_WINDOW_MS: '1000' })
   })
   afterAll(async () => { await server.stop() })
 
@@ -98,16 +98,11 @@ describe('the upload memory budget, on a real server', () => {
   let server: ServerProcess
   beforeAll(async () => {
     server = await startServer({
-      POOL_THREADS: '2',
-      LOG_LEVEL: 'warn',
+      ...uploadServerEnv,
       // The two uploads holding the budget stall until the test lets them finish: neither the
       // deadline nor the minimum rate may cut them first, however slow the machine.
       REQUEST_TIMEOUT_MS: '60000',
-      UPLOAD_MIN_BYTES_PER_SECOND: '0',
-      BODY_LIMIT_BYTES: String(32 * MiB),
-      UPLOAD_MEMORY_MAX_BYTES: String(64 * MiB),
-      // The uploads below come from one address: here it may hold the whole budget.
-      UPLOAD_MEMORY_PER_CLIENT_BYTES: String(64 * MiB)
+      UPLOAD_MIN_BYTES_PER_SECOND: '0'
     })
   })
   afterAll(async () => { await server.stop() })

@@ -4,6 +4,7 @@ import { closedForm } from '../../test/support/closed-form.js'
 import { startRedis, type RedisServer } from '../../test/support/redis-server.js'
 import { startServer } from '../../test/support/server-process.js'
 import { startFlowJobs } from './flow-jobs.js'
+import { submitJob } from './jobs-scenario.js'
 import { countCommands, keyBytes, perChunk, type KeyBytes } from './redis-costs.js'
 import { median } from './stats.js'
 
@@ -56,15 +57,7 @@ async function startService (redis: RedisServer, { chunkTerms, threads }: JobsSh
     JOB_MAX_TERMS: String(chunkTerms * 100_000)
   })
   return {
-    async submit (start, end) {
-      const response = await fetch(`${server.url}/v1/jobs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ task: 'sum-of-squares', input: { start, end } })
-      })
-      if (response.status !== 202) throw new Error(`POST /v1/jobs answered ${response.status}: ${await response.text()}`)
-      return (await response.json() as { id: string }).id
-    },
+    submit: async (start, end) => (await submitJob(server, end, start)).id,
     async finished (id) {
       for (;;) {
         // Answers once the job has ended: the waiter reads the job on its changes, at most 4 times a second.

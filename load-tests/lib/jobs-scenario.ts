@@ -67,11 +67,12 @@ interface JobDoc {
   result?: string
 }
 
-async function submit (server: ServerProcess, end: number): Promise<JobDoc> {
+/** Submits a sum-of-squares job of [start, end); throws unless it is accepted (202). */
+export async function submitJob (server: ServerProcess, end: number, start = 0): Promise<JobDoc> {
   const response = await fetch(`${server.url}/v1/jobs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ task: 'sum-of-squares', input: { start: 0, end } })
+    body: JSON.stringify({ task: 'sum-of-squares', input: { start, end } })
   })
   if (response.status !== 202) throw new Error(`POST /v1/jobs answered ${response.status}: ${await response.text()}`)
   return await response.json() as JobDoc
@@ -118,7 +119,7 @@ export async function runJob (mode: JobsMode, deployment: Deployment, terms: num
   const chunksBefore = await metricSum(deployment.replicas, 'compute_job_chunk_run_seconds_count')
   const cpuBefore = await Promise.all(deployment.pids().map(processCpuMs))
   const poolBefore = await deployment.poolCpuMs()
-  const job = await submit(deployment.replicas[0]!, terms)
+  const job = await submitJob(deployment.replicas[0]!, terms)
   const done = await finished(deployment.replicas[0]!, job.id)
   const cpuAfter = await Promise.all(deployment.pids().map(processCpuMs))
   const poolAfter = await deployment.poolCpuMs()
@@ -149,7 +150,7 @@ export interface LatencyRun {
 /** Sync requests and probes, one after the other on one connection each, for `seconds`; with a job running meanwhile if asked. */
 export async function measureLatency (mode: JobsMode, server: ServerProcess, options: JobsScenarioOptions, withJob: boolean): Promise<LatencyRun> {
   // Far longer than the phase: cancelled at its end.
-  const job = withJob ? await submit(server, 1e13) : undefined
+  const job = withJob ? await submitJob(server, 1e13) : undefined
   if (job !== undefined) await sleep(1000) // its chunks are running
   const sync: number[] = []
   const probe: number[] = []

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 import { apiKeys, bool, corsOrigins, int, traceExporterList, trustProxy } from './config-values.js'
-import { jobMaxInputBytes, traceExportersOf } from './config-derived.js'
+import { jobMaxInputBytes, traceExportersOf, uploadShareOf } from './config-derived.js'
 import { defaultMaxConnections } from '../clients/connection-limits.js'
 import { defaultUploadMemory, largestReservedBody } from '../uploads/upload-memory.js'
 import { EXECUTOR_KINDS } from '../executor/executor.js'
@@ -260,8 +260,7 @@ export const configSchema = z.object({
   })
   .transform((config) => ({
     ...config,
-    UPLOAD_MEMORY_PER_CLIENT_BYTES: config.UPLOAD_MEMORY_PER_CLIENT_BYTES ?? Math.min(config.UPLOAD_MEMORY_MAX_BYTES,
-      Math.max(Math.floor(config.UPLOAD_MEMORY_MAX_BYTES / 4), largestReservedBody(config.BODY_LIMIT_BYTES, config.JSON_BODY_LIMIT_BYTES))),
+    UPLOAD_MEMORY_PER_CLIENT_BYTES: uploadShareOf(config),
     JSON_PARSE_MAX_BYTES: config.JSON_PARSE_MAX_BYTES ?? 8 * config.JSON_BODY_LIMIT_BYTES,
     POOL_MAX_QUEUE_MS: config.POOL_MAX_QUEUE_MS ?? config.POOL_THREADS * 1000,
     HEADERS_TIMEOUT_MS: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
