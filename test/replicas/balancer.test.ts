@@ -32,6 +32,31 @@ const summary = (tally: LoadTally) => ({
   latencyMs: tally.latencyMs
 })
 
+/**
+ * Stops replica `i` (SIGSTOP) at a moment HAProxy has requests on it, so that the SIGKILL that follows
+ * certainly cuts work in flight: a frozen replica answers nothing, so once HAProxy's count of its sessions
+ * holds still, each of them is a request it holds. Thawed and tried again while it holds none.
+ * Answers HAProxy's row for it, frozen.
+ */
+async function freezeHoldingWork (set: ReplicaSet, i: number) {
+  const name = REPLICA_NAMES[i]!
+  const child = set.replicas[i]!.child
+  for (let attempt = 0; attempt < 50; attempt++) {
+    child.kill('SIGSTOP')
+    let row = (await set.balancer.servers())[name]!
+    for (;;) {
+      await sleep(50)
+      const next = (await set.balancer.servers())[name]!
+      if (next.scur === row.scur) break
+      row = next
+    }
+    if (Number(row.scur) > 0) return row
+    child.kill('SIGCONT')
+    await sleep(100)
+  }
+  throw new Error(`${name} held no request in 50 tries`)
+}
+
 describe('three replicas behind HAProxy', () => {
   let set: ReplicaSet | undefined
   afterEach(async () => { await set?.stop(); set = undefined })
@@ -77,7 +102,7 @@ describe('three replicas behind HAProxy', () => {
     await until(() => load.tally.ok >= 10, 60_000) // the load runs through every replica
     const victim = set.replicas[1]!
     const name = REPLICA_NAMES[1]
-    const before = (await set.balancer.servers())[name]!
+    const before = await freezeHoldingWork(set, 1)
     const okBeforeKill = load.tally.ok
     victim.child.kill('SIGKILL')
     const outOfRotationMs = await set.balancer.waitForStatus(name, 'DOWN', 10_000, 10)
@@ -89,22 +114,23 @@ describe('three replicas behind HAProxy', () => {
     const later = (await set.balancer.servers())[name]!
     const tally = await load.stop()
 
-    // In flight on the victim, counted twice, each a lower bound: requests it had taken and not answered by
-    // its own log (SIGKILL loses the lines its asynchronous destination had not written yet), and requests
-    // HAProxy had handed to it that the server side cut short (termination state SH or SD; HAProxy re-sends
-    // some of those, and `option dontlog-normal` logs only requests that went wrong).
+    // In flight on the victim, counted three ways, each a lower bound: HAProxy's sessions on it while it was
+    // frozen; requests it had taken and not answered by its own log (SIGKILL loses the lines its asynchronous
+    // destination had not written yet); and requests HAProxy had handed to it that the server side cut short
+    // (termination state SH or SD; HAProxy re-sends some of those, and `option dontlog-normal` logs only
+    // requests that went wrong).
     const taken = new Set(victim.logs.filter((line) => line.msg === 'incoming request').map((line) => String(line.reqId)))
     for (const line of victim.logs) if (line.msg === 'request completed') taken.delete(String(line.reqId))
     const cut = new RegExp(` replicas/${name} .* S[HD][-\\w]{2} \\d+/\\d+/\\d+/\\d+/\\+?\\d+ \\d+/\\d+ "`)
     const cutByBalancer = set.balancer.log.filter((line) => cut.test(line)).length
-    const inFlight = Math.max(taken.size, cutByBalancer)
+    const inFlight = Math.max(taken.size, cutByBalancer, Number(before.scur))
     report('SIGKILL of one replica under load (8 connections, 3*10^8 terms)', {
       ...summary(tally),
       failed: failures(tally),
       inFlightOnKilledReplica: inFlight,
       inFlightByItsOwnLog: taken.size,
       inFlightCutByBalancer: cutByBalancer,
-      balancerSessionsOnItBeforeKill: Number(before.scur),
+      balancerSessionsOnItFrozen: Number(before.scur),
       // Sent again to another replica by the balancer (its log's retry count), and answered there.
       replayed: set.balancer.log.filter((line) => Number(/ \d+\/\d+\/\d+\/\d+\/\+?(\d+) \d+\/\d+ "/.exec(line)?.[1] ?? 0) > 0).length,
       outOfRotationMs: Math.round(outOfRotationMs),
@@ -117,7 +143,7 @@ describe('three replicas behind HAProxy', () => {
     expect(tally.ok - okBeforeKill).toBeGreaterThanOrEqual(10)
     expect(tally.wrong).toBe(0)
     expect(failures(tally)).toBeLessThanOrEqual(inFlight)
-    // HAProxy's own clock: under a one-core hog (test:stress --replicas, 5 runs, 2026-12-03) 214-398 ms of 600.
+    // HAProxy's own clock; its margin under a one-core hog is in docs/testing.md.
     expect(outOfRotationMs).toBeLessThanOrEqual(healthCheckWindowMs)
     // Once down, the balancer sends it nothing, not even a connection attempt to retry.
     expect(Number(later.stot)).toBe(Number(atDown.stot))
