@@ -38,7 +38,6 @@ export const extremes = memory.data(16, 16)
  */
 const constants = memory.data<u64>([
   0x7ff0000000000000, 0x7ff0000000000000, // exponent field
-  0x0010000000000000, 0x0010000000000000, // exponent field 1
   0x7fe0000000000000, 0x7fe0000000000000, // exponent field 2046
   0x41a0000002000000, 0x41a0000002000000, // Veltkamp's 2^27 + 1
   0x4128000000000000, 0x4128000000000000, // 1.5 * 2^19: ulp 2^-33
@@ -102,12 +101,11 @@ class Round {
   }
 
   /** Squares the two values of v into the bins (offsets by twice the exponent); returns their exponent fields. */
-  @inline static binSquarePair (v: v128, exponent: v128, one: v128, field2046: v128, split: v128, grid33: v128, grid69: v128, grid104: v128, twiceGrid69: v128): v128 {
+  @inline static binSquarePair (v: v128, exponent: v128, field2046: v128, split: v128, grid33: v128, grid69: v128, grid104: v128, twiceGrid69: v128): v128 {
     const f = v128.and(v, exponent)
-    const e = i32x4.max_u(f, one)
-    const a = f64x2.mul(v, i64x2.sub(field2046, e))
+    const a = f64x2.mul(v, i64x2.sub(field2046, f))
     const hi = f64x2.mul(a, a)
-    Round.binPieces(hi, Round.negatedError(a, a, hi, split), i32x4.shr_u(e, 14), grid33, grid69, grid104, twiceGrid69)
+    Round.binPieces(hi, Round.negatedError(a, a, hi, split), i32x4.shr_u(f, 14), grid33, grid69, grid104, twiceGrid69)
     return f
   }
 }
@@ -117,7 +115,7 @@ export function twoProductError (a: f64, b: f64): f64 {
   const va = f64x2.splat(a)
   const vb = f64x2.splat(b)
   const hi = f64x2.mul(va, vb)
-  return -f64x2.extract_lane(Round.negatedError(va, vb, hi, v128.load(constants, 48)), 0)
+  return -f64x2.extract_lane(Round.negatedError(va, vb, hi, v128.load(constants, 32)), 0)
 }
 
 /**
@@ -126,14 +124,13 @@ export function twoProductError (a: f64, b: f64): f64 {
  */
 export function binPairs (x: usize, y: usize, count: i32): void {
   const exponent = v128.load(constants)
-  const one = v128.load(constants, 16)
-  const field2046 = v128.load(constants, 32)
-  const split = v128.load(constants, 48)
+  const field2046 = v128.load(constants, 16)
+  const split = v128.load(constants, 32)
   // v + 1.5 * 2^k rounds v to the grid of its ulp, and its bits less the constant's are v on that grid as an integer.
-  const grid33 = v128.load(constants, 64)
-  const grid69 = v128.load(constants, 80)
-  const grid104 = v128.load(constants, 96)
-  const twiceGrid69 = v128.load(constants, 112)
+  const grid33 = v128.load(constants, 48)
+  const grid69 = v128.load(constants, 64)
+  const grid104 = v128.load(constants, 80)
+  const twiceGrid69 = v128.load(constants, 96)
   let seen = exponentMax
   for (let at: usize = 0, end = <usize>count << 3; at < end; at += 16) {
     const vx = v128.load(x + at)
@@ -141,15 +138,13 @@ export function binPairs (x: usize, y: usize, count: i32): void {
     const fx = v128.and(vx, exponent)
     const fy = v128.and(vy, exponent)
     seen = i32x4.max_u(seen, i32x4.max_u(fx, fy))
-    // max(e, 1) << 52: the exponent of a normal number, and that of a subnormal's scale.
-    const ex = i32x4.max_u(fx, one)
-    const ey = i32x4.max_u(fy, one)
-    // (max(ex, 1) + max(ey, 1)) << 20 in the high words; >> 15 makes it a byte offset of 32-byte bins.
-    const offsets = i32x4.shr_u(i32x4.add(ex, ey), 15)
-    // Each factor times 2^(1023 - max(e, 1)), exactly: into (-2, 2), a subnormal to ±0.m. The scale's
-    // exponent field is 2046 - max(e, 1), which is 0 for e = 2046: the caller redoes such input (flush).
-    const a = f64x2.mul(vx, i64x2.sub(field2046, ex))
-    const b = f64x2.mul(vy, i64x2.sub(field2046, ey))
+    // (ex + ey) << 20 in the high words; >> 15 makes it a byte offset of 32-byte bins.
+    const offsets = i32x4.shr_u(i32x4.add(fx, fy), 15)
+    // Each factor times 2^(1023 - e), exactly: into (-2, 2); a subnormal or zero (e = 0) times 2^1023,
+    // to ±m * 2^-51 (the reference kernel scales it by 2^1022 into bin 1; the exact value is the same).
+    // The scale's exponent field is 2046 - e, which is 0 for e = 2046: the caller redoes such input (flush).
+    const a = f64x2.mul(vx, i64x2.sub(field2046, fx))
+    const b = f64x2.mul(vy, i64x2.sub(field2046, fy))
     const hi = f64x2.mul(a, b)
     Round.binPieces(hi, Round.negatedError(a, b, hi, split), offsets, grid33, grid69, grid104, twiceGrid69)
   }
@@ -165,13 +160,12 @@ export function binPairs (x: usize, y: usize, count: i32): void {
  */
 export function binSquares (x: usize, count: i32): void {
   const exponent = v128.load(constants)
-  const one = v128.load(constants, 16)
-  const field2046 = v128.load(constants, 32)
-  const split = v128.load(constants, 48)
-  const grid33 = v128.load(constants, 64)
-  const grid69 = v128.load(constants, 80)
-  const grid104 = v128.load(constants, 96)
-  const twiceGrid69 = v128.load(constants, 112)
+  const field2046 = v128.load(constants, 16)
+  const split = v128.load(constants, 32)
+  const grid33 = v128.load(constants, 48)
+  const grid69 = v128.load(constants, 64)
+  const grid104 = v128.load(constants, 80)
+  const twiceGrid69 = v128.load(constants, 96)
   let least = v128.load64_splat(extremes)
   let greatest = v128.load64_splat(extremes, 8)
   let seen = exponentMax
@@ -180,13 +174,13 @@ export function binSquares (x: usize, count: i32): void {
     const v = v128.load(x + at)
     least = f64x2.pmin(least, v)
     greatest = f64x2.pmax(greatest, v)
-    seen = i32x4.max_u(seen, Round.binSquarePair(v, exponent, one, field2046, split, grid33, grid69, grid104, twiceGrid69))
+    seen = i32x4.max_u(seen, Round.binSquarePair(v, exponent, field2046, split, grid33, grid69, grid104, twiceGrid69))
   }
   if (count & 1) {
     const last = v128.load64_splat(x + end)
     least = f64x2.pmin(least, last)
     greatest = f64x2.pmax(greatest, last)
-    seen = i32x4.max_u(seen, Round.binSquarePair(v128.load64_zero(x + end), exponent, one, field2046, split, grid33, grid69, grid104, twiceGrid69))
+    seen = i32x4.max_u(seen, Round.binSquarePair(v128.load64_zero(x + end), exponent, field2046, split, grid33, grid69, grid104, twiceGrid69))
   }
   exponentMax = seen
   store<f64>(extremes, min(f64x2.extract_lane(least, 0), f64x2.extract_lane(least, 1)))
